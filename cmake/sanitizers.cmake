@@ -1,0 +1,12 @@
+# EPC_SANITIZE=address,undefined or thread instruments everything we compile.
+if(EPC_SANITIZE)
+  if(EPC_SANITIZE STREQUAL "thread")
+    set(_epc_san_flags -fsanitize=thread)
+  elseif(EPC_SANITIZE STREQUAL "address,undefined")
+    set(_epc_san_flags -fsanitize=address,undefined -fno-sanitize-recover=undefined)
+  else()
+    message(FATAL_ERROR "EPC_SANITIZE must be 'address,undefined' or 'thread', got '${EPC_SANITIZE}'")
+  endif()
+  add_compile_options(${_epc_san_flags} -fno-omit-frame-pointer)
+  add_link_options(${_epc_san_flags})
+endif()

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "extender/core/pod_request.h"
+#include "extender/core/result.h"
+#include "extender/core/score/policy.h"
+
+namespace epc::config {
+
+// Everything the extender can be told. Defaults are the documented defaults (`epc-extender --help`).
+struct ExtenderConfig {
+  // HTTP (kube-scheduler side).
+  std::string http_address = "127.0.0.1";
+  std::uint16_t http_port = 8888;
+  std::string url_prefix = "/sgx";          // serves <prefix>/filter and <prefix>/prioritize
+  std::size_t http_body_limit_bytes = 8u << 20;  // larger bodies get an Error reply, not a crash
+  std::int64_t http_read_timeout_ms = 10000;     // a request must arrive whole within this
+  std::int64_t http_idle_timeout_ms = 120000;    // > Go's 90 s idle: the client closes first
+  int http_threads = 1;
+
+  // gRPC (device plugin side).
+  std::string grpc_address = "127.0.0.1:9090";
+  std::size_t grpc_max_message_bytes = 4u << 20;
+
+  // Scheduling.
+  core::score::PolicyKind policy = core::score::PolicyKind::kBestFit;
+  core::score::ScoreWeights weights;
+  core::PodRequestOptions pod_request;
+  std::int64_t epc_headroom_bytes = 0;
+  std::int64_t stale_after_ms = 30000;  // a node silent for longer is not trusted
+
+  std::string log_level = "info";
+};
+
+}  // namespace epc::config
