@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,7 +51,9 @@ struct SlotHolder {
 class Ledger {
  public:
   // Replaces everything the node's reports said about its holders with `holders` (a snapshot or the
-  // merged state after a change). Entries from other sources on that node are kept.
+  // merged state after a change). Entries from other sources on that node are kept (a holder that
+  // matches one only fills in its EPC if that is unknown). A holder without EPC takes it from a
+  // remembered scheduler request for the same pod. If a pod appears twice, the last one wins.
   void set_node_holders(std::string_view node, const std::vector<SlotHolder>& holders);
 
   // Records the demand the scheduler showed for a pod (filter/prioritize). Fills in the EPC of any
@@ -63,7 +66,7 @@ class Ledger {
   void remove_node(std::string_view node);
 
   struct NodeTotals {
-    std::int64_t epc_requested_bytes = 0;   // Σ known EPC
+    std::int64_t epc_requested_bytes = 0;  // Σ known EPC
     std::int64_t enclave_slots = 0;
     std::int64_t provision_slots = 0;
     std::int64_t pods = 0;
@@ -83,9 +86,22 @@ class Ledger {
     std::int64_t enclave_slots;
     std::int64_t provision_slots;
     std::uint64_t seen_order;
+    std::string uid;  // empty when the request carried none
   };
-  std::map<std::string, std::map<std::string, LedgerEntry, std::less<>>, std::less<>> nodes_;
+  using NodeEntries = std::map<std::string, LedgerEntry, std::less<>>;  // by namespace/name
+
+  // Applies a remembered request's EPC to `entry` if no better source gave it. True if it changed.
+  static bool apply_request(LedgerEntry& entry, const RememberedRequest& request);
+  void index_add(const std::string& pod, std::string_view node);
+  void index_remove(const std::string& pod, std::string_view node);
+  void evict_requests();
+
+  std::map<std::string, NodeEntries, std::less<>> nodes_;
   std::map<std::string, RememberedRequest, std::less<>> requests_;  // by namespace/name
+  // seen_order -> namespace/name, oldest first: eviction without scanning requests_.
+  std::map<std::uint64_t, std::string> request_order_;
+  // namespace/name -> nodes holding an entry for it, so a scheduler request touches only those.
+  std::map<std::string, std::set<std::string, std::less<>>, std::less<>> pod_nodes_;
   std::uint64_t next_order_ = 0;
   std::size_t request_memory_limit_ = 100000;
 };

@@ -1,7 +1,10 @@
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+
+#include "extender/core/checked_math.h"
 
 namespace epc::core {
 
@@ -40,9 +43,38 @@ struct NodeAccounting {
   std::int64_t epc_headroom_bytes = 0;  // kept free on every node (kernel, non-pod enclaves)
 };
 
+// The helpers below run per node per request, so they are defined here to be inlined into the
+// fit and score loops. Arithmetic saturates: absurd reported numbers must clamp, never wrap.
+
+// EPC in use for accounting: max(requested, live_used) when live use is known, else requested.
+// Ledger requests can lag reality (pods we never heard of, enclaves outside pods) and live use can
+// lag admissions (an enclave not started yet): trust whichever is larger.
+inline std::int64_t epc_used_bytes(const NodeRow& row) {
+  return row.live_used_known && row.epc_live_used_bytes > row.epc_requested_bytes
+             ? row.epc_live_used_bytes
+             : row.epc_requested_bytes;
+}
+
+// EPC pods may use at all: capacity − headroom, never below zero.
+inline std::int64_t usable_epc_bytes(const NodeRow& row, const NodeAccounting& accounting) {
+  return std::max<std::int64_t>(
+      saturating_sub(row.epc_capacity_bytes, accounting.epc_headroom_bytes), 0);
+}
+
 // free_epc = capacity − max(requested, live_used) − headroom, never below zero.
-std::int64_t free_epc_bytes(const NodeRow& row, const NodeAccounting& accounting);
-std::int64_t free_enclave_slots(const NodeRow& row);
-std::int64_t free_provision_slots(const NodeRow& row);
+// (= usable_epc_bytes − epc_used_bytes, clamped at zero.)
+inline std::int64_t free_epc_bytes(const NodeRow& row, const NodeAccounting& accounting) {
+  return std::max<std::int64_t>(
+      saturating_sub(usable_epc_bytes(row, accounting), epc_used_bytes(row)), 0);
+}
+
+inline std::int64_t free_enclave_slots(const NodeRow& row) {
+  return std::max<std::int64_t>(saturating_sub(row.enclave_slots_total, row.enclave_slots_used), 0);
+}
+
+inline std::int64_t free_provision_slots(const NodeRow& row) {
+  return std::max<std::int64_t>(saturating_sub(row.provision_slots_total, row.provision_slots_used),
+                                0);
+}
 
 }  // namespace epc::core

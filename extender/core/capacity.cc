@@ -1,0 +1,53 @@
+#include "extender/core/capacity.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "extender/core/checked_math.h"
+
+namespace epc::core {
+
+std::int64_t pods_that_fit(const PodRequest& shape, const NodeRow& node,
+                           const NodeAccounting& accounting) {
+  // min over the resources the shape uses of free / per-pod; nullopt until one is used.
+  std::optional<std::int64_t> count;
+  auto limit_by = [&count](std::int64_t free, std::int64_t per_pod) {
+    if (per_pod <= 0) {
+      return;  // the shape does not use this resource: it does not limit the count
+    }
+    const std::int64_t n = free / per_pod;
+    count = count.has_value() ? std::min(*count, n) : n;
+  };
+  limit_by(free_epc_bytes(node, accounting), shape.epc_bytes);
+  limit_by(free_enclave_slots(node), shape.enclave_slots);
+  limit_by(free_provision_slots(node), shape.provision_slots);
+  return count.value_or(0);
+}
+
+ClusterCapacity cluster_capacity(const PodRequest& shape, std::span<const NodeRow> rows,
+                                 const FitContext& context, std::span<std::int64_t> per_node_out) {
+  const bool want_per_node = per_node_out.size() == rows.size();
+  ClusterCapacity capacity;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    // Rows fit would turn away whatever their free numbers say (no report, no SGX, unhealthy,
+    // stale) take nothing. Rows that fail only for lack of free room compute 0 below anyway.
+    const FitResult result = fit(shape, rows[i], context);
+    const bool can_take_pods = result.fits() || result.reason == FitReason::kInsufficientEpc ||
+                               result.reason == FitReason::kInsufficientEnclaveSlots ||
+                               result.reason == FitReason::kInsufficientProvisionSlots;
+    const std::int64_t count =
+        can_take_pods ? pods_that_fit(shape, rows[i], context.accounting) : 0;
+    if (want_per_node) {
+      per_node_out[i] = count;
+    }
+    capacity.total_pods = saturating_add(capacity.total_pods, count);
+    if (count > 0) {
+      ++capacity.nodes_with_room;
+    }
+  }
+  return capacity;
+}
+
+}  // namespace epc::core

@@ -1,0 +1,121 @@
+#include "extender/core/capacity.h"
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/unit/extender/core/test_rows.h"
+
+namespace epc::core {
+namespace {
+
+using testing_support::kMi;
+using testing_support::kSecondNs;
+using testing_support::NodeBuilder;
+using testing_support::pod;
+
+constexpr std::int64_t kNowNs = 100 * kSecondNs;
+
+struct PodsThatFitRow {
+  std::string_view name;
+  PodRequest shape;
+  NodeRow node;
+  std::int64_t headroom_bytes;
+  std::int64_t want;
+};
+
+// Failure messages name the row instead of dumping its bytes.
+void PrintTo(const PodsThatFitRow& row, std::ostream* os) { *os << row.name; }
+
+const PodsThatFitRow kPodsThatFitRows[] = {
+    // EPC limits: 768Mi free / 256Mi = 3; slots 8 / 1 = 8; min = 3.
+    {"EpcLimits", pod(256 * kMi, 1), NodeBuilder().epc(1024 * kMi, 256 * kMi).enclave_slots(10, 2),
+     0, 3},
+    // Slots limit: 768 / 64 = 12; slots 2 / 1 = 2; min = 2.
+    {"SlotsLimit", pod(64 * kMi, 1), NodeBuilder().epc(1024 * kMi, 256 * kMi).enclave_slots(10, 8),
+     0, 2},
+    // Integer division: 768 / 300 = 2.56 → 2.
+    {"RoundsDown", pod(300 * kMi, 1), NodeBuilder().epc(1024 * kMi, 256 * kMi).enclave_slots(10), 0,
+     2},
+    // Headroom 256Mi: free = 1024 − 256 − 256 = 512; 512 / 256 = 2.
+    {"Headroom", pod(256 * kMi, 1), NodeBuilder().epc(1024 * kMi, 256 * kMi).enclave_slots(10),
+     256 * kMi, 2},
+    // Provision slots limit: 1 free / 1 = 1.
+    {"ProvisionLimits", pod(64 * kMi, 1, 1),
+     NodeBuilder().epc(1024 * kMi).enclave_slots(10).provision_slots(2, 1), 0, 1},
+    // Only slots used by the shape: EPC does not limit (10 free slots / 2 = 5).
+    {"SlotsOnlyShape", pod(0, 2), NodeBuilder().enclave_slots(10), 0, 5},
+    // A shape using nothing: 0, not "infinitely many".
+    {"EmptyShape", pod(0), NodeBuilder().epc(1024 * kMi).enclave_slots(10), 0, 0},
+    // Full node: 0.
+    {"Full", pod(64 * kMi, 1), NodeBuilder().epc(1024 * kMi, 1024 * kMi).enclave_slots(10), 0, 0},
+};
+
+class PodsThatFitTest : public testing::TestWithParam<PodsThatFitRow> {};
+
+TEST_P(PodsThatFitTest, Row) {
+  const PodsThatFitRow& row = GetParam();
+  EXPECT_EQ(
+      pods_that_fit(row.shape, row.node, NodeAccounting{.epc_headroom_bytes = row.headroom_bytes}),
+      row.want);
+}
+
+INSTANTIATE_TEST_SUITE_P(Rows, PodsThatFitTest, testing::ValuesIn(kPodsThatFitRows),
+                         testing_support::RowName());
+
+NodeBuilder roomy() {
+  // 1024Mi free, 10 slots free, fresh.
+  return NodeBuilder().epc(1024 * kMi).enclave_slots(10).reported_at(kNowNs);
+}
+
+TEST(ClusterCapacityTest, CountsOnlyNodesThatCanTakePods) {
+  const std::vector<NodeRow> rows = {
+      roomy(),                                       // 1024 / 256 = 4
+      roomy().epc(1024 * kMi, 512 * kMi),            // 512 / 256 = 2
+      roomy().epc(1024 * kMi, 1024 * kMi),           // full: 0
+      roomy().reported_at(kNowNs - 60 * kSecondNs),  // stale: 0 despite 4 by numbers
+      roomy().unhealthy(),                           // unhealthy: 0
+      roomy().never_reported(),                      // no report: 0
+      roomy().no_sgx(),                              // no SGX: 0
+      roomy().epc(128 * kMi),                        // capacity too small: 0
+  };
+  const FitContext context{.now_ns = kNowNs, .stale_after_ns = 30 * kSecondNs, .accounting = {}};
+  std::vector<std::int64_t> per_node(rows.size(), -1);
+  const ClusterCapacity got = cluster_capacity(pod(256 * kMi, 1), rows, context, per_node);
+  EXPECT_EQ(got.total_pods, 6);  // 4 + 2
+  EXPECT_EQ(got.nodes_with_room, 2);
+  EXPECT_EQ(per_node, (std::vector<std::int64_t>{4, 2, 0, 0, 0, 0, 0, 0}));
+}
+
+TEST(ClusterCapacityTest, HeadroomApplies) {
+  const std::vector<NodeRow> rows = {roomy(), roomy()};
+  // Headroom 512Mi: 512 / 256 = 2 per node.
+  const FitContext context{
+      .now_ns = kNowNs, .stale_after_ns = 0, .accounting = {.epc_headroom_bytes = 512 * kMi}};
+  const ClusterCapacity got = cluster_capacity(pod(256 * kMi, 1), rows, context, {});
+  EXPECT_EQ(got.total_pods, 4);
+  EXPECT_EQ(got.nodes_with_room, 2);
+}
+
+TEST(ClusterCapacityTest, MissizedOutputIsNotWritten) {
+  const std::vector<NodeRow> rows = {roomy(), roomy()};
+  std::vector<std::int64_t> per_node(1, -1);  // wrong size: must be left alone
+  const ClusterCapacity got = cluster_capacity(
+      pod(256 * kMi, 1), rows, FitContext{.now_ns = kNowNs, .stale_after_ns = 0, .accounting = {}},
+      per_node);
+  EXPECT_EQ(got.total_pods, 8);  // 4 + 4
+  EXPECT_EQ(per_node[0], -1);
+}
+
+TEST(ClusterCapacityTest, NoNodes) {
+  const ClusterCapacity got = cluster_capacity(pod(256 * kMi, 1), {}, FitContext{}, {});
+  EXPECT_EQ(got.total_pods, 0);
+  EXPECT_EQ(got.nodes_with_room, 0);
+}
+
+}  // namespace
+}  // namespace epc::core
