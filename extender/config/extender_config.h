@@ -23,6 +23,9 @@ struct ExtenderConfig {
   // gRPC (device plugin side).
   std::string grpc_address = "127.0.0.1:9090";
   std::size_t grpc_max_message_bytes = 4u << 20;
+  // Unacknowledged messages per plugin stream before the extender stops reading it (back-pressure
+  // against a sender that floods faster than the state writer applies).
+  std::size_t grpc_stream_max_in_flight = 32;
 
   // Scheduling.
   core::score::PolicyKind policy = core::score::PolicyKind::kBestFit;
@@ -31,7 +34,13 @@ struct ExtenderConfig {
   std::int64_t epc_headroom_bytes = 0;
   std::int64_t stale_after_ms = 30000;  // a node silent for longer is not trusted
 
+  // Scheduler requests remembered so their EPC can be matched to slot holders reported later.
+  std::size_t request_memory_pods = 100000;
+
   std::string log_level = "info";
+
+  // Set by `--help`: the caller prints config::help_text() and exits 0 (nothing else is loaded).
+  bool help_requested = false;
 };
 
 }  // namespace epc::config

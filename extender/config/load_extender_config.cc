@@ -1,0 +1,461 @@
+#include "extender/config/load_extender_config.h"
+
+#include <charconv>
+#include <climits>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "extender/config/duration.h"
+#include "extender/core/quantity.h"
+
+namespace epc::config {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Value parsers: each returns an error text, empty when the value was stored.
+
+constexpr std::int64_t kKi = 1024;
+constexpr std::int64_t kMaxBodyLimitBytes = kKi * kKi * kKi;  // 1 GiB: far above any real request
+constexpr std::int64_t kMaxHeadroomBytes = std::int64_t{64} << 40;  // the largest EPC we accept
+
+std::string parse_int(std::string_view text, std::int64_t min, std::int64_t max,
+                      std::int64_t& out) {
+  std::int64_t value = 0;
+  const auto* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end) {
+    return "\"" + std::string(text) + "\" is not an integer";
+  }
+  if (value < min || value > max) {
+    return std::to_string(value) + " is out of range " + std::to_string(min) + ".." +
+           std::to_string(max);
+  }
+  out = value;
+  return {};
+}
+
+std::string parse_bytes(std::string_view text, std::int64_t min, std::int64_t max,
+                        std::int64_t& out) {
+  auto value = core::parse_quantity_units(text);
+  if (!value.ok()) {
+    return "\"" + std::string(text) +
+           "\" is not a byte quantity (e.g. 8Mi, 1Gi, 65536): " + value.error().message;
+  }
+  if (*value < min || *value > max) {
+    return std::string(text) + " is out of range " + std::to_string(min) + ".." +
+           std::to_string(max) + " bytes";
+  }
+  out = *value;
+  return {};
+}
+
+std::string parse_positive_duration(std::string_view text, bool allow_zero, std::int64_t& out) {
+  auto value = parse_duration_ms(text);
+  if (!value.ok()) {
+    return value.error().message;
+  }
+  if (*value == 0 && !allow_zero) {
+    return "must be longer than 0";
+  }
+  out = *value;
+  return {};
+}
+
+std::string parse_bool(std::string_view text, bool& out) {
+  if (text == "true") {
+    out = true;
+  } else if (text == "false") {
+    out = false;
+  } else {
+    return "\"" + std::string(text) + "\" is not true or false";
+  }
+  return {};
+}
+
+std::string format_bytes(std::int64_t bytes) {
+  static constexpr const char* kSuffixes[] = {"Ki", "Mi", "Gi", "Ti"};
+  if (bytes == 0) {
+    return "0";
+  }
+  std::string suffix;
+  for (const char* s : kSuffixes) {
+    if (bytes % kKi != 0) {
+      break;
+    }
+    bytes /= kKi;
+    suffix = s;
+  }
+  return std::to_string(bytes) + suffix;
+}
+
+std::string format_duration(std::int64_t ms) {
+  if (ms != 0 && ms % 1000 == 0) {
+    return std::to_string(ms / 1000) + "s";
+  }
+  return ms == 0 ? "0" : std::to_string(ms) + "ms";
+}
+
+// ---------------------------------------------------------------------------------------------
+// The option table: one row per setting, shared by YAML, flags and --help.
+
+struct Option {
+  const char* key;    // YAML path, dot-separated
+  const char* flag;   // without the leading "--"
+  const char* value;  // what the value looks like, for --help
+  const char* help;
+  std::string (*set)(ExtenderConfig&, std::string_view);
+  std::string (*show)(const ExtenderConfig&);
+};
+
+const std::vector<Option>& options() {
+  static const std::vector<Option> kOptions = {
+      {"http.address", "http-address", "ADDR", "address the kube-scheduler HTTP API listens on",
+       [](ExtenderConfig& c, std::string_view v) -> std::string {
+         if (v.empty()) {
+           return "must not be empty";
+         }
+         c.http_address = std::string(v);
+         return {};
+       },
+       [](const ExtenderConfig& c) { return c.http_address; }},
+      {"http.port", "http-port", "N", "TCP port of the HTTP API (0 picks a free one)",
+       [](ExtenderConfig& c, std::string_view v) {
+         std::int64_t port = 0;
+         auto bad = parse_int(v, 0, 65535, port);
+         c.http_port = static_cast<std::uint16_t>(port);
+         return bad;
+       },
+       [](const ExtenderConfig& c) { return std::to_string(c.http_port); }},
+      {"http.url_prefix", "url-prefix", "PATH",
+       "serves PATH/filter and PATH/prioritize (kube-scheduler's urlPrefix)",
+       [](ExtenderConfig& c, std::string_view v) -> std::string {
+         if (!v.empty() && (v.front() != '/' || v.back() == '/')) {
+           return "\"" + std::string(v) + "\" must start with / and not end with /";
+         }
+         if (v.find_first_of(" ?#") != std::string_view::npos) {
+           return "\"" + std::string(v) + "\" must not contain spaces, ? or #";
+         }
+         c.url_prefix = std::string(v);
+         return {};
+       },
+       [](const ExtenderConfig& c) { return c.url_prefix; }},
+      {"http.body_limit", "body-limit", "BYTES",
+       "largest request body accepted; larger ones get an Error reply (quantity, e.g. 8Mi)",
+       [](ExtenderConfig& c, std::string_view v) {
+         std::int64_t bytes = 0;
+         auto bad = parse_bytes(v, 1, kMaxBodyLimitBytes, bytes);
+         c.http_body_limit_bytes = static_cast<std::size_t>(bytes);
+         return bad;
+       },
+       [](const ExtenderConfig& c) {
+         return format_bytes(static_cast<std::int64_t>(c.http_body_limit_bytes));
+       }},
+      {"http.read_timeout", "http-read-timeout", "DURATION",
+       "a request must arrive whole within this (slow clients are cut off)",
+       [](ExtenderConfig& c, std::string_view v) {
+         return parse_positive_duration(v, false, c.http_read_timeout_ms);
+       },
+       [](const ExtenderConfig& c) { return format_duration(c.http_read_timeout_ms); }},
+      {"http.idle_timeout", "http-idle-timeout", "DURATION",
+       "idle keep-alive connections are closed after this (keep above Go's 90s)",
+       [](ExtenderConfig& c, std::string_view v) {
+         return parse_positive_duration(v, false, c.http_idle_timeout_ms);
+       },
+       [](const ExtenderConfig& c) { return format_duration(c.http_idle_timeout_ms); }},
+      {"http.threads", "http-threads", "N", "threads serving HTTP (1..256)",
+       [](ExtenderConfig& c, std::string_view v) {
+         std::int64_t n = 0;
+         auto bad = parse_int(v, 1, 256, n);
+         c.http_threads = static_cast<int>(n);
+         return bad;
+       },
+       [](const ExtenderConfig& c) { return std::to_string(c.http_threads); }},
+      {"grpc.address", "grpc-address", "HOST:PORT",
+       "address the device plugins' NodeReports gRPC stream connects to (port 0 picks one)",
+       [](ExtenderConfig& c, std::string_view v) -> std::string {
+         if (v.empty()) {
+           return "must not be empty";
+         }
+         c.grpc_address = std::string(v);
+         return {};
+       },
+       [](const ExtenderConfig& c) { return c.grpc_address; }},
+      {"grpc.max_message_size", "grpc-max-message-size", "BYTES",
+       "largest NodeReport message accepted (quantity)",
+       [](ExtenderConfig& c, std::string_view v) {
+         std::int64_t bytes = 0;
+         auto bad = parse_bytes(v, 1, INT_MAX, bytes);
+         c.grpc_max_message_bytes = static_cast<std::size_t>(bytes);
+         return bad;
+       },
+       [](const ExtenderConfig& c) {
+         return format_bytes(static_cast<std::int64_t>(c.grpc_max_message_bytes));
+       }},
+      {"grpc.stream_max_in_flight", "grpc-stream-max-in-flight", "N",
+       "unacknowledged messages per plugin stream before reading pauses (1..10000)",
+       [](ExtenderConfig& c, std::string_view v) {
+         std::int64_t n = 0;
+         auto bad = parse_int(v, 1, 10000, n);
+         c.grpc_stream_max_in_flight = static_cast<std::size_t>(n);
+         return bad;
+       },
+       [](const ExtenderConfig& c) { return std::to_string(c.grpc_stream_max_in_flight); }},
+      {"scheduling.policy", "policy", "NAME",
+       "scoring policy: BestFit, LeastAllocated or MostAllocated",
+       [](ExtenderConfig& c, std::string_view v) -> std::string {
+         auto kind = core::score::policy_from_name(v);
+         if (!kind) {
+           return "unknown policy \"" + std::string(v) +
+                  "\" (BestFit, LeastAllocated or MostAllocated)";
+         }
+         c.policy = *kind;
+         return {};
+       },
+       [](const ExtenderConfig& c) { return std::string(core::score::policy_name(c.policy)); }},
+      {"scheduling.weights.epc", "epc-weight", "N", "weight of EPC in scores (0..100)",
+       [](ExtenderConfig& c, std::string_view v) { return parse_int(v, 0, 100, c.weights.epc); },
+       [](const ExtenderConfig& c) { return std::to_string(c.weights.epc); }},
+      {"scheduling.weights.enclave_slots", "slot-weight", "N",
+       "weight of enclave slots in scores (0..100; not both weights 0)",
+       [](ExtenderConfig& c, std::string_view v) {
+         return parse_int(v, 0, 100, c.weights.enclave_slots);
+       },
+       [](const ExtenderConfig& c) { return std::to_string(c.weights.enclave_slots); }},
+      {"scheduling.epc_headroom", "epc-headroom", "BYTES",
+       "EPC kept free on every node for the kernel and non-pod enclaves (quantity)",
+       [](ExtenderConfig& c, std::string_view v) {
+         return parse_bytes(v, 0, kMaxHeadroomBytes, c.epc_headroom_bytes);
+       },
+       [](const ExtenderConfig& c) { return format_bytes(c.epc_headroom_bytes); }},
+      {"scheduling.stale_after", "stale-after", "DURATION",
+       "a node whose last report is older is not trusted (0 = never stale)",
+       [](ExtenderConfig& c, std::string_view v) {
+         return parse_positive_duration(v, true, c.stale_after_ms);
+       },
+       [](const ExtenderConfig& c) { return format_duration(c.stale_after_ms); }},
+      {"scheduling.epc_implies_enclave_slot", "epc-implies-enclave-slot", "true|false",
+       "a pod asking for EPC but no enclave slot is counted as asking for one",
+       [](ExtenderConfig& c, std::string_view v) {
+         return parse_bool(v, c.pod_request.epc_implies_enclave_slot);
+       },
+       [](const ExtenderConfig& c) {
+         return std::string(c.pod_request.epc_implies_enclave_slot ? "true" : "false");
+       }},
+      {"scheduling.request_memory_pods", "request-memory-pods", "N",
+       "scheduler requests remembered to learn the EPC of reported pods (1..10000000)",
+       [](ExtenderConfig& c, std::string_view v) {
+         std::int64_t n = 0;
+         auto bad = parse_int(v, 1, 10000000, n);
+         c.request_memory_pods = static_cast<std::size_t>(n);
+         return bad;
+       },
+       [](const ExtenderConfig& c) { return std::to_string(c.request_memory_pods); }},
+      {"log_level", "log-level", "LEVEL", "debug, info, warn or error",
+       [](ExtenderConfig& c, std::string_view v) -> std::string {
+         if (v != "debug" && v != "info" && v != "warn" && v != "error") {
+           return "\"" + std::string(v) + "\" is not debug, info, warn or error";
+         }
+         c.log_level = std::string(v);
+         return {};
+       },
+       [](const ExtenderConfig& c) { return c.log_level; }},
+  };
+  return kOptions;
+}
+
+const Option* find_by_key(std::string_view key) {
+  for (const auto& option : options()) {
+    if (key == option.key) {
+      return &option;
+    }
+  }
+  return nullptr;
+}
+
+const Option* find_by_flag(std::string_view flag) {
+  for (const auto& option : options()) {
+    if (flag == option.flag) {
+      return &option;
+    }
+  }
+  return nullptr;
+}
+
+// Checks that need more than one field.
+std::string validate(const ExtenderConfig& config) {
+  if (config.weights.epc == 0 && config.weights.enclave_slots == 0) {
+    return "scheduling.weights: epc and enclave_slots cannot both be 0";
+  }
+  return {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// YAML.
+
+std::string apply_yaml_node(const YAML::Node& node, const std::string& path,
+                            ExtenderConfig& config) {
+  if (node.IsMap()) {
+    for (const auto& entry : node) {
+      if (!entry.first.IsScalar()) {
+        return "key under " + (path.empty() ? std::string("the top level") : path) +
+               " is not a string";
+      }
+      const std::string key = entry.first.Scalar();
+      const std::string child = path.empty() ? key : path + "." + key;
+      if (auto bad = apply_yaml_node(entry.second, child, config); !bad.empty()) {
+        return bad;
+      }
+    }
+    return {};
+  }
+  const Option* option = find_by_key(path);
+  if (option == nullptr) {
+    return "unknown key \"" + path + "\"";
+  }
+  if (!node.IsScalar()) {
+    return path + ": expected a single value";
+  }
+  if (auto bad = option->set(config, node.Scalar()); !bad.empty()) {
+    return path + ": " + bad;
+  }
+  return {};
+}
+
+}  // namespace
+
+core::Result<ExtenderConfig> apply_yaml_config(std::string_view yaml, ExtenderConfig config) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    return core::Error{std::string("config is not valid YAML: ") + e.what()};
+  }
+  if (root.IsNull()) {
+    return config;  // an empty file changes nothing
+  }
+  if (!root.IsMap()) {
+    return core::Error{"config: the top level must be a mapping of keys"};
+  }
+  if (auto bad = apply_yaml_node(root, "", config); !bad.empty()) {
+    return core::Error{"config: " + bad};
+  }
+  return config;
+}
+
+core::Result<ExtenderConfig> load_extender_config(int argc, char** argv) {
+  std::vector<std::string_view> args;
+  for (int i = 1; i < argc; ++i) {
+    args.emplace_back(argv[i]);
+  }
+
+  // Pass 1: --help and --config (the file is applied before any other flag, wherever it sits).
+  std::string config_path;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--help" || args[i] == "-h") {
+      ExtenderConfig help;
+      help.help_requested = true;
+      return help;
+    }
+    if (args[i] == "--config") {
+      if (i + 1 >= args.size()) {
+        return core::Error{"--config needs a file name"};
+      }
+      config_path = std::string(args[++i]);
+    } else if (args[i].starts_with("--config=")) {
+      config_path = std::string(args[i].substr(9));
+    }
+  }
+
+  ExtenderConfig config;
+  if (!config_path.empty()) {
+    std::ifstream file(config_path);
+    if (!file) {
+      return core::Error{"cannot read config file \"" + config_path + "\""};
+    }
+    std::ostringstream text;
+    text << file.rdbuf();
+    auto loaded = apply_yaml_config(text.str(), std::move(config));
+    if (!loaded.ok()) {
+      return core::Error{config_path + ": " + loaded.error().message};
+    }
+    config = std::move(loaded).value();
+  }
+
+  // Pass 2: every other flag, in order (a later flag wins over an earlier one).
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    if (!arg.starts_with("--")) {
+      return core::Error{"unexpected argument \"" + std::string(arg) + "\" (see --help)"};
+    }
+    arg.remove_prefix(2);
+    std::string_view value;
+    bool has_value = false;
+    if (const auto eq = arg.find('='); eq != std::string_view::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_value = true;
+    }
+    if (arg == "config") {
+      if (!has_value) {
+        ++i;  // its file name, handled in pass 1
+      }
+      continue;
+    }
+    const Option* option = find_by_flag(arg);
+    if (option == nullptr) {
+      return core::Error{"unknown flag --" + std::string(arg) + " (see --help)"};
+    }
+    if (!has_value) {
+      if (i + 1 >= args.size()) {
+        return core::Error{"--" + std::string(arg) + " needs a value"};
+      }
+      value = args[++i];
+    }
+    if (auto bad = option->set(config, value); !bad.empty()) {
+      return core::Error{"--" + std::string(arg) + ": " + bad};
+    }
+  }
+
+  if (auto bad = validate(config); !bad.empty()) {
+    return core::Error{bad};
+  }
+  return config;
+}
+
+std::string help_text() {
+  const ExtenderConfig defaults;
+  std::string out =
+      "Usage: epc-extender [--config FILE] [--FLAG VALUE | --FLAG=VALUE]...\n"
+      "\n"
+      "SGX EPC-aware kube-scheduler extender: serves filter/prioritize over HTTP and takes node\n"
+      "reports from epc-device-plugin over gRPC.\n"
+      "\n"
+      "Every setting can be given in the YAML file under its key (shown in parentheses) or as a\n"
+      "flag; flags override the file. Quantities take Kubernetes suffixes (8Mi, 1Gi), durations\n"
+      "Go-style units (500ms, 30s, 1m30s).\n"
+      "\n"
+      "  --config FILE\n"
+      "      YAML configuration file (example: config/extender/epc-extender.yaml)\n"
+      "  --help\n"
+      "      print this text and exit\n";
+  for (const auto& option : options()) {
+    out += "  --";
+    out += option.flag;
+    out += " ";
+    out += option.value;
+    out += "   (";
+    out += option.key;
+    out += ")\n      ";
+    out += option.help;
+    out += " [default: ";
+    out += option.show(defaults);
+    out += "]\n";
+  }
+  return out;
+}
+
+}  // namespace epc::config

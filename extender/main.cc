@@ -1,0 +1,138 @@
+// epc-extender: the SGX EPC-aware kube-scheduler extender.
+//
+// Startup: configuration (file + flags) -> metrics -> cluster state (its publications refresh the
+// per-node metrics) -> NodeReports gRPC server -> HTTP server. One line per listener, with the
+// port actually bound, goes to stdout ("epc-extender: http listening on 127.0.0.1:8888"); tools
+// and tests read it when they ask for port 0. SIGINT/SIGTERM stop everything in reverse order and
+// exit 0. Exit 2: bad configuration; exit 1: a listener could not be opened.
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include <pthread.h>
+
+#include "extender/config/load_extender_config.h"
+#include "extender/core/score/policy.h"
+#include "extender/http/server.h"
+#include "extender/metrics/metrics.h"
+#include "extender/reports/reports_server.h"
+#include "extender/state/clock.h"
+#include "extender/state/cluster_state.h"
+
+namespace {
+
+constexpr std::int64_t kNsPerMs = 1'000'000;
+
+// "host:port" with IPv6 hosts in brackets.
+std::string host_port(const std::string& host, int port) {
+  if (host.find(':') != std::string::npos && host.front() != '[') {
+    return "[" + host + "]:" + std::to_string(port);
+  }
+  return host + ":" + std::to_string(port);
+}
+
+// The gRPC address with the bound port in place of the configured one ("127.0.0.1:0" -> the real
+// port). Addresses without a TCP port (unix:...) are printed as configured.
+std::string grpc_listen_address(const std::string& address, int port) {
+  if (address.starts_with("unix:")) {
+    return address;
+  }
+  const auto colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    return host_port(address, port);
+  }
+  return address.substr(0, colon) + ":" + std::to_string(port);
+}
+
+epc::metrics::ReportKind to_metrics(epc::reports::MessageKind kind) {
+  switch (kind) {
+    case epc::reports::MessageKind::kSnapshot:
+      return epc::metrics::ReportKind::kSnapshot;
+    case epc::reports::MessageKind::kChange:
+      return epc::metrics::ReportKind::kChange;
+    case epc::reports::MessageKind::kHeartbeat:
+      return epc::metrics::ReportKind::kHeartbeat;
+    case epc::reports::MessageKind::kInvalid:
+      break;
+  }
+  return epc::metrics::ReportKind::kInvalid;
+}
+
+int run(const epc::config::ExtenderConfig& config) {
+  // Block the stop signals in every thread (the servers' threads inherit this mask) so that only
+  // the sigwait() below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  // Declared in dependency order: destroyed in reverse (HTTP, reports, state, metrics).
+  auto metrics = epc::metrics::Metrics::create(
+      epc::metrics::Metrics::Options{config.stale_after_ms * kNsPerMs});
+
+  epc::state::ClusterState::Options state_options;
+  state_options.request_memory_pods = config.request_memory_pods;
+  const epc::core::NodeAccounting accounting{config.epc_headroom_bytes};
+  state_options.on_publish = [&metrics = *metrics, accounting](const epc::state::Snapshot& snap) {
+    metrics.refresh_nodes(snap, epc::state::monotonic_now_ns(), accounting);
+  };
+  auto state = epc::state::ClusterState::create(std::move(state_options));
+
+  auto reports = epc::reports::ReportsServer::create(
+      config, *state,
+      [&metrics = *metrics](epc::reports::MessageKind kind, epc::reports::MessageResult result) {
+        metrics.observe_report_message(to_metrics(kind),
+                                       result == epc::reports::MessageResult::kApplied
+                                           ? epc::metrics::ReportResult::kApplied
+                                           : epc::metrics::ReportResult::kRefused);
+      });
+  if (!reports.ok()) {
+    std::cerr << "epc-extender: " << reports.error().message << std::endl;
+    return 1;
+  }
+
+  auto http = epc::http::HttpServer::create(config, *state, *metrics);
+  if (!http.ok()) {
+    std::cerr << "epc-extender: " << http.error().message << std::endl;
+    return 1;
+  }
+  http.value()->start();
+
+  std::cout << "epc-extender: http listening on "
+            << host_port(config.http_address, http.value()->port()) << "\n"
+            << "epc-extender: grpc listening on "
+            << grpc_listen_address(config.grpc_address, reports.value()->port()) << "\n"
+            << "epc-extender: policy " << epc::core::score::policy_name(config.policy)
+            << ", url prefix \"" << config.url_prefix << "\", stale after " << config.stale_after_ms
+            << " ms" << std::endl;
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  std::cout << "epc-extender: " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM")
+            << ", shutting down" << std::endl;
+
+  http.value()->stop();
+  reports.value()->shutdown();
+  state->flush();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto config = epc::config::load_extender_config(argc, argv);
+  if (!config.ok()) {
+    std::cerr << "epc-extender: " << config.error().message << "\n"
+              << "Run `epc-extender --help` for the options." << std::endl;
+    return 2;
+  }
+  if (config->help_requested) {
+    std::cout << epc::config::help_text();
+    return 0;
+  }
+  return run(*config);
+}

@@ -1,0 +1,252 @@
+#include "extender/reports/node_reports_service.h"
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "extender/reports/conversion.h"
+
+namespace epc::reports {
+
+namespace {
+
+MessageKind kind_of(const epc::v1::NodeReport& report) {
+  switch (report.kind_case()) {
+    case epc::v1::NodeReport::kSnapshot:
+      return MessageKind::kSnapshot;
+    case epc::v1::NodeReport::kChange:
+      return MessageKind::kChange;
+    case epc::v1::NodeReport::kHeartbeat:
+      return MessageKind::kHeartbeat;
+    case epc::v1::NodeReport::KIND_NOT_SET:
+      break;
+  }
+  return MessageKind::kInvalid;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// One stream.
+//
+// gRPC calls OnReadDone/OnWriteDone/OnCancel on its threads; ClusterState calls the apply
+// callbacks on its writer thread. Everything shared between them is guarded by mutex_. gRPC
+// operations (StartRead, StartWrite, Finish) are started outside the lock, and Finish is always the
+// last thing a function does: OnDone may delete the reactor right after it.
+class NodeReportsService::Reactor final
+    : public grpc::ServerBidiReactor<epc::v1::NodeReport, epc::v1::Ack> {
+ public:
+  explicit Reactor(NodeReportsService& service) : service_(service) { StartRead(&request_); }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      on_reads_finished();
+      return;
+    }
+    const MessageKind kind = kind_of(request_);
+    auto converted = from_proto(request_);
+    Actions actions;
+    if (!converted.ok()) {
+      observe(MessageKind::kInvalid, MessageResult::kRefused);
+      std::lock_guard lock(mutex_);
+      results_.emplace_back(converted.error());
+      read_idle_ = true;
+      plan_locked(actions);
+    } else {
+      state::ReportMessage message = std::move(converted).value();
+      remember_stream(message.node_name, message.instance_id);
+      std::uint64_t ordinal = 0;
+      {
+        std::lock_guard lock(mutex_);
+        ordinal = first_ordinal_ + results_.size();
+        results_.emplace_back();
+        ++applies_in_flight_;
+      }
+      // Queued before the next read can start, so the writer applies messages in stream order.
+      service_.state_.apply_async(std::move(message),
+                                  [this, kind, ordinal](core::Result<std::uint64_t> result) {
+                                    on_applied(kind, ordinal, std::move(result));
+                                  });
+      std::lock_guard lock(mutex_);
+      read_idle_ = true;
+      plan_locked(actions);
+    }
+    run(actions);
+  }
+
+  void OnWriteDone(bool ok) override {
+    Actions actions;
+    {
+      std::lock_guard lock(mutex_);
+      write_in_flight_ = false;
+      if (!ok) {
+        // The stream is broken (cancelled or the peer is gone): nothing more can be written.
+        write_failed_ = true;
+      }
+      plan_locked(actions);
+    }
+    run(actions);
+  }
+
+  void OnCancel() override {
+    // Pending reads and writes complete with ok = false, which drives the reactor to Finish.
+  }
+
+  void OnDone() override {
+    NodeReportsService& service = service_;
+    delete this;
+    service.stream_done();
+  }
+
+ private:
+  // gRPC operations decided under the lock and started after it is released.
+  struct Actions {
+    bool start_read = false;
+    bool start_write = false;
+    bool finish = false;
+  };
+
+  void on_applied(MessageKind kind, std::uint64_t ordinal, core::Result<std::uint64_t> result) {
+    observe(kind, result.ok() ? MessageResult::kApplied : MessageResult::kRefused);
+    Actions actions;
+    {
+      std::lock_guard lock(mutex_);
+      --applies_in_flight_;
+      results_[static_cast<std::size_t>(ordinal - first_ordinal_)].emplace(std::move(result));
+      plan_locked(actions);
+    }
+    run(actions);
+  }
+
+  void on_reads_finished() {
+    // The plugin is gone or half-closed: its nodes keep their state and age from here on. The
+    // stream_closed notes queue behind this stream's applies, so they land after them.
+    for (const auto& [node, instance] : streams_) {
+      service_.state_.stream_closed(node, instance);
+    }
+    Actions actions;
+    {
+      std::lock_guard lock(mutex_);
+      reads_done_ = true;
+      plan_locked(actions);
+    }
+    run(actions);
+  }
+
+  void remember_stream(const std::string& node, const std::string& instance) {
+    for (const auto& seen : streams_) {
+      if (seen.first == node && seen.second == instance) {
+        return;
+      }
+    }
+    streams_.emplace_back(node, instance);
+  }
+
+  void plan_locked(Actions& actions) {
+    // Acks leave in message order: the oldest result, once known, is the next write.
+    if (write_failed_) {
+      while (!results_.empty() && results_.front().has_value()) {
+        results_.pop_front();
+        ++first_ordinal_;
+      }
+    } else if (!write_in_flight_ && !results_.empty() && results_.front().has_value()) {
+      const core::Result<std::uint64_t>& result = *results_.front();
+      if (result.ok()) {
+        last_applied_ = *result;
+      }
+      writing_ = make_ack(result, last_applied_);
+      results_.pop_front();
+      ++first_ordinal_;
+      write_in_flight_ = true;
+      actions.start_write = true;
+    }
+    const std::size_t unacknowledged = results_.size() + (write_in_flight_ ? 1 : 0);
+    if (read_idle_ && !reads_done_ && unacknowledged < service_.max_in_flight_) {
+      read_idle_ = false;
+      actions.start_read = true;
+    }
+    if (reads_done_ && applies_in_flight_ == 0 && !write_in_flight_ && results_.empty() &&
+        !finished_) {
+      finished_ = true;
+      actions.finish = true;
+    }
+  }
+
+  void run(const Actions& actions) {
+    if (actions.start_read) {
+      StartRead(&request_);
+    }
+    if (actions.start_write) {
+      StartWrite(&writing_);
+    }
+    if (actions.finish) {
+      Finish(grpc::Status::OK);  // last: OnDone may run and delete this
+    }
+  }
+
+  void observe(MessageKind kind, MessageResult result) {
+    if (service_.observer_) {
+      service_.observer_(kind, result);
+    }
+  }
+
+  NodeReportsService& service_;
+
+  // Read path only (one read outstanding at a time).
+  epc::v1::NodeReport request_;
+  std::vector<std::pair<std::string, std::string>> streams_;  // (node, instance) seen
+
+  std::mutex mutex_;
+  // One entry per message read and not yet acknowledged, in stream order; empty until its result
+  // is known. The front's ordinal is first_ordinal_.
+  std::deque<std::optional<core::Result<std::uint64_t>>> results_;  // guarded by mutex_
+  std::uint64_t first_ordinal_ = 0;                                 // guarded by mutex_
+  epc::v1::Ack writing_;               // the Ack being written; owned by the write
+  std::size_t applies_in_flight_ = 0;  // guarded by mutex_
+  std::uint64_t last_applied_ = 0;     // guarded by mutex_; as of the last Ack written
+  bool write_in_flight_ = false;       // guarded by mutex_
+  bool write_failed_ = false;          // guarded by mutex_
+  // No read outstanding: the next one starts once fewer than max_in_flight messages are
+  // unacknowledged (back-pressure on a fast sender).
+  bool read_idle_ = false;   // guarded by mutex_
+  bool reads_done_ = false;  // guarded by mutex_
+  bool finished_ = false;    // guarded by mutex_
+};
+
+// ---------------------------------------------------------------------------------------------
+
+NodeReportsService::NodeReportsService(state::ClusterState& state, std::size_t max_in_flight,
+                                       MessageObserver observer)
+    : state_(state),
+      max_in_flight_(max_in_flight == 0 ? 1 : max_in_flight),
+      observer_(std::move(observer)) {}
+
+grpc::ServerBidiReactor<epc::v1::NodeReport, epc::v1::Ack>* NodeReportsService::Stream(
+    grpc::CallbackServerContext* /*context*/) {
+  {
+    std::lock_guard lock(mutex_);
+    ++active_;
+  }
+  return new Reactor(*this);
+}
+
+void NodeReportsService::stream_done() {
+  std::lock_guard lock(mutex_);
+  if (--active_ == 0) {
+    idle_cv_.notify_all();
+  }
+}
+
+void NodeReportsService::wait_idle() {
+  std::unique_lock lock(mutex_);
+  idle_cv_.wait(lock, [this] { return active_ == 0; });
+}
+
+std::size_t NodeReportsService::active_streams() const {
+  std::lock_guard lock(mutex_);
+  return active_;
+}
+
+}  // namespace epc::reports

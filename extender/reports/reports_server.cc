@@ -1,0 +1,60 @@
+#include "extender/reports/reports_server.h"
+
+#include <chrono>
+#include <climits>
+#include <utility>
+
+#include <grpcpp/grpcpp.h>
+
+namespace epc::reports {
+
+ReportsServer::ReportsServer(std::unique_ptr<NodeReportsService> service, int port)
+    : service_(std::move(service)), port_(port) {}
+
+core::Result<std::unique_ptr<ReportsServer>> ReportsServer::create(
+    const config::ExtenderConfig& config, state::ClusterState& state,
+    NodeReportsService::MessageObserver observer) {
+  if (config.grpc_max_message_bytes == 0 ||
+      config.grpc_max_message_bytes > static_cast<std::size_t>(INT_MAX)) {
+    return core::Error{"grpc max message size must be between 1 and " + std::to_string(INT_MAX) +
+                       " bytes"};
+  }
+  auto service = std::make_unique<NodeReportsService>(state, config.grpc_stream_max_in_flight,
+                                                      std::move(observer));
+  grpc::ServerBuilder builder;
+  int selected_port = 0;
+  builder.AddListeningPort(config.grpc_address, grpc::InsecureServerCredentials(), &selected_port);
+  // Larger messages fail their stream with RESOURCE_EXHAUSTED before any parsing (abuse bound).
+  builder.SetMaxReceiveMessageSize(static_cast<int>(config.grpc_max_message_bytes));
+  // gRPC sets SO_REUSEPORT by default: a second extender on the same port would silently share
+  // the plugins' streams with the first. Fail the bind instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.RegisterService(service.get());
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || selected_port == 0) {
+    if (server != nullptr) {
+      server->Shutdown();
+    }
+    return core::Error{"cannot listen for gRPC on " + config.grpc_address +
+                       " (address in use or invalid)"};
+  }
+  std::unique_ptr<ReportsServer> out(new ReportsServer(std::move(service), selected_port));
+  out->server_ = std::move(server);
+  return out;
+}
+
+ReportsServer::~ReportsServer() { shutdown(); }
+
+void ReportsServer::shutdown() {
+  if (server_ == nullptr) {
+    return;
+  }
+  // Plugin streams never end by themselves: a deadline of "now" cancels them at once (plugins
+  // reconnect with backoff). Then wait until every reactor is done before the service goes away.
+  server_->Shutdown(std::chrono::system_clock::now());
+  service_->wait_idle();
+  server_->Wait();
+  server_.reset();
+}
+
+}  // namespace epc::reports

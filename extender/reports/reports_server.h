@@ -1,0 +1,47 @@
+#pragma once
+
+#include <memory>
+
+#include "extender/config/extender_config.h"
+#include "extender/core/result.h"
+#include "extender/reports/node_reports_service.h"
+#include "extender/state/cluster_state.h"
+
+namespace grpc {
+class Server;
+}  // namespace grpc
+
+namespace epc::reports {
+
+// The gRPC server the device plugins stream their NodeReports into.
+//
+// create() binds config.grpc_address ("127.0.0.1:0" picks a free port: see port()) and starts
+// serving on gRPC's callback threads. shutdown() (also run by the destructor) cancels every open
+// stream and returns once all of them are done, so `state` is no longer touched afterwards.
+//
+// Lifetime: `state` must outlive the server. Thread-safety: port() from any thread; shutdown()
+// from one thread.
+class ReportsServer {
+ public:
+  static core::Result<std::unique_ptr<ReportsServer>> create(
+      const config::ExtenderConfig& config, state::ClusterState& state,
+      NodeReportsService::MessageObserver observer = {});
+  ~ReportsServer();
+
+  ReportsServer(const ReportsServer&) = delete;
+  ReportsServer& operator=(const ReportsServer&) = delete;
+
+  // The bound TCP port (the chosen one when the address asked for port 0).
+  int port() const { return port_; }
+
+  void shutdown();
+
+ private:
+  ReportsServer(std::unique_ptr<NodeReportsService> service, int port);
+
+  std::unique_ptr<NodeReportsService> service_;  // outlives server_
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace epc::reports

@@ -1,0 +1,309 @@
+#include "extender/config/load_extender_config.h"
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace epc::config {
+namespace {
+
+constexpr std::int64_t kMi = 1 << 20;
+
+// Runs the loader over argv {"epc-extender", args...}.
+core::Result<ExtenderConfig> load(std::vector<std::string> args) {
+  static char program[] = "epc-extender";
+  std::vector<char*> argv{program};
+  for (auto& arg : args) {
+    argv.push_back(arg.data());
+  }
+  argv.push_back(nullptr);
+  return load_extender_config(static_cast<int>(argv.size() - 1), argv.data());
+}
+
+std::string write_file(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+const char kFullYaml[] = R"(
+http:
+  address: 0.0.0.0
+  port: 9443
+  url_prefix: /epc
+  body_limit: 1Mi
+  read_timeout: 5s
+  idle_timeout: 2m
+  threads: 2
+grpc:
+  address: 0.0.0.0:7070
+  max_message_size: 512Ki
+  stream_max_in_flight: 8
+scheduling:
+  policy: MostAllocated
+  weights:
+    epc: 3
+    enclave_slots: 0
+  epc_headroom: 8Mi
+  stale_after: 45s
+  epc_implies_enclave_slot: false
+  request_memory_pods: 500
+log_level: debug
+)";
+
+TEST(LoadExtenderConfigTest, NoArgumentsGiveDefaults) {
+  auto config = load({});
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  const ExtenderConfig defaults;
+  EXPECT_EQ(config->http_port, defaults.http_port);
+  EXPECT_EQ(config->grpc_address, defaults.grpc_address);
+  EXPECT_EQ(config->stale_after_ms, 30000);
+  EXPECT_EQ(config->policy, core::score::PolicyKind::kBestFit);
+  EXPECT_FALSE(config->help_requested);
+}
+
+TEST(LoadExtenderConfigTest, YamlSetsEveryKey) {
+  auto config = apply_yaml_config(kFullYaml, ExtenderConfig{});
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->http_address, "0.0.0.0");
+  EXPECT_EQ(config->http_port, 9443);
+  EXPECT_EQ(config->url_prefix, "/epc");
+  EXPECT_EQ(config->http_body_limit_bytes, static_cast<std::size_t>(kMi));
+  EXPECT_EQ(config->http_read_timeout_ms, 5000);
+  EXPECT_EQ(config->http_idle_timeout_ms, 120000);
+  EXPECT_EQ(config->http_threads, 2);
+  EXPECT_EQ(config->grpc_address, "0.0.0.0:7070");
+  EXPECT_EQ(config->grpc_max_message_bytes, 512u * 1024);
+  EXPECT_EQ(config->grpc_stream_max_in_flight, 8u);
+  EXPECT_EQ(config->policy, core::score::PolicyKind::kMostAllocated);
+  EXPECT_EQ(config->weights.epc, 3);
+  EXPECT_EQ(config->weights.enclave_slots, 0);
+  EXPECT_EQ(config->epc_headroom_bytes, 8 * kMi);
+  EXPECT_EQ(config->stale_after_ms, 45000);
+  EXPECT_FALSE(config->pod_request.epc_implies_enclave_slot);
+  EXPECT_EQ(config->request_memory_pods, 500u);
+  EXPECT_EQ(config->log_level, "debug");
+}
+
+TEST(LoadExtenderConfigTest, FlagsOverrideTheFileWhereverTheyStand) {
+  const auto path = write_file("precedence.yaml", kFullYaml);
+  // --http-port comes before --config on the command line and still wins.
+  auto config = load({"--http-port", "0", "--config", path, "--policy=LeastAllocated",
+                      "--stale-after", "1s", "--epc-headroom=16Mi"});
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->http_port, 0);
+  EXPECT_EQ(config->policy, core::score::PolicyKind::kLeastAllocated);
+  EXPECT_EQ(config->stale_after_ms, 1000);
+  EXPECT_EQ(config->epc_headroom_bytes, 16 * kMi);
+  // Keys without a flag on the command line keep the file's value.
+  EXPECT_EQ(config->http_address, "0.0.0.0");
+  EXPECT_EQ(config->weights.epc, 3);
+}
+
+TEST(LoadExtenderConfigTest, LaterFlagWins) {
+  auto config = load({"--http-threads", "2", "--http-threads=4"});
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->http_threads, 4);
+}
+
+TEST(LoadExtenderConfigTest, EveryFlagIsAccepted) {
+  auto config = load({"--http-address",
+                      "::1",
+                      "--http-port",
+                      "1",
+                      "--url-prefix",
+                      "",
+                      "--body-limit",
+                      "64Ki",
+                      "--http-read-timeout",
+                      "1s",
+                      "--http-idle-timeout",
+                      "91s",
+                      "--http-threads",
+                      "3",
+                      "--grpc-address",
+                      "unix:/tmp/x.sock",
+                      "--grpc-max-message-size",
+                      "1Mi",
+                      "--grpc-stream-max-in-flight",
+                      "2",
+                      "--policy",
+                      "BestFit",
+                      "--epc-weight",
+                      "0",
+                      "--slot-weight",
+                      "5",
+                      "--epc-headroom",
+                      "0",
+                      "--stale-after",
+                      "0",
+                      "--epc-implies-enclave-slot",
+                      "false",
+                      "--request-memory-pods",
+                      "10",
+                      "--log-level",
+                      "warn"});
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->http_address, "::1");
+  EXPECT_EQ(config->url_prefix, "");
+  EXPECT_EQ(config->http_body_limit_bytes, 64u * 1024);
+  EXPECT_EQ(config->http_idle_timeout_ms, 91000);
+  EXPECT_EQ(config->grpc_address, "unix:/tmp/x.sock");
+  EXPECT_EQ(config->weights.epc, 0);
+  EXPECT_EQ(config->weights.enclave_slots, 5);
+  EXPECT_EQ(config->stale_after_ms, 0);
+  EXPECT_EQ(config->request_memory_pods, 10u);
+  EXPECT_EQ(config->log_level, "warn");
+}
+
+TEST(LoadExtenderConfigTest, HelpWinsOverEverythingElse) {
+  auto config = load({"--bogus", "--help"});
+  ASSERT_TRUE(config.ok());
+  EXPECT_TRUE(config->help_requested);
+}
+
+TEST(LoadExtenderConfigTest, HelpTextListsEveryFlagKeyAndDefault) {
+  const std::string help = help_text();
+  for (const char* expected : {"--config FILE",
+                               "--http-address",
+                               "(http.address)",
+                               "--http-port",
+                               "[default: 8888]",
+                               "--url-prefix",
+                               "[default: /sgx]",
+                               "--grpc-address",
+                               "[default: 127.0.0.1:9090]",
+                               "--policy",
+                               "[default: BestFit]",
+                               "--epc-weight",
+                               "(scheduling.weights.epc)",
+                               "--slot-weight",
+                               "(scheduling.weights.enclave_slots)",
+                               "--epc-headroom",
+                               "--stale-after",
+                               "[default: 30s]",
+                               "--http-threads",
+                               "--body-limit",
+                               "[default: 8Mi]",
+                               "--log-level",
+                               "[default: info]",
+                               "--grpc-max-message-size",
+                               "[default: 4Mi]",
+                               "--http-idle-timeout",
+                               "[default: 120s]"}) {
+    EXPECT_NE(help.find(expected), std::string::npos) << expected;
+  }
+}
+
+TEST(LoadExtenderConfigTest, ExampleConfigFileLoadsAndMatchesDefaults) {
+  const std::string path =
+      std::string(EPC_TEST_DATA_DIR) + "/../../config/extender/epc-extender.yaml";
+  auto config = load({"--config", path});
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  const ExtenderConfig defaults;
+  EXPECT_EQ(config->http_address, defaults.http_address);
+  EXPECT_EQ(config->http_port, defaults.http_port);
+  EXPECT_EQ(config->url_prefix, defaults.url_prefix);
+  EXPECT_EQ(config->http_body_limit_bytes, defaults.http_body_limit_bytes);
+  EXPECT_EQ(config->http_read_timeout_ms, defaults.http_read_timeout_ms);
+  EXPECT_EQ(config->http_idle_timeout_ms, defaults.http_idle_timeout_ms);
+  EXPECT_EQ(config->http_threads, defaults.http_threads);
+  EXPECT_EQ(config->grpc_address, defaults.grpc_address);
+  EXPECT_EQ(config->grpc_max_message_bytes, defaults.grpc_max_message_bytes);
+  EXPECT_EQ(config->grpc_stream_max_in_flight, defaults.grpc_stream_max_in_flight);
+  EXPECT_EQ(config->policy, defaults.policy);
+  EXPECT_EQ(config->weights.epc, defaults.weights.epc);
+  EXPECT_EQ(config->weights.enclave_slots, defaults.weights.enclave_slots);
+  EXPECT_EQ(config->epc_headroom_bytes, defaults.epc_headroom_bytes);
+  EXPECT_EQ(config->stale_after_ms, defaults.stale_after_ms);
+  EXPECT_EQ(config->request_memory_pods, defaults.request_memory_pods);
+  EXPECT_EQ(config->log_level, defaults.log_level);
+}
+
+TEST(LoadExtenderConfigTest, EmptyFileChangesNothing) {
+  const auto path = write_file("empty.yaml", "# nothing\n");
+  auto config = load({"--config", path});
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->http_port, ExtenderConfig{}.http_port);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad input: each row must fail with a message naming the culprit.
+
+struct BadRow {
+  const char* name;
+  std::vector<std::string> args;
+  const char* error_contains;
+};
+
+TEST(LoadExtenderConfigTest, BadFlagsTable) {
+  const std::vector<BadRow> rows = {
+      {"unknown_flag", {"--htp-port", "1"}, "unknown flag --htp-port"},
+      {"positional", {"extra"}, "unexpected argument"},
+      {"missing_value", {"--http-port"}, "needs a value"},
+      {"port_not_number", {"--http-port", "http"}, "--http-port"},
+      {"port_out_of_range", {"--http-port", "65536"}, "out of range"},
+      {"port_trailing_junk", {"--http-port", "80x"}, "not an integer"},
+      {"negative_threads", {"--http-threads", "-1"}, "--http-threads"},
+      {"zero_threads", {"--http-threads", "0"}, "--http-threads"},
+      {"unknown_policy", {"--policy", "Random"}, "unknown policy"},
+      {"weight_over_100", {"--epc-weight", "101"}, "--epc-weight"},
+      {"both_weights_zero", {"--epc-weight", "0", "--slot-weight", "0"}, "both be 0"},
+      {"bad_headroom", {"--epc-headroom", "8Mx"}, "--epc-headroom"},
+      {"fractional_headroom", {"--epc-headroom", "0.5"}, "--epc-headroom"},
+      {"negative_headroom", {"--epc-headroom", "-1Mi"}, "--epc-headroom"},
+      {"headroom_over_64Ti", {"--epc-headroom", "65Ti"}, "out of range"},
+      {"stale_no_unit", {"--stale-after", "30"}, "missing unit"},
+      {"zero_body_limit", {"--body-limit", "0"}, "--body-limit"},
+      {"huge_body_limit", {"--body-limit", "2Gi"}, "out of range"},
+      {"zero_read_timeout", {"--http-read-timeout", "0"}, "longer than 0"},
+      {"prefix_without_slash", {"--url-prefix", "sgx"}, "must start with /"},
+      {"prefix_trailing_slash", {"--url-prefix", "/sgx/"}, "must start with /"},
+      {"bad_log_level", {"--log-level", "verbose"}, "--log-level"},
+      {"bad_bool", {"--epc-implies-enclave-slot", "yes"}, "not true or false"},
+      {"empty_grpc_address", {"--grpc-address="}, "must not be empty"},
+      {"config_without_file", {"--config"}, "--config needs a file name"},
+      {"config_missing_file", {"--config", "/nonexistent/epc.yaml"}, "cannot read config file"},
+  };
+  for (const BadRow& row : rows) {
+    SCOPED_TRACE(row.name);
+    auto config = load(row.args);
+    ASSERT_FALSE(config.ok());
+    EXPECT_NE(config.error().message.find(row.error_contains), std::string::npos)
+        << config.error().message;
+  }
+}
+
+TEST(LoadExtenderConfigTest, BadYamlTable) {
+  const std::vector<std::pair<const char*, const char*>> rows = {
+      {"http:\n  prot: 80\n", "unknown key \"http.prot\""},
+      {"scheduling:\n  weights:\n    gpu: 1\n", "unknown key \"scheduling.weights.gpu\""},
+      {"http:\n  port: [1, 2]\n", "http.port: expected a single value"},
+      {"http:\n  port:\n", "http.port: expected a single value"},
+      {"http:\n  port: 99999\n", "http.port: 99999 is out of range"},
+      {"scheduling:\n  stale_after: soon\n", "scheduling.stale_after"},
+      {"scheduling:\n  epc_headroom: lots\n", "scheduling.epc_headroom"},
+      {"- a\n- b\n", "top level must be a mapping"},
+      {"http: {port: 80\n", "not valid YAML"},
+      {"http: 80\n", "unknown key \"http\""},
+  };
+  for (const auto& [yaml, expected] : rows) {
+    SCOPED_TRACE(yaml);
+    auto config = apply_yaml_config(yaml, ExtenderConfig{});
+    ASSERT_FALSE(config.ok());
+    EXPECT_NE(config.error().message.find(expected), std::string::npos) << config.error().message;
+  }
+}
+
+TEST(LoadExtenderConfigTest, FileErrorsNameTheFile) {
+  const auto path = write_file("bad.yaml", "grpc:\n  adress: x\n");
+  auto config = load({"--config", path});
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().message.find(path), std::string::npos);
+  EXPECT_NE(config.error().message.find("grpc.adress"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace epc::config

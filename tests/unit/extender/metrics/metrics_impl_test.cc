@@ -1,0 +1,187 @@
+#include "extender/metrics/metrics_impl.h"
+
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "extender/state/clock.h"
+
+namespace epc::metrics {
+namespace {
+
+constexpr std::int64_t kMi = 1 << 20;
+constexpr std::int64_t kSecond = 1'000'000'000;
+
+// The value of the sample whose name and labels are exactly `series` (labels in the serializer's
+// order: sorted by name, histogram `le` last), or nullopt when there is no such line.
+std::optional<double> sample(const std::string& text, const std::string& series) {
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
+        line[series.size()] == ' ') {
+      return std::stod(line.substr(series.size() + 1));
+    }
+  }
+  return std::nullopt;
+}
+
+core::NodeRow row(std::int64_t capacity, std::int64_t requested, std::int64_t report_time_ns) {
+  core::NodeRow r;
+  r.ever_reported = true;
+  r.has_sgx = true;
+  r.epc_capacity_bytes = capacity;
+  r.epc_requested_bytes = requested;
+  r.enclave_slots_total = 110;
+  r.enclave_slots_used = 3;
+  r.provision_slots_total = 10;
+  r.provision_slots_used = 1;
+  r.report_time_ns = report_time_ns;
+  return r;
+}
+
+state::NodeInfo info(std::string name, std::int64_t ledger_pods = 0) {
+  state::NodeInfo i;
+  i.name = std::move(name);
+  i.ledger_pods = ledger_pods;
+  i.stream_connected = true;
+  return i;
+}
+
+TEST(MetricsImplTest, RequestSeriesExistBeforeAnyRequest) {
+  auto metrics = Metrics::create();
+  const std::string text = metrics->serialize();
+  EXPECT_EQ(sample(text, R"(epc_extender_requests_total{outcome="ok",verb="filter"})"), 0.0);
+  EXPECT_EQ(sample(text, R"(epc_extender_requests_total{outcome="error",verb="prioritize"})"), 0.0);
+  EXPECT_EQ(sample(text, R"(epc_extender_request_duration_seconds_count{verb="filter"})"), 0.0);
+  EXPECT_NE(text.find("# TYPE epc_extender_request_duration_seconds histogram"), std::string::npos);
+}
+
+TEST(MetricsImplTest, ObserveRequestCountsByVerbAndOutcome) {
+  auto metrics = Metrics::create();
+  metrics->observe_request(Verb::kFilter, Outcome::kOk, 40e-6);
+  metrics->observe_request(Verb::kFilter, Outcome::kOk, 2e-3);
+  metrics->observe_request(Verb::kPrioritize, Outcome::kError, 0.5);
+  const std::string text = metrics->serialize();
+  EXPECT_EQ(sample(text, R"(epc_extender_requests_total{outcome="ok",verb="filter"})"), 2.0);
+  EXPECT_EQ(sample(text, R"(epc_extender_requests_total{outcome="error",verb="filter"})"), 0.0);
+  EXPECT_EQ(sample(text, R"(epc_extender_requests_total{outcome="error",verb="prioritize"})"), 1.0);
+  EXPECT_EQ(sample(text, R"(epc_extender_request_duration_seconds_count{verb="filter"})"), 2.0);
+  // 40 µs falls in the 50 µs bucket, 2 ms does not.
+  EXPECT_EQ(
+      sample(text, R"(epc_extender_request_duration_seconds_bucket{verb="filter",le="5e-05"})"),
+      1.0);
+  EXPECT_EQ(
+      sample(text, R"(epc_extender_request_duration_seconds_bucket{verb="filter",le="0.0025"})"),
+      2.0);
+}
+
+TEST(MetricsImplTest, DurationBucketsAreSortedAndSpan10usTo1s) {
+  const auto& buckets = MetricsImpl::duration_buckets();
+  ASSERT_FALSE(buckets.empty());
+  EXPECT_DOUBLE_EQ(buckets.front(), 10e-6);
+  EXPECT_DOUBLE_EQ(buckets.back(), 1.0);
+  for (std::size_t i = 1; i < buckets.size(); ++i) {
+    EXPECT_LT(buckets[i - 1], buckets[i]);
+  }
+}
+
+TEST(MetricsImplTest, RefreshAddsAndRemovesNodeSeries) {
+  auto metrics = Metrics::create();
+  const std::int64_t now = state::monotonic_now_ns();
+  state::Snapshot both;
+  both.add(info("node-a", 2), row(128 * kMi, 32 * kMi, now));
+  both.add(info("node-b"), row(64 * kMi, 0, now));
+  metrics->refresh_nodes(both, now, core::NodeAccounting{8 * kMi});
+
+  std::string text = metrics->serialize();
+  EXPECT_EQ(sample(text, R"(epc_node_capacity_bytes{node="node-a"})"), 128.0 * kMi);
+  EXPECT_EQ(sample(text, R"(epc_node_requested_bytes{node="node-a"})"), 32.0 * kMi);
+  // free = 128Mi − max(32Mi, live unknown) − 8Mi headroom = 88Mi.
+  EXPECT_EQ(sample(text, R"(epc_node_free_bytes{node="node-a"})"), 88.0 * kMi);
+  EXPECT_EQ(sample(text, R"(epc_node_enclave_slots{node="node-a",state="total"})"), 110.0);
+  EXPECT_EQ(sample(text, R"(epc_node_enclave_slots{node="node-a",state="used"})"), 3.0);
+  EXPECT_EQ(sample(text, R"(epc_node_provision_slots{node="node-a",state="used"})"), 1.0);
+  EXPECT_EQ(sample(text, R"(epc_node_ledger_pods{node="node-a"})"), 2.0);
+  EXPECT_EQ(sample(text, R"(epc_node_capacity_bytes{node="node-b"})"), 64.0 * kMi);
+  // Cluster: 128Mi + 64Mi capacity; free 88Mi + (64Mi − 8Mi) = 144Mi.
+  EXPECT_EQ(sample(text, "epc_cluster_capacity_bytes"), 192.0 * kMi);
+  EXPECT_EQ(sample(text, "epc_cluster_free_bytes"), 144.0 * kMi);
+  EXPECT_EQ(sample(text, "epc_cluster_nodes"), 2.0);
+
+  state::Snapshot only_a;
+  only_a.add(info("node-a", 2), row(128 * kMi, 32 * kMi, now));
+  metrics->refresh_nodes(only_a, now, core::NodeAccounting{8 * kMi});
+  text = metrics->serialize();
+  EXPECT_TRUE(sample(text, R"(epc_node_capacity_bytes{node="node-a"})").has_value());
+  EXPECT_EQ(text.find("node-b"), std::string::npos) << text;
+  EXPECT_EQ(sample(text, "epc_cluster_capacity_bytes"), 128.0 * kMi);
+}
+
+TEST(MetricsImplTest, LiveUseIsExportedOnlyWhileKnown) {
+  auto metrics = Metrics::create();
+  const std::int64_t now = state::monotonic_now_ns();
+  core::NodeRow r = row(128 * kMi, 0, now);
+  r.live_used_known = true;
+  r.epc_live_used_bytes = 40 * kMi;
+  state::Snapshot known;
+  known.add(info("node-a"), r);
+  metrics->refresh_nodes(known, now, {});
+  EXPECT_EQ(sample(metrics->serialize(), R"(epc_node_live_used_bytes{node="node-a"})"), 40.0 * kMi);
+
+  r.live_used_known = false;
+  state::Snapshot unknown;
+  unknown.add(info("node-a"), r);
+  metrics->refresh_nodes(unknown, now, {});
+  EXPECT_FALSE(
+      sample(metrics->serialize(), R"(epc_node_live_used_bytes{node="node-a"})").has_value());
+}
+
+TEST(MetricsImplTest, ReportAgeAndUpAreComputedAtScrapeTime) {
+  auto metrics = Metrics::create(Metrics::Options{10 * kSecond});
+  const std::int64_t now = state::monotonic_now_ns();
+  state::Snapshot snap;
+  snap.add(info("fresh"), row(64 * kMi, 0, now - 5 * kSecond));
+  snap.add(info("stale"), row(64 * kMi, 0, now - 20 * kSecond));
+  core::NodeRow unhealthy = row(64 * kMi, 0, now);
+  unhealthy.health = core::NodeHealth::kUnhealthy;
+  snap.add(info("sick"), unhealthy);
+  // Refresh with an old "now": the scrape must still use its own clock.
+  metrics->refresh_nodes(snap, now - 30 * kSecond, {});
+
+  const std::string text = metrics->serialize();
+  const auto fresh_age = sample(text, R"(epc_node_report_age_seconds{node="fresh"})");
+  ASSERT_TRUE(fresh_age.has_value());
+  EXPECT_GE(*fresh_age, 5.0);
+  EXPECT_LT(*fresh_age, 10.0);
+  EXPECT_GE(*sample(text, R"(epc_node_report_age_seconds{node="stale"})"), 20.0);
+  EXPECT_EQ(sample(text, R"(epc_node_up{node="fresh"})"), 1.0);
+  EXPECT_EQ(sample(text, R"(epc_node_up{node="stale"})"), 0.0);
+  EXPECT_EQ(sample(text, R"(epc_node_up{node="sick"})"), 0.0);
+  EXPECT_EQ(sample(text, "epc_cluster_nodes_up"), 1.0);
+  // Only the node that is up counts towards cluster free EPC.
+  EXPECT_EQ(sample(text, "epc_cluster_free_bytes"), 64.0 * kMi);
+}
+
+TEST(MetricsImplTest, ReportMessagesCountByKindAndResult) {
+  auto metrics = Metrics::create();
+  metrics->observe_report_message(ReportKind::kSnapshot, ReportResult::kApplied);
+  metrics->observe_report_message(ReportKind::kHeartbeat, ReportResult::kApplied);
+  metrics->observe_report_message(ReportKind::kHeartbeat, ReportResult::kApplied);
+  metrics->observe_report_message(ReportKind::kInvalid, ReportResult::kRefused);
+  const std::string text = metrics->serialize();
+  EXPECT_EQ(sample(text, R"(epc_extender_report_messages_total{kind="snapshot",result="applied"})"),
+            1.0);
+  EXPECT_EQ(
+      sample(text, R"(epc_extender_report_messages_total{kind="heartbeat",result="applied"})"),
+      2.0);
+  EXPECT_EQ(sample(text, R"(epc_extender_report_messages_total{kind="invalid",result="refused"})"),
+            1.0);
+  EXPECT_EQ(sample(text, R"(epc_extender_report_messages_total{kind="change",result="applied"})"),
+            0.0);
+}
+
+}  // namespace
+}  // namespace epc::metrics
