@@ -1,0 +1,134 @@
+#include "extender/http/extender_routes.h"
+
+#include <string>
+#include <utility>
+
+#include "extender/core/ledger.h"
+#include "extender/http/connection_context.h"
+#include "extender/http/handlers/filter.h"
+#include "extender/http/handlers/handler_settings.h"
+#include "extender/http/handlers/prioritize.h"
+#include "extender/state/clock.h"
+
+namespace epc::http {
+
+namespace {
+
+// Tells the state what the scheduler wants for this pod: the ledger uses it to fill in the EPC of
+// pods that nodes report as slot holders without knowing their EPC.
+void note_pod(state::ClusterState& state, const codec::ExtenderArgsView& args) {
+  if (!args.request.wants_sgx()) {
+    return;
+  }
+  core::PodKey key;
+  key.namespace_name.reserve(args.pod.namespace_name.size() + 1 + args.pod.name.size());
+  key.namespace_name.append(args.pod.namespace_name).append("/").append(args.pod.name);
+  key.uid.assign(args.pod.uid);
+  state.note_pod_request(key, args.request);
+}
+
+}  // namespace
+
+std::string normalize_url_prefix(std::string_view url_prefix) {
+  while (!url_prefix.empty() && url_prefix.back() == '/') {
+    url_prefix.remove_suffix(1);
+  }
+  if (url_prefix.empty()) {
+    return {};
+  }
+  std::string prefix;
+  if (url_prefix.front() != '/') {
+    prefix.push_back('/');
+  }
+  prefix.append(url_prefix);
+  return prefix;
+}
+
+void add_extender_routes(RouteTable& table, const config::ExtenderConfig& config,
+                         state::ClusterState& state, metrics::Metrics& metrics,
+                         std::function<bool()> serving) {
+  const handlers::HandlerSettings settings = handlers::settings_from_config(config);
+  const std::string prefix = normalize_url_prefix(config.url_prefix);
+
+  Route filter_route;
+  filter_route.method = HttpMethod::kPost;
+  filter_route.path = prefix + "/filter";
+  filter_route.verb = metrics::Verb::kFilter;
+  filter_route.handler = [&state, settings](const RouteRequest& request, RouteReply& reply) {
+    ConnectionContext& connection = request.connection;
+    const core::Result<codec::ExtenderArgsView> args =
+        connection.decoder.decode(request.body, settings.pod_request);
+    if (!args.ok()) {
+      handlers::write_filter_error(args.error().message, reply.body);
+      reply.outcome = metrics::Outcome::kError;
+      return;
+    }
+    note_pod(state, *args);
+    const state::SnapshotPtr snapshot = state.snapshot();
+    handlers::filter(*args, *snapshot, settings, state::monotonic_now_ns(), connection.scratch,
+                     reply.body);
+  };
+  filter_route.error_writer = [](std::string_view message, RouteReply& reply) {
+    handlers::write_filter_error(message, reply.body);
+  };
+  table.add(std::move(filter_route));
+
+  Route prioritize_route;
+  prioritize_route.method = HttpMethod::kPost;
+  prioritize_route.path = prefix + "/prioritize";
+  prioritize_route.verb = metrics::Verb::kPrioritize;
+  prioritize_route.handler = [&state, settings](const RouteRequest& request, RouteReply& reply) {
+    ConnectionContext& connection = request.connection;
+    const core::Result<codec::ExtenderArgsView> args =
+        connection.decoder.decode(request.body, settings.pod_request);
+    if (!args.ok()) {
+      handlers::write_prioritize_error(reply.body);
+      reply.outcome = metrics::Outcome::kError;
+      return;
+    }
+    note_pod(state, *args);
+    const state::SnapshotPtr snapshot = state.snapshot();
+    handlers::prioritize(*args, *snapshot, settings, state::monotonic_now_ns(),
+                         connection.scratch, reply.body);
+  };
+  prioritize_route.error_writer = [](std::string_view, RouteReply& reply) {
+    handlers::write_prioritize_error(reply.body);
+  };
+  table.add(std::move(prioritize_route));
+
+  Route healthz;
+  healthz.method = HttpMethod::kGet;
+  healthz.path = "/healthz";
+  healthz.handler = [](const RouteRequest&, RouteReply& reply) {
+    reply.content_type = kTextContentType;
+    reply.body.assign("ok");
+  };
+  table.add(std::move(healthz));
+
+  Route readyz;
+  readyz.method = HttpMethod::kGet;
+  readyz.path = "/readyz";
+  readyz.handler = [&state, serving = std::move(serving)](const RouteRequest&, RouteReply& reply) {
+    reply.content_type = kTextContentType;
+    const bool ready = (!serving || serving()) && state.snapshot() != nullptr;
+    if (ready) {
+      reply.body.assign("ready");
+    } else {
+      reply.status = 503;
+      reply.outcome = metrics::Outcome::kError;
+      reply.body.assign("not ready");
+    }
+  };
+  table.add(std::move(readyz));
+
+  Route metrics_route;
+  metrics_route.method = HttpMethod::kGet;
+  metrics_route.path = "/metrics";
+  metrics_route.handler = [&metrics](const RouteRequest&, RouteReply& reply) {
+    reply.content_type = kPrometheusContentType;
+    reply.body = metrics.serialize();
+  };
+  table.add(std::move(metrics_route));
+}
+
+}  // namespace epc::http

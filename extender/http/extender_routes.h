@@ -1,0 +1,34 @@
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "extender/config/extender_config.h"
+#include "extender/http/router.h"
+#include "extender/metrics/metrics.h"
+#include "extender/state/cluster_state.h"
+
+namespace epc::http {
+
+// The kube-scheduler extender routes and the operational endpoints:
+//   POST <prefix>/filter       ExtenderArgs → ExtenderFilterResult      (verb kFilter)
+//   POST <prefix>/prioritize   ExtenderArgs → HostPriorityList          (verb kPrioritize)
+//   GET  /healthz              "ok" while the process serves
+//   GET  /readyz               200 when `serving()` and the state has a snapshot, else 503
+//   GET  /metrics              metrics.serialize(), Prometheus text format 0.0.4
+//
+// Each extender request decodes its body with the connection's decoder, reads one state snapshot,
+// tells the state about the pod's SGX demand (note_pod_request, SGX pods only) and answers with
+// HTTP 200; protocol errors go into the reply (filter Error field; prioritize "[]").
+//
+// `state`, `metrics` and whatever `serving` captures must outlive the table.
+void add_extender_routes(RouteTable& table, const config::ExtenderConfig& config,
+                         state::ClusterState& state, metrics::Metrics& metrics,
+                         std::function<bool()> serving);
+
+// kube-scheduler joins TrimRight(urlPrefix, "/") + "/" + verb; we serve the path part the same way:
+// "/sgx/" → "/sgx", "sgx" → "/sgx", "" or "/" → "" (routes "/filter", "/prioritize").
+std::string normalize_url_prefix(std::string_view url_prefix);
+
+}  // namespace epc::http

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "extender/core/fit.h"
+#include "extender/core/node_row.h"
+
+namespace epc::http::handlers {
+
+// Per-node working arrays of the filter and prioritize handlers. One per connection, reused across
+// requests: after the first request of a given size no handler allocates (house rule 7).
+struct HandlerScratch {
+  struct Verdict {
+    core::FitReason reason = core::FitReason::kFits;
+    bool unresolvable = false;
+  };
+  std::vector<std::uint32_t> node_indices;   // snapshot row per candidate (resolve_nodes)
+  std::vector<std::uint32_t> index_memo;     // row found at each position last time
+  std::vector<Verdict> verdicts;             // filter: one per candidate node
+  std::vector<const core::NodeRow*> rows;    // prioritize: rows of the nodes that fit
+  std::vector<std::uint32_t> positions;      // prioritize: their positions in the request
+  std::vector<std::int64_t> fit_scores;      // prioritize: scores of the nodes that fit
+  std::vector<std::int64_t> scores;          // prioritize: 0..10 per candidate node
+};
+
+}  // namespace epc::http::handlers

@@ -1,0 +1,470 @@
+// The only translation unit that includes Boost.Beast/Asio (they compile slowly): the request body
+// type, the session (one connection) and the listener, read top-down. Handlers, routes and the JSON
+// codec know nothing about sockets.
+#include "extender/http/server.h"
+
+// GCC 12 reports -Wnull-dereference inside Boost.Asio's inlined scheduler code: a false positive in
+// a system header that the system-header exemption misses because it fires after inlining.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnull-dereference"
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#pragma GCC diagnostic pop
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "extender/http/connection_context.h"
+#include "extender/http/extender_routes.h"
+
+namespace epc::http {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+// Largest request header accepted; kube-scheduler's headers are a few hundred bytes.
+constexpr std::uint32_t kHeaderLimitBytes = 16 * 1024;
+// Read buffer capacity kept per connection. Beast sizes each socket read by the buffer's free
+// capacity (at least 512 bytes): a small buffer would read a 100 KB body in hundreds of syscalls.
+constexpr std::size_t kReadBufferBytes = 64 * 1024;
+// Bytes asked for by the read that waits for the first byte of the next request.
+constexpr std::size_t kFirstReadBytes = kReadBufferBytes;
+// After refusing a request (e.g. its body is over the limit) the unread rest of it is drained
+// before closing, so the kernel does not answer it with a RST that could destroy our reply in
+// flight. The drain is bounded in bytes and by the read timeout.
+constexpr std::size_t kDrainLimitBytes = 64u << 20;
+constexpr std::size_t kDrainChunkBytes = 64 * 1024;
+static_assert(kFirstReadBytes > 0 && kDrainChunkBytes > 0 && kDrainLimitBytes >= kDrainChunkBytes);
+
+// ------------------------------------------------------------------------------------------------
+// Request body: Beast appends the body straight into the connection's PaddedBuffer, which simdjson
+// then parses in place (no copy into a padded string, no allocation once the buffer has grown).
+
+struct PaddedBody {
+  using value_type = codec::PaddedBuffer*;
+
+  class reader {
+   public:
+    // Beast constructs the reader together with the parser, before the session has pointed the
+    // message body at the connection's buffer: keep the pointer, dereference it only when used.
+    template <bool kIsRequest, class Fields>
+    reader(bhttp::header<kIsRequest, Fields>&, value_type& body) : body_(body) {}
+
+    void init(const boost::optional<std::uint64_t>& content_length, beast::error_code& ec) {
+      // The parser has already checked content_length against body_limit.
+      if (content_length) {
+        body_->reserve(static_cast<std::size_t>(*content_length));
+      }
+      ec = {};
+    }
+
+    template <class ConstBufferSequence>
+    std::size_t put(const ConstBufferSequence& buffers, beast::error_code& ec) {
+      std::size_t bytes = 0;
+      for (const net::const_buffer buffer : beast::buffers_range_ref(buffers)) {
+        body_->append(static_cast<const char*>(buffer.data()), buffer.size());
+        bytes += buffer.size();
+      }
+      ec = {};
+      return bytes;
+    }
+
+    void finish(beast::error_code& ec) { ec = {}; }
+
+   private:
+    value_type& body_;
+  };
+};
+
+HttpMethod method_of(bhttp::verb verb) {
+  switch (verb) {
+    case bhttp::verb::get:
+      return HttpMethod::kGet;
+    case bhttp::verb::head:
+      return HttpMethod::kHead;
+    case bhttp::verb::post:
+      return HttpMethod::kPost;
+    case bhttp::verb::put:
+      return HttpMethod::kPut;
+    case bhttp::verb::delete_:
+      return HttpMethod::kDelete;
+    case bhttp::verb::patch:
+      return HttpMethod::kPatch;
+    case bhttp::verb::options:
+      return HttpMethod::kOptions;
+    default:
+      return HttpMethod::kOther;
+  }
+}
+
+std::string_view to_std(beast::string_view text) { return {text.data(), text.size()}; }
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// What every session needs from the server; lives in HttpServer::Impl, which outlives the sessions.
+struct SessionEnv {
+  const RouteTable& routes;
+  metrics::Metrics& metrics;
+  std::size_t body_limit_bytes;
+  std::chrono::milliseconds idle_timeout;
+  std::chrono::milliseconds read_timeout;
+};
+
+// --------------------------------------------------------------------------------------------------
+// Session: one connection. Owns only connection state (stream, read buffer, parser, reply, the
+// reused ConnectionContext); every completion handler runs on the connection's strand.
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, const SessionEnv& env)
+      : stream_(std::move(socket)), env_(env), context_(env.body_limit_bytes) {
+    buffer_.reserve(kReadBufferBytes);
+  }
+
+  void run() {
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&Session::do_read, shared_from_this()));
+  }
+
+ private:
+  // Limits are set where each message starts (a fresh parser per message).
+  void do_read() {
+    parser_.emplace();
+    // Bigger bodies are refused (200 + Error) instead of buffered: bounds memory per connection.
+    parser_->body_limit(env_.body_limit_bytes);
+    parser_->header_limit(kHeaderLimitBytes);
+    context_.request_body.clear();
+    parser_->get().body() = &context_.request_body;
+
+    if (buffer_.size() > 0) {
+      read_message();  // the next (pipelined) request has already begun
+      return;
+    }
+    // Between requests the connection may idle this long (kube-scheduler keeps up to 2 idle
+    // connections for 90 s; closing first would make its next POST fail with EOF).
+    stream_.expires_after(env_.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
+                            beast::bind_front_handler(&Session::on_first_bytes,
+                                                      shared_from_this()));
+  }
+
+  void on_first_bytes(beast::error_code ec, std::size_t bytes) {
+    if (ec) {
+      return close();  // idle timeout, client closed, reset: nothing to answer
+    }
+    buffer_.commit(bytes);
+    read_message();
+  }
+
+  void read_message() {
+    // Once a request has begun it must arrive whole within the read timeout: a client that sends
+    // headers and stalls cannot hold the connection (and its buffers) forever.
+    stream_.expires_after(env_.read_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&Session::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted) {
+      return close();
+    }
+    if (ec == bhttp::error::body_limit) {
+      return refuse(200, "request body exceeds the limit of " +
+                             std::to_string(env_.body_limit_bytes) + " bytes");
+    }
+    if (ec == bhttp::error::header_limit) {
+      return refuse(431, "request header too large");
+    }
+    if (ec && ec.category() == bhttp::make_error_code(bhttp::error::bad_version).category()) {
+      return refuse(400, "malformed HTTP request: " + ec.message());
+    }
+    if (ec) {
+      return close();  // connection reset and other transport errors
+    }
+    handle_request();
+  }
+
+  void handle_request() {
+    const auto& request = parser_->get();
+    const auto started = std::chrono::steady_clock::now();
+    const std::string_view target = to_std(request.target());
+    const RouteRequest route_request{method_of(request.method()), path_of(target), target,
+                                     context_.request_body, context_};
+    context_.reply_body.clear();
+    RouteReply reply(context_.reply_body);
+    const metrics::Verb verb = env_.routes.dispatch(route_request, reply);
+    observe(verb, reply.outcome, seconds_since(started));
+    write_reply(reply.status, reply.content_type, !request.keep_alive(), /*drain=*/false);
+  }
+
+  // Answers a request that never reached its handler, then closes the connection (the stream is in
+  // an unknown position inside the refused message).
+  void refuse(unsigned status, std::string message) {
+    const auto started = std::chrono::steady_clock::now();
+    HttpMethod method = HttpMethod::kOther;
+    std::string_view path;
+    // The request line (method, target) is stored as soon as it is parsed, before the header
+    // completes; an oversized Content-Length is refused right at the end of the header.
+    if (parser_) {
+      method = method_of(parser_->get().method());
+      path = path_of(to_std(parser_->get().target()));
+    }
+    context_.reply_body.clear();
+    RouteReply reply(context_.reply_body);
+    reply.status = status;
+    const metrics::Verb verb = env_.routes.reject(method, path, message, reply);
+    observe(verb, metrics::Outcome::kError, seconds_since(started));
+    write_reply(reply.status, reply.content_type, /*close=*/true, /*drain=*/true);
+  }
+
+  void observe(metrics::Verb verb, metrics::Outcome outcome, double seconds) {
+    try {
+      env_.metrics.observe_request(verb, outcome, seconds);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "epc-extender http: metrics: %s\n", e.what());
+    }
+  }
+
+  // Status line, headers and body go out in one gather write (with TCP_NODELAY: no Nagle stall).
+  void write_reply(unsigned status, std::string_view content_type, bool close, bool drain) {
+    response_.emplace(static_cast<bhttp::status>(status), 11);
+    response_->set(bhttp::field::content_type,
+                   beast::string_view(content_type.data(), content_type.size()));
+    response_->keep_alive(!close);
+    response_->body() = bhttp::span_body<char>::value_type(context_.reply_body.data(),
+                                                          context_.reply_body.size());
+    response_->prepare_payload();
+    // A client that does not read its reply is cut off like a slow sender.
+    stream_.expires_after(env_.read_timeout);
+    bhttp::async_write(stream_, *response_,
+                       beast::bind_front_handler(&Session::on_write, shared_from_this(), close,
+                                                 drain));
+  }
+
+  void on_write(bool close_after, bool drain, beast::error_code ec, std::size_t) {
+    if (ec) {
+      return close();
+    }
+    if (!close_after) {
+      return do_read();
+    }
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if (drain) {
+      drained_bytes_ = 0;
+      drain_buffer_.resize(kDrainChunkBytes);
+      // One deadline for the whole drain: a client trickling bytes cannot extend it.
+      stream_.expires_after(env_.read_timeout);
+      return do_drain();
+    }
+    close();
+  }
+
+  void do_drain() {
+    stream_.async_read_some(net::buffer(drain_buffer_),
+                            beast::bind_front_handler(&Session::on_drain, shared_from_this()));
+  }
+
+  void on_drain(beast::error_code ec, std::size_t bytes) {
+    drained_bytes_ += bytes;
+    if (ec || drained_bytes_ >= kDrainLimitBytes) {
+      return close();
+    }
+    do_drain();
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  const SessionEnv& env_;
+  beast::flat_buffer buffer_;
+  ConnectionContext context_;
+  std::optional<bhttp::request_parser<PaddedBody>> parser_;
+  std::optional<bhttp::response<bhttp::span_body<char>>> response_;
+  std::vector<char> drain_buffer_;
+  std::size_t drained_bytes_ = 0;
+};
+
+}  // namespace
+
+// --------------------------------------------------------------------------------------------------
+// Server state shared by the listener and the sessions.
+
+struct HttpServer::Impl {
+  Impl(const config::ExtenderConfig& server_config, metrics::Metrics& server_metrics)
+      : config(server_config),
+        metrics(server_metrics),
+        env{routes, metrics, config.http_body_limit_bytes,
+            std::chrono::milliseconds(config.http_idle_timeout_ms),
+            std::chrono::milliseconds(config.http_read_timeout_ms)},
+        ioc(std::in_place, std::max(1, server_config.http_threads)) {}
+
+  config::ExtenderConfig config;
+  metrics::Metrics& metrics;
+  RouteTable routes;  // read-only once started
+  SessionEnv env;
+  std::atomic<bool> serving{false};
+  bool started = false;
+  std::uint16_t port = 0;
+  // Declared after everything the sessions use, so they are destroyed first; reset in stop() to
+  // destroy the pending handlers and with them every session and socket.
+  std::optional<net::io_context> ioc;
+  std::optional<tcp::acceptor> acceptor;
+  std::vector<std::thread> threads;
+
+  core::Result<bool> listen();
+  void do_accept();
+  void on_accept(beast::error_code ec, tcp::socket socket);
+  void run_io_thread();
+};
+
+// --------------------------------------------------------------------------------------------------
+// Listener
+
+core::Result<bool> HttpServer::Impl::listen() {
+  beast::error_code ec;
+  const net::ip::address address = net::ip::make_address(config.http_address, ec);
+  if (ec) {
+    return core::Error{"invalid http_address '" + config.http_address + "': " + ec.message()};
+  }
+  const tcp::endpoint endpoint(address, config.http_port);
+  const std::string where = config.http_address + ":" + std::to_string(config.http_port);
+  acceptor.emplace(*ioc);
+  if (acceptor->open(endpoint.protocol(), ec); ec) {
+    return core::Error{"cannot open HTTP socket for " + where + ": " + ec.message()};
+  }
+  if (acceptor->set_option(net::socket_base::reuse_address(true), ec); ec) {
+    return core::Error{"cannot set SO_REUSEADDR on " + where + ": " + ec.message()};
+  }
+  if (acceptor->bind(endpoint, ec); ec) {
+    return core::Error{"cannot bind HTTP listener to " + where + ": " + ec.message()};
+  }
+  if (acceptor->listen(net::socket_base::max_listen_connections, ec); ec) {
+    return core::Error{"cannot listen on " + where + ": " + ec.message()};
+  }
+  port = acceptor->local_endpoint(ec).port();
+  if (ec) {
+    return core::Error{"cannot read the bound port of " + where + ": " + ec.message()};
+  }
+  return true;
+}
+
+void HttpServer::Impl::do_accept() {
+  // Each connection gets its own strand: its handlers never run concurrently, whatever the number
+  // of I/O threads.
+  acceptor->async_accept(net::make_strand(*ioc),
+                         beast::bind_front_handler(&HttpServer::Impl::on_accept, this));
+}
+
+void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (ec == net::error::operation_aborted || !acceptor || !acceptor->is_open()) {
+    return;  // stopping
+  }
+  if (!ec) {
+    // Without TCP_NODELAY a reply can wait ~40 ms for the client's delayed ACK (DESIGN §5).
+    beast::error_code option_ec;
+    socket.set_option(tcp::no_delay(true), option_ec);
+    std::make_shared<Session>(std::move(socket), env)->run();
+  } else {
+    std::fprintf(stderr, "epc-extender http: accept: %s\n", ec.message().c_str());
+  }
+  do_accept();
+}
+
+void HttpServer::Impl::run_io_thread() {
+  // Handlers do not throw by design; should one still do so (e.g. out of memory), log it and keep
+  // this thread serving rather than letting the exception end the process.
+  for (;;) {
+    try {
+      ioc->run();
+      return;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "epc-extender http: I/O thread: %s\n", e.what());
+    } catch (...) {
+      std::fprintf(stderr, "epc-extender http: I/O thread: unknown exception\n");
+    }
+  }
+}
+
+// --------------------------------------------------------------------------------------------------
+// HttpServer
+
+core::Result<std::unique_ptr<HttpServer>> HttpServer::create(const config::ExtenderConfig& config,
+                                                             state::ClusterState& state,
+                                                             metrics::Metrics& metrics) {
+  auto impl = std::make_unique<Impl>(config, metrics);
+  if (auto listening = impl->listen(); !listening.ok()) {
+    return listening.error();
+  }
+  Impl* raw = impl.get();
+  add_extender_routes(impl->routes, config, state, metrics,
+                      [raw] { return raw->serving.load(std::memory_order_acquire); });
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+std::uint16_t HttpServer::port() const { return impl_->port; }
+
+RouteTable& HttpServer::routes() { return impl_->routes; }
+
+bool HttpServer::serving() const { return impl_->serving.load(std::memory_order_acquire); }
+
+void HttpServer::start() {
+  Impl& impl = *impl_;
+  if (impl.started || !impl.ioc) {
+    return;
+  }
+  impl.started = true;
+  impl.serving.store(true, std::memory_order_release);
+  impl.do_accept();
+  const int threads = std::max(1, impl.config.http_threads);
+  impl.threads.reserve(static_cast<std::size_t>(threads));
+  for (int i = 0; i < threads; ++i) {
+    impl.threads.emplace_back([&impl] { impl.run_io_thread(); });
+  }
+}
+
+void HttpServer::stop() {
+  Impl& impl = *impl_;
+  impl.serving.store(false, std::memory_order_release);
+  if (!impl.ioc) {
+    return;
+  }
+  impl.ioc->stop();
+  for (std::thread& thread : impl.threads) {
+    thread.join();
+  }
+  impl.threads.clear();
+  // Destroying the acceptor and then the io_context destroys every pending handler, and with them
+  // the sessions: their sockets close, so clients see the connection end.
+  impl.acceptor.reset();
+  impl.ioc.reset();
+}
+
+}  // namespace epc::http

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "extender/config/extender_config.h"
+#include "extender/core/result.h"
+#include "extender/http/router.h"
+#include "extender/metrics/metrics.h"
+#include "extender/state/cluster_state.h"
+
+namespace epc::http {
+
+// The kube-scheduler-facing HTTP/1.1 server (Boost.Beast; Beast stays inside server.cc).
+//
+// - Listens on config.http_address:config.http_port (port 0 = an ephemeral port, see port()).
+// - Serves the routes of add_extender_routes() plus any added through routes() before start().
+// - HTTP/1.1 keep-alive; one strand per connection; the request parser is re-created per message
+//   with body_limit = config.http_body_limit_bytes (a larger body gets HTTP 200 with the route's
+//   Error reply, then the connection closes); a request in flight must arrive whole within
+//   config.http_read_timeout_ms; an idle keep-alive connection is closed after
+//   config.http_idle_timeout_ms (keep it above Go's 90 s so the client closes first).
+// - TCP_NODELAY on every accepted socket and each reply leaves in one write (spec §1, DESIGN §5).
+// - metrics.observe_request(verb, outcome, seconds) once per request (handler time).
+//
+// Thread-safety: create/start/stop from one controlling thread; requests run on
+// config.http_threads I/O threads. `state` and `metrics` must outlive the server.
+class HttpServer {
+ public:
+  // Opens, binds and listens (errors such as "address in use" are values); does not serve yet.
+  static core::Result<std::unique_ptr<HttpServer>> create(const config::ExtenderConfig& config,
+                                                          state::ClusterState& state,
+                                                          metrics::Metrics& metrics);
+  ~HttpServer();  // stops
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // The bound port (the ephemeral one when the config said 0).
+  std::uint16_t port() const;
+
+  // Extra routes (tests, benchmarks: e.g. a null handler). Only before start().
+  RouteTable& routes();
+
+  // Starts accepting and the I/O threads. Call once.
+  void start();
+  // Stops accepting, closes every connection and joins the I/O threads. Idempotent; the server
+  // cannot be restarted.
+  void stop();
+  // True between start() and stop().
+  bool serving() const;
+
+ private:
+  struct Impl;
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace epc::http

@@ -1,0 +1,223 @@
+// http_bench: 5,000-node filter and prioritize requests (cache mode) POSTed over a loopback
+// keep-alive connection to an in-process HttpServer (one I/O thread) backed by a populated
+// ClusterState, beside the SAME payloads POSTed to null-handler routes on the same server. A null
+// route answers with the constant reply bytes our route produced for that payload, so the two
+// differ only by the handler's work (decode, snapshot, fit/score, reply formatting), not by the
+// bytes moved. BM_Ratio interleaves both and reports ours/null directly (goal: <= 1.5).
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "extender/http/connection_context.h"
+#include "extender/http/handlers/filter.h"
+#include "extender/http/handlers/handler_settings.h"
+#include "extender/http/handlers/prioritize.h"
+#include "extender/http/server.h"
+#include "extender/state/clock.h"
+#include "extender/state/cluster_state.h"
+#include "tests/support/http_client.h"
+
+namespace epc::http {
+namespace {
+
+constexpr int kNodes = 5000;
+constexpr std::int64_t kMi = 1024 * 1024;
+
+std::string node_name(int i) {
+  char name[32];
+  std::snprintf(name, sizeof(name), "sgx-node-%05d", i);
+  return name;
+}
+
+// One node's report: 64..512 MiB EPC, 110 enclave slots, a few pods' worth in use.
+state::ReportMessage report(int i) {
+  state::FullNodeState full;
+  full.sgx_present = true;
+  full.epc_capacity_bytes = (64 + (i % 8) * 64) * kMi;
+  full.epc_sections = {{0, full.epc_capacity_bytes}};
+  full.enclave_slots = {110, i % 5};
+  full.provision_slots = {110, 0};
+  for (int pod = 0; pod < i % 5; ++pod) {
+    full.holders.push_back(core::SlotHolder{
+        {"bench/pod-" + std::to_string(i) + "-" + std::to_string(pod), ""}, 16 * kMi, 1, 0});
+  }
+  state::ReportMessage message;
+  message.node_name = node_name(i);
+  message.instance_id = "bench";
+  message.sequence = 1;
+  message.body = std::move(full);
+  return message;
+}
+
+// The request kube-scheduler sends in cache mode: the pod (64Mi + 1 enclave slot) and all names.
+std::string request_body() {
+  std::string body =
+      R"({"Pod":{"metadata":{"name":"enclave-app-0","namespace":"prod","uid":"9c1d6f3e-1b7a-4c8e-a1c3-5e2f0b9d4a11"},)"
+      R"("spec":{"containers":[{"name":"app","image":"registry.local/enclave-app:1.4",)"
+      R"("resources":{"limits":{"sgx.intel.com/enclave":"1","sgx.intel.com/epc":"64Mi"},)"
+      R"("requests":{"sgx.intel.com/enclave":"1","sgx.intel.com/epc":"64Mi"}}}]},)"
+      R"("status":{"phase":"Pending"}},"Nodes":null,"NodeNames":[)";
+  for (int i = 0; i < kNodes; ++i) {
+    if (i > 0) {
+      body.push_back(',');
+    }
+    body.append("\"").append(node_name(i)).append("\"");
+  }
+  body.append("]}");
+  return body;
+}
+
+void die(const std::string& what) {
+  std::fprintf(stderr, "http_bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+// Everything the benchmarks share, built once.
+struct Fixture {
+  Fixture() : state(state::ClusterState::create({})), metrics(metrics::Metrics::create()) {
+    for (int i = 0; i < kNodes; ++i) {
+      state->apply_async(report(i), [](core::Result<std::uint64_t>) {});
+    }
+    state->flush();
+    if (state->snapshot()->size() != static_cast<std::size_t>(kNodes)) {
+      die("state has " + std::to_string(state->snapshot()->size()) + " nodes");
+    }
+    config.http_address = "127.0.0.1";
+    config.http_port = 0;
+    config.http_threads = 1;
+    auto created = HttpServer::create(config, *state, *metrics);
+    if (!created.ok()) {
+      die(created.error().message);
+    }
+    server = std::move(created).value();
+    body = request_body();
+
+    // Null twins answer with our routes' reply bytes, captured by the first requests below.
+    add_null_route("/null/filter");
+    add_null_route("/null/prioritize");
+    server->start();
+    client = std::make_unique<test_support::HttpClient>(server->port());
+    filter_reply = post("/sgx/filter").body;
+    prioritize_reply = post("/sgx/prioritize").body;
+    if (filter_reply.find(R"("Error":"")") == std::string::npos ||
+        prioritize_reply.size() < static_cast<std::size_t>(kNodes) * 20) {
+      die("unexpected replies: " + filter_reply.substr(0, 200));
+    }
+  }
+
+  void add_null_route(std::string path) {
+    Route route;
+    route.method = HttpMethod::kPost;
+    route.path = path;
+    // Points at the Fixture's reply, filled in after start() (routes must be added before).
+    const std::string* reply = path == "/null/filter" ? &filter_reply : &prioritize_reply;
+    route.handler = [reply](const RouteRequest&, RouteReply& out) { out.body.assign(*reply); };
+    server->routes().add(std::move(route));
+  }
+
+  test_support::HttpResponse post(const char* target) {
+    auto response = client->post(target, body);
+    if (!response.ok() || response->status != 200) {
+      die(std::string("POST ") + target + " failed");
+    }
+    return std::move(response).value();
+  }
+
+  config::ExtenderConfig config;
+  std::unique_ptr<state::ClusterState> state;
+  std::unique_ptr<metrics::Metrics> metrics;
+  std::unique_ptr<HttpServer> server;
+  std::unique_ptr<test_support::HttpClient> client;
+  std::string body;
+  std::string filter_reply;
+  std::string prioritize_reply;
+};
+
+Fixture& fixture() {
+  static Fixture instance;
+  return instance;
+}
+
+void BM_Post(benchmark::State& bench, const char* target) {
+  Fixture& f = fixture();
+  for (auto _ : bench) {
+    auto response = f.client->post(target, f.body);
+    benchmark::DoNotOptimize(response);
+  }
+  bench.SetBytesProcessed(static_cast<std::int64_t>(bench.iterations()) *
+                          static_cast<std::int64_t>(f.body.size()));
+}
+
+// One iteration = filter + prioritize to our routes, then the same two to the null twins; the
+// per-request wall time of each side and the ratio are reported as counters.
+void BM_Ratio(benchmark::State& bench) {
+  using Clock = std::chrono::steady_clock;
+  Fixture& f = fixture();
+  Clock::duration ours{};
+  Clock::duration null{};
+  for (auto _ : bench) {
+    const auto t0 = Clock::now();
+    benchmark::DoNotOptimize(f.client->post("/sgx/filter", f.body));
+    benchmark::DoNotOptimize(f.client->post("/sgx/prioritize", f.body));
+    const auto t1 = Clock::now();
+    benchmark::DoNotOptimize(f.client->post("/null/filter", f.body));
+    benchmark::DoNotOptimize(f.client->post("/null/prioritize", f.body));
+    const auto t2 = Clock::now();
+    ours += t1 - t0;
+    null += t2 - t1;
+  }
+  const double requests = 2.0 * static_cast<double>(bench.iterations());
+  const double ours_us = std::chrono::duration<double, std::micro>(ours).count() / requests;
+  const double null_us = std::chrono::duration<double, std::micro>(null).count() / requests;
+  bench.counters["ours_us_per_req"] = ours_us;
+  bench.counters["null_us_per_req"] = null_us;
+  bench.counters["ratio_ours_null"] = null_us > 0 ? ours_us / null_us : 0;
+}
+
+// The handler alone, in process (no sockets): where the server-side time of our routes goes.
+enum class Stage { kDecode, kDecodeFilter, kDecodePrioritize };
+
+void BM_Handler(benchmark::State& bench, Stage stage) {
+  Fixture& f = fixture();
+  ConnectionContext context(f.config.http_body_limit_bytes);
+  context.request_body.assign(f.body);
+  const handlers::HandlerSettings settings = handlers::settings_from_config(f.config);
+  const state::SnapshotPtr snapshot = f.state->snapshot();
+  for (auto _ : bench) {
+    auto args = context.decoder.decode(context.request_body, settings.pod_request);
+    if (!args.ok()) {
+      die(args.error().message);
+    }
+    if (stage == Stage::kDecodeFilter) {
+      handlers::filter(*args, *snapshot, settings, state::monotonic_now_ns(), context.scratch,
+                       context.reply_body);
+    } else if (stage == Stage::kDecodePrioritize) {
+      handlers::prioritize(*args, *snapshot, settings, state::monotonic_now_ns(),
+                           context.scratch, context.reply_body);
+    }
+    benchmark::DoNotOptimize(context.reply_body.data());
+  }
+}
+
+BENCHMARK_CAPTURE(BM_Handler, Decode, Stage::kDecode)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Handler, DecodeFilter, Stage::kDecodeFilter)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Handler, DecodePrioritize, Stage::kDecodePrioritize)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Post, Filter_Ours, "/sgx/filter")->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Post, Filter_Null, "/null/filter")->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Post, Prioritize_Ours, "/sgx/prioritize")
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Post, Prioritize_Null, "/null/prioritize")
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Ratio)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace epc::http
+
+BENCHMARK_MAIN();

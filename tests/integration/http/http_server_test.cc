@@ -1,0 +1,448 @@
+// The HTTP server end to end: a real HttpServer on 127.0.0.1 (ephemeral port) over a real
+// ClusterState fed with reports and real Prometheus metrics, driven by the shared test client and
+// by raw sockets for the misbehaving clients.
+#include "extender/http/server.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "extender/http/connection_context.h"
+#include "tests/integration/http/raw_connection.h"
+#include "tests/support/http_client.h"
+
+namespace epc::http {
+namespace {
+
+namespace json = boost::json;
+using std::chrono::milliseconds;
+using test::RawConnection;
+using test_support::HttpClient;
+using test_support::HttpResponse;
+using ::testing::HasSubstr;
+
+constexpr std::int64_t kMi = 1024 * 1024;
+constexpr std::size_t kBodyLimit = 64 * 1024;
+constexpr std::int64_t kReadTimeoutMs = 300;
+constexpr std::int64_t kIdleTimeoutMs = 5000;
+// Upper bound for things that should happen "soon" (a close after the read timeout): generous so
+// a loaded sanitizer CI machine does not flake; the test only fails if the server never acts.
+constexpr milliseconds kPatience{10000};
+
+std::string recorded(std::string_view file) {
+  std::ifstream in(std::string(EPC_TEST_DATA_DIR) + "/kube-scheduler/" + std::string(file),
+                   std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+const std::string kNodeNamesFilter = recorded("filter-request-nodenames.json");
+const std::string kNodeListFilter = recorded("filter-request-nodelist.json");
+const std::string kNodeListFilter136 = recorded("filter-request-nodelist-k8s1.36.json");
+const std::string kNodeListPrioritize = recorded("prioritize-request-nodelist.json");
+
+constexpr std::string_view kAllFitNodeNames =
+    R"({"Nodes":null,"NodeNames":["node-a","node-b"],"FailedNodes":{},)"
+    R"("FailedAndUnresolvableNodes":{},"Error":""})";
+
+// A full report: SGX with `epc_mi` MiB, 20 enclave and 20 provision slots (ORIGIN.md cluster).
+state::ReportMessage report(std::string node, std::int64_t epc_mi,
+                            std::vector<core::SlotHolder> holders = {}) {
+  state::FullNodeState full;
+  full.sgx_present = true;
+  full.epc_capacity_bytes = epc_mi * kMi;
+  full.epc_sections = {{0, epc_mi * kMi}};
+  full.enclave_slots = {20, static_cast<std::int64_t>(holders.size())};
+  full.provision_slots = {20, 0};
+  full.holders = std::move(holders);
+  state::ReportMessage message;
+  message.node_name = std::move(node);
+  message.instance_id = "instance-1";
+  message.sequence = 1;
+  message.plugin_version = "test";
+  message.body = std::move(full);
+  return message;
+}
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    state_ = state::ClusterState::create({});
+    metrics_ = metrics::Metrics::create();
+    config_.http_address = "127.0.0.1";
+    config_.http_port = 0;
+    config_.url_prefix = "/sgx";
+    config_.http_body_limit_bytes = kBodyLimit;
+    config_.http_read_timeout_ms = kReadTimeoutMs;
+    config_.http_idle_timeout_ms = kIdleTimeoutMs;
+    config_.http_threads = 2;
+  }
+
+  void feed_recorded_cluster(std::vector<core::SlotHolder> node_c_holders = {}) {
+    ASSERT_TRUE(state_->apply(report("node-a", 128)).ok());
+    ASSERT_TRUE(state_->apply(report("node-b", 256)).ok());
+    ASSERT_TRUE(state_->apply(report("node-c", 32, std::move(node_c_holders))).ok());
+  }
+
+  void start() {
+    auto created = HttpServer::create(config_, *state_, *metrics_);
+    ASSERT_TRUE(created.ok()) << created.error().message;
+    server_ = std::move(created).value();
+    for (Route& route : extra_routes_) {
+      server_->routes().add(std::move(route));
+    }
+    server_->start();
+  }
+
+  std::uint16_t port() const { return server_->port(); }
+
+  static HttpResponse ok(core::Result<HttpResponse> response) {
+    EXPECT_TRUE(response.ok()) << (response.ok() ? "" : response.error().message);
+    return response.ok() ? response.value() : HttpResponse{};
+  }
+
+  // The value of the metric line that contains all of `parts`, or -1.
+  double metric_value(const std::string& exposition, std::initializer_list<std::string> parts) {
+    std::istringstream lines(exposition);
+    for (std::string line; std::getline(lines, line);) {
+      bool all = line.rfind('#', 0) != 0;
+      for (const std::string& part : parts) {
+        all = all && line.find(part) != std::string::npos;
+      }
+      if (all) {
+        return std::stod(line.substr(line.rfind(' ') + 1));
+      }
+    }
+    return -1;
+  }
+
+  config::ExtenderConfig config_;
+  std::unique_ptr<state::ClusterState> state_;
+  std::unique_ptr<metrics::Metrics> metrics_;
+  std::vector<Route> extra_routes_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+// ------------------------------------------------------------------------------------------------
+
+TEST_F(HttpServerTest, binds_an_ephemeral_port_and_reports_bind_errors_as_values) {
+  start();
+  EXPECT_NE(port(), 0);
+  EXPECT_TRUE(server_->serving());
+  config::ExtenderConfig clash = config_;
+  clash.http_port = port();
+  auto second = HttpServer::create(clash, *state_, *metrics_);
+  ASSERT_FALSE(second.ok());
+  EXPECT_THAT(second.error().message, HasSubstr("cannot bind"));
+  config::ExtenderConfig bad = config_;
+  bad.http_address = "not-an-address";
+  auto third = HttpServer::create(bad, *state_, *metrics_);
+  ASSERT_FALSE(third.ok());
+  EXPECT_THAT(third.error().message, HasSubstr("invalid http_address"));
+}
+
+TEST_F(HttpServerTest, keep_alive_serves_many_requests_on_one_connection) {
+  feed_recorded_cluster();
+  start();
+  HttpClient client(port());
+  constexpr int kRequests = 200;
+  for (int i = 0; i < kRequests; ++i) {
+    if (i % 2 == 0) {
+      const HttpResponse response = ok(client.post("/sgx/filter", kNodeNamesFilter));
+      ASSERT_EQ(response.status, 200u);
+      ASSERT_EQ(response.body, kAllFitNodeNames);
+      ASSERT_TRUE(response.keep_alive);
+    } else {
+      const HttpResponse response = ok(client.post("/sgx/prioritize", kNodeListPrioritize));
+      ASSERT_EQ(response.status, 200u);
+      // BestFit (default): node-a 10, node-b 6 (arithmetic in prioritize_test.cc).
+      ASSERT_EQ(response.body, R"([{"Host":"node-a","Score":10},{"Host":"node-b","Score":6}])");
+    }
+  }
+  EXPECT_EQ(client.connections_opened(), 1);
+  const std::string exposition = metrics_->serialize();
+  EXPECT_EQ(metric_value(exposition, {"epc_extender_requests_total{", "verb=\"filter\"",
+                                      "outcome=\"ok\""}),
+            kRequests / 2);
+  EXPECT_EQ(metric_value(exposition, {"epc_extender_requests_total{", "verb=\"prioritize\"",
+                                      "outcome=\"ok\""}),
+            kRequests / 2);
+}
+
+TEST_F(HttpServerTest, full_node_list_mode_echoes_surviving_nodes) {
+  // node-c holds a pod with 20Mi: 32 − 20 = 12Mi free < 16Mi → FailedNodes.
+  feed_recorded_cluster({core::SlotHolder{{"default/busy", "uid-busy"}, 20 * kMi, 1, 0}});
+  start();
+  HttpClient client(port());
+  for (const std::string* body : {&kNodeListFilter, &kNodeListFilter136}) {
+    const HttpResponse response = ok(client.post("/sgx/filter", *body));
+    ASSERT_EQ(response.status, 200u);
+    EXPECT_EQ(response.content_type, "application/json");
+    const json::object reply = json::parse(response.body).as_object();
+    const json::value input = json::parse(*body);
+    const json::array& input_items = input.at("Nodes").at("items").as_array();
+    EXPECT_EQ(reply.at("Nodes"),
+              (json::object{{"metadata", json::object{}},
+                            {"items", json::array{input_items[0], input_items[1]}}}));
+    EXPECT_EQ(reply.at("NodeNames"), (json::array{"node-a", "node-b"}));
+    EXPECT_EQ(reply.at("FailedNodes"), (json::object{{"node-c", "insufficient free SGX EPC"}}));
+    EXPECT_EQ(reply.at("FailedAndUnresolvableNodes"), json::object{});
+    EXPECT_EQ(reply.at("Error"), "");
+  }
+}
+
+TEST_F(HttpServerTest, unknown_node_is_unresolvable) {
+  ASSERT_TRUE(state_->apply(report("node-a", 128)).ok());
+  start();
+  HttpClient client(port());
+  const HttpResponse response = ok(client.post("/sgx/filter", kNodeNamesFilter));
+  const json::object reply = json::parse(response.body).as_object();
+  EXPECT_EQ(reply.at("NodeNames"), (json::array{"node-a"}));
+  EXPECT_EQ(reply.at("FailedAndUnresolvableNodes"),
+            (json::object{{"node-b", "no EPC report from node"}}));
+}
+
+TEST_F(HttpServerTest, filter_tells_the_state_about_the_pod) {
+  // node-c reports default/sgx-small as a slot holder without knowing its EPC; the filter request
+  // shows 16Mi for that pod, which the ledger then attributes to node-c.
+  feed_recorded_cluster({core::SlotHolder{{"default/sgx-small", ""}, std::nullopt, 1, 0}});
+  start();
+  HttpClient client(port());
+  ASSERT_EQ(ok(client.post("/sgx/filter", kNodeNamesFilter)).status, 200u);
+  state_->flush();
+  const state::SnapshotPtr snapshot = state_->snapshot();
+  const auto index = snapshot->find("node-c");
+  ASSERT_TRUE(index.has_value());
+  EXPECT_EQ(snapshot->rows()[*index].epc_requested_bytes, 16 * kMi);
+}
+
+TEST_F(HttpServerTest, malformed_bodies_get_200_with_error_and_the_connection_keeps_serving) {
+  feed_recorded_cluster();
+  start();
+  HttpClient client(port());
+  for (const char* bad : {"{", "[1,2]", R"({"Pod":{},"NodeNames":"node-a"})",
+                          R"({"Pod":{"spec":{"containers":[{"name":"app","resources":{"requests":{"sgx.intel.com/epc":"-1Mi"}}}]}},"NodeNames":["node-a"]})"}) {
+    const HttpResponse response = ok(client.post("/sgx/filter", bad));
+    ASSERT_EQ(response.status, 200u) << bad;
+    const json::object reply = json::parse(response.body).as_object();
+    EXPECT_NE(reply.at("Error").as_string(), "") << bad;
+    EXPECT_EQ(reply.at("NodeNames"), json::array{}) << bad;
+    EXPECT_TRUE(response.keep_alive);
+
+    const HttpResponse prioritized = ok(client.post("/sgx/prioritize", bad));
+    ASSERT_EQ(prioritized.status, 200u);
+    EXPECT_EQ(prioritized.body, "[]");
+  }
+  EXPECT_THAT(ok(client.post("/sgx/filter", "{")).body, HasSubstr("malformed JSON"));
+  EXPECT_EQ(ok(client.post("/sgx/filter", kNodeNamesFilter)).body, kAllFitNodeNames);
+  EXPECT_EQ(client.connections_opened(), 1);
+  EXPECT_EQ(metric_value(metrics_->serialize(), {"epc_extender_requests_total{",
+                                                  "verb=\"prioritize\"", "outcome=\"error\""}),
+            4);
+}
+
+TEST_F(HttpServerTest, oversized_body_gets_200_with_error_then_close_and_server_keeps_serving) {
+  feed_recorded_cluster();
+  start();
+  HttpClient client(port());
+  const std::string huge(kBodyLimit * 3, ' ');
+  const HttpResponse response = ok(client.post("/sgx/filter", huge));
+  EXPECT_EQ(response.status, 200u) << response.body;
+  EXPECT_FALSE(response.keep_alive);
+  const json::object reply = json::parse(response.body).as_object();
+  ASSERT_TRUE(reply.contains("Error")) << response.body;
+  EXPECT_THAT(std::string(reply.at("Error").as_string()), HasSubstr("exceeds the limit"));
+  EXPECT_EQ(reply.at("NodeNames"), json::array{});
+
+  const HttpResponse prioritized = ok(client.post("/sgx/prioritize", huge));
+  EXPECT_EQ(prioritized.status, 200u);
+  EXPECT_EQ(prioritized.body, "[]");
+
+  // The next request opens a new connection and is served normally.
+  EXPECT_EQ(ok(client.post("/sgx/filter", kNodeNamesFilter)).body, kAllFitNodeNames);
+  EXPECT_EQ(client.connections_opened(), 3);
+}
+
+TEST_F(HttpServerTest, slow_client_is_cut_off_after_the_read_timeout_others_are_served) {
+  feed_recorded_cluster();
+  start();
+  // Headers promise 1000 bytes of body, then the client stalls.
+  RawConnection stalled_body(port());
+  ASSERT_TRUE(stalled_body.connected());
+  ASSERT_TRUE(stalled_body.send(
+      "POST /sgx/filter HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 1000\r\n\r\n{\"Pod\":"));
+  // Half a request line, then nothing.
+  RawConnection stalled_header(port());
+  ASSERT_TRUE(stalled_header.connected());
+  ASSERT_TRUE(stalled_header.send("POST /sgx/filter HTT"));
+
+  // Meanwhile another client is served, repeatedly.
+  HttpClient client(port());
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(ok(client.post("/sgx/filter", kNodeNamesFilter)).body, kAllFitNodeNames);
+  }
+
+  std::string ignored;
+  EXPECT_EQ(stalled_body.read_until_closed(ignored, kPatience), RawConnection::ReadEnd::kClosed);
+  EXPECT_EQ(stalled_header.read_until_closed(ignored, kPatience),
+            RawConnection::ReadEnd::kClosed);
+  EXPECT_EQ(ok(client.post("/sgx/filter", kNodeNamesFilter)).body, kAllFitNodeNames);
+}
+
+TEST_F(HttpServerTest, idle_connection_outlives_the_read_timeout) {
+  // Between requests the idle timeout (5 s) applies, not the read timeout (300 ms).
+  feed_recorded_cluster();
+  start();
+  HttpClient client(port());
+  ASSERT_EQ(ok(client.post("/sgx/filter", kNodeNamesFilter)).status, 200u);
+  std::this_thread::sleep_for(milliseconds(3 * kReadTimeoutMs));
+  ASSERT_EQ(ok(client.post("/sgx/filter", kNodeNamesFilter)).status, 200u);
+  EXPECT_EQ(client.connections_opened(), 1);
+}
+
+TEST_F(HttpServerTest, idle_connection_is_closed_after_the_idle_timeout) {
+  config_.http_idle_timeout_ms = 500;
+  start();
+  RawConnection idle(port());
+  ASSERT_TRUE(idle.connected());
+  std::string ignored;
+  EXPECT_EQ(idle.read_until_closed(ignored, kPatience), RawConnection::ReadEnd::kClosed);
+  EXPECT_TRUE(ignored.empty());
+}
+
+TEST_F(HttpServerTest, pipelined_requests_are_answered_in_order) {
+  feed_recorded_cluster();
+  start();
+  RawConnection connection(port());
+  ASSERT_TRUE(connection.connected());
+  const std::string filter = "POST /sgx/filter HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                             std::to_string(kNodeNamesFilter.size()) + "\r\n\r\n" +
+                             kNodeNamesFilter;
+  ASSERT_TRUE(connection.send(filter + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + filter));
+  std::string bytes;
+  ASSERT_TRUE(connection.read_responses(bytes, 3, kPatience)) << bytes;
+  const std::size_t first = bytes.find(std::string(kAllFitNodeNames));
+  const std::size_t health = bytes.find("\r\n\r\nok");
+  const std::size_t second = bytes.find(std::string(kAllFitNodeNames), first + 1);
+  EXPECT_NE(first, std::string::npos);
+  EXPECT_NE(second, std::string::npos);
+  EXPECT_LT(first, health);
+  EXPECT_LT(health, second);
+}
+
+TEST_F(HttpServerTest, not_found_and_method_not_allowed) {
+  start();
+  HttpClient client(port());
+  const HttpResponse missing = ok(client.post("/sgx/preempt", "{}"));
+  EXPECT_EQ(missing.status, 404u);
+  EXPECT_EQ(json::parse(missing.body).at("Error"), "no such endpoint");
+  const HttpResponse wrong = ok(client.get("/sgx/filter"));
+  EXPECT_EQ(wrong.status, 405u);
+  EXPECT_EQ(json::parse(wrong.body).at("Error"), "method not allowed");
+  EXPECT_EQ(ok(client.request("DELETE", "/healthz")).status, 405u);
+  // Still the same connection.
+  EXPECT_EQ(client.connections_opened(), 1);
+}
+
+TEST_F(HttpServerTest, malformed_http_gets_400_and_close) {
+  start();
+  RawConnection connection(port());
+  ASSERT_TRUE(connection.send("THIS IS NOT HTTP\r\n\r\n"));
+  std::string bytes;
+  EXPECT_EQ(connection.read_until_closed(bytes, kPatience), RawConnection::ReadEnd::kClosed);
+  EXPECT_THAT(bytes, HasSubstr("HTTP/1.1 400"));
+  EXPECT_THAT(bytes, HasSubstr("malformed HTTP request"));
+}
+
+TEST_F(HttpServerTest, health_readiness_and_metrics) {
+  feed_recorded_cluster();
+  start();
+  HttpClient client(port());
+  const HttpResponse health = ok(client.get("/healthz"));
+  EXPECT_EQ(health.status, 200u);
+  EXPECT_EQ(health.body, "ok");
+  EXPECT_EQ(ok(client.get("/readyz")).status, 200u);
+
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(ok(client.post("/sgx/filter", kNodeNamesFilter)).status, 200u);
+  }
+  ASSERT_EQ(ok(client.post("/sgx/filter", "{")).status, 200u);
+  const HttpResponse scrape = ok(client.get("/metrics?name=x"));
+  EXPECT_EQ(scrape.status, 200u);
+  EXPECT_EQ(scrape.content_type, "text/plain; version=0.0.4");
+  EXPECT_EQ(metric_value(scrape.body, {"epc_extender_requests_total{", "verb=\"filter\"",
+                                       "outcome=\"ok\""}),
+            3);
+  EXPECT_EQ(metric_value(scrape.body, {"epc_extender_requests_total{", "verb=\"filter\"",
+                                       "outcome=\"error\""}),
+            1);
+  EXPECT_EQ(metric_value(scrape.body, {"epc_extender_request_duration_seconds_count{",
+                                       "verb=\"filter\""}),
+            4);
+}
+
+TEST_F(HttpServerTest, extra_routes_can_be_registered_before_start) {
+  Route null_route;
+  null_route.method = HttpMethod::kPost;
+  null_route.path = "/null";
+  null_route.handler = [](const RouteRequest& request, RouteReply& reply) {
+    reply.body.assign("[").append(std::to_string(request.body.size())).append("]");
+  };
+  extra_routes_.push_back(std::move(null_route));
+  start();
+  HttpClient client(port());
+  EXPECT_EQ(ok(client.post("/null", kNodeNamesFilter)).body,
+            "[" + std::to_string(kNodeNamesFilter.size()) + "]");
+}
+
+TEST_F(HttpServerTest, concurrent_clients_on_two_io_threads) {
+  feed_recorded_cluster();
+  start();
+  std::atomic<int> good{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      HttpClient client(port());
+      for (int i = 0; i < 50; ++i) {
+        auto response = client.post(i % 2 ? "/sgx/prioritize" : "/sgx/filter",
+                                    i % 3 ? kNodeNamesFilter : kNodeListFilter);
+        if (response.ok() && response->status == 200 &&
+            json::parse(response->body).is_object() == (i % 2 == 0)) {
+          ++good;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) {
+    thread.join();
+  }
+  EXPECT_EQ(good.load(), 200);
+}
+
+TEST_F(HttpServerTest, stop_closes_open_connections) {
+  start();
+  RawConnection connection(port());
+  ASSERT_TRUE(connection.connected());
+  std::string bytes;
+  ASSERT_TRUE(connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(connection.read_responses(bytes, 1, kPatience));
+  server_->stop();
+  EXPECT_FALSE(server_->serving());
+  EXPECT_EQ(connection.read_until_closed(bytes, kPatience), RawConnection::ReadEnd::kClosed);
+  server_->stop();  // idempotent
+}
+
+}  // namespace
+}  // namespace epc::http

@@ -1,0 +1,149 @@
+#include "extender/http/extender_routes.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <string>
+
+#include "extender/http/connection_context.h"
+#include "extender/state/clock.h"
+#include "tests/unit/extender/http/fakes.h"
+#include "tests/unit/extender/http/http_test_util.h"
+
+namespace epc::http {
+namespace {
+
+using ::testing::HasSubstr;
+using test::kMi;
+
+// The routes without sockets: a real RouteTable over fakes of the state and metrics. The state's
+// rows report "now" (the routes read the real monotonic clock) so staleness never interferes.
+class ExtenderRoutesTest : public ::testing::Test {
+ protected:
+  ExtenderRoutesTest() : state_(fresh_cluster()) {
+    config_.url_prefix = "/sgx/";
+    add_extender_routes(table_, config_, state_, metrics_, [this] { return serving_; });
+  }
+
+  static state::Snapshot fresh_cluster() {
+    state::Snapshot snapshot;
+    for (auto [name, epc_mi] : {std::pair{"node-a", 128}, {"node-b", 256}, {"node-c", 32}}) {
+      core::NodeRow row = test::sgx_row(epc_mi);
+      row.report_time_ns = state::monotonic_now_ns();
+      snapshot.add(test::info(name), row);
+    }
+    return snapshot;
+  }
+
+  struct Answer {
+    unsigned status;
+    std::string content_type;
+    std::string body;
+    metrics::Outcome outcome;
+    metrics::Verb verb;
+  };
+
+  Answer call(HttpMethod method, std::string_view target, std::string_view body = "") {
+    context_.request_body.assign(body);
+    context_.reply_body.clear();
+    RouteReply reply(context_.reply_body);
+    const RouteRequest request{method, path_of(target), target, context_.request_body, context_};
+    const metrics::Verb verb = table_.dispatch(request, reply);
+    return {reply.status, std::string(reply.content_type), context_.reply_body, reply.outcome,
+            verb};
+  }
+
+  config::ExtenderConfig config_;
+  test::FakeClusterState state_;
+  test::FakeMetrics metrics_;
+  bool serving_ = true;
+  RouteTable table_;
+  ConnectionContext context_{1 << 20};
+};
+
+TEST_F(ExtenderRoutesTest, filter_answers_and_notes_the_pod_once) {
+  const Answer answer =
+      call(HttpMethod::kPost, "/sgx/filter", test::recorded("filter-request-nodenames.json"));
+  EXPECT_EQ(answer.status, 200u);
+  EXPECT_EQ(answer.verb, metrics::Verb::kFilter);
+  EXPECT_EQ(answer.outcome, metrics::Outcome::kOk);
+  EXPECT_EQ(answer.content_type, "application/json");
+  EXPECT_EQ(answer.body,
+            R"({"Nodes":null,"NodeNames":["node-a","node-b"],"FailedNodes":{},)"
+            R"("FailedAndUnresolvableNodes":{},"Error":""})");
+  const auto notes = state_.notes();
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0].first,
+            (core::PodKey{"default/sgx-small", "b1384c01-e267-4a96-85e7-e55bc97b8f3d"}));
+  EXPECT_EQ(notes[0].second, (core::PodRequest{16 * kMi, 1, 0}));
+}
+
+TEST_F(ExtenderRoutesTest, prioritize_answers_with_a_list_and_notes_the_pod) {
+  // Default policy BestFit: node-a 10, node-b 6 (see prioritize_test.cc for the arithmetic).
+  const Answer answer = call(HttpMethod::kPost, "/sgx/prioritize",
+                             test::recorded("prioritize-request-nodelist.json"));
+  EXPECT_EQ(answer.verb, metrics::Verb::kPrioritize);
+  EXPECT_EQ(answer.body, R"([{"Host":"node-a","Score":10},{"Host":"node-b","Score":6}])");
+  EXPECT_EQ(state_.notes().size(), 1u);
+}
+
+TEST_F(ExtenderRoutesTest, pods_without_sgx_are_not_noted) {
+  call(HttpMethod::kPost, "/sgx/filter", R"({"Pod":{"metadata":{"name":"web"}},"NodeNames":["node-a"]})");
+  EXPECT_TRUE(state_.notes().empty());
+}
+
+TEST_F(ExtenderRoutesTest, malformed_filter_body_is_200_with_error) {
+  const Answer answer = call(HttpMethod::kPost, "/sgx/filter", "{\"Pod\":");
+  EXPECT_EQ(answer.status, 200u);
+  EXPECT_EQ(answer.outcome, metrics::Outcome::kError);
+  const auto reply = boost::json::parse(answer.body).as_object();
+  EXPECT_THAT(std::string(reply.at("Error").as_string()), HasSubstr("malformed JSON"));
+  EXPECT_EQ(reply.at("NodeNames"), boost::json::array{});
+  EXPECT_TRUE(state_.notes().empty());
+}
+
+TEST_F(ExtenderRoutesTest, bad_quantity_in_prioritize_is_an_empty_list) {
+  const Answer answer = call(
+      HttpMethod::kPost, "/sgx/prioritize",
+      R"({"Pod":{"spec":{"containers":[{"name":"a","resources":{"requests":{"sgx.intel.com/epc":"-1"}}}]}},"NodeNames":["node-a"]})");
+  EXPECT_EQ(answer.status, 200u);
+  EXPECT_EQ(answer.outcome, metrics::Outcome::kError);
+  EXPECT_EQ(answer.body, "[]");
+}
+
+TEST_F(ExtenderRoutesTest, operational_endpoints) {
+  const Answer health = call(HttpMethod::kGet, "/healthz");
+  EXPECT_EQ(health.status, 200u);
+  EXPECT_EQ(health.body, "ok");
+
+  EXPECT_EQ(call(HttpMethod::kGet, "/readyz").status, 200u);
+  serving_ = false;
+  const Answer not_ready = call(HttpMethod::kGet, "/readyz");
+  EXPECT_EQ(not_ready.status, 503u);
+  EXPECT_EQ(not_ready.outcome, metrics::Outcome::kError);
+
+  const Answer scrape = call(HttpMethod::kGet, "/metrics");
+  EXPECT_EQ(scrape.status, 200u);
+  EXPECT_EQ(scrape.content_type, "text/plain; version=0.0.4");
+  EXPECT_EQ(scrape.body, metrics_.serialize());
+}
+
+TEST_F(ExtenderRoutesTest, wrong_method_and_unknown_path) {
+  EXPECT_EQ(call(HttpMethod::kGet, "/sgx/filter").status, 405u);
+  EXPECT_EQ(call(HttpMethod::kPost, "/healthz").status, 405u);
+  EXPECT_EQ(call(HttpMethod::kPost, "/sgx/preempt").status, 404u);
+  EXPECT_EQ(call(HttpMethod::kPost, "/filter").status, 404u);
+}
+
+TEST(NormalizeUrlPrefix, follows_kube_scheduler_joining) {
+  EXPECT_EQ(normalize_url_prefix("/sgx"), "/sgx");
+  EXPECT_EQ(normalize_url_prefix("/sgx/"), "/sgx");
+  EXPECT_EQ(normalize_url_prefix("sgx//"), "/sgx");
+  EXPECT_EQ(normalize_url_prefix("/a/b"), "/a/b");
+  EXPECT_EQ(normalize_url_prefix("/"), "");
+  EXPECT_EQ(normalize_url_prefix(""), "");
+}
+
+}  // namespace
+}  // namespace epc::http
