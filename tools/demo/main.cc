@@ -1,0 +1,230 @@
+// epc-demo: a simulated SGX fleet and a kube-scheduler stand-in, run against a live epc-extender.
+//
+// The fleet's nodes stream NodeReports over gRPC like epc-device-plugin; the player sends the
+// extender the exact filter/prioritize requests kube-scheduler sends, places each pod on the best
+// node, has that node report the pod and waits for the Ack. At the end it prints what went where,
+// per-node EPC use, why the rejected pods were rejected, and lines from the extender's /metrics.
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tools/demo/byte_format.h"
+#include "tools/demo/fleet.h"
+#include "tools/demo/http_client.h"
+#include "tools/demo/metrics_scrape.h"
+#include "tools/demo/pod_mix.h"
+#include "tools/demo/report.h"
+#include "tools/demo/scheduler_player.h"
+
+namespace epc::tools::demo {
+namespace {
+
+constexpr int kDefaultPods = 80;
+constexpr int kShortPods = 16;
+// kube-scheduler's default httpTimeout.
+constexpr std::chrono::milliseconds kHttpTimeout{5000};
+
+constexpr std::string_view kUsage = R"(usage: epc-demo [flags]
+
+Simulates 12 SGX nodes (64Gi down to 93.5Mi of EPC, one without SGX) that stream NodeReports to a
+running epc-extender over gRPC, then schedules a seeded mix of SGX pods through the extender's HTTP
+filter/prioritize API exactly as kube-scheduler does, and prints placements, per-node EPC use,
+rejections and lines from the extender's /metrics.
+
+flags:
+  --http HOST:PORT     the extender's HTTP address           (default 127.0.0.1:8888)
+  --grpc HOST:PORT     the extender's NodeReports address     (default 127.0.0.1:9090)
+  --url-prefix PATH    the extender's urlPrefix path          (default /sgx)
+  --pods N             how many pods to schedule              (default 80; 16 with --short)
+  --seed S             workload seed (same seed, same pods)   (default 42)
+  --short              a quick run with fewer pods
+  --help               this text
+
+exit status: 0 when every pod was decided without extender errors, no node was overcommitted and
+the extender's free EPC agrees with the fleet's; 1 otherwise; 2 for bad flags.
+)";
+
+struct Flags {
+  std::string http_host = "127.0.0.1";
+  std::uint16_t http_port = 8888;
+  std::string grpc_target = "127.0.0.1:9090";
+  std::string url_prefix = "/sgx";
+  std::optional<int> pods;
+  std::uint64_t seed = 42;
+  bool short_run = false;
+};
+
+template <typename T>
+bool parse_number(std::string_view text, T& out) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+bool split_host_port(std::string_view text, std::string& host, std::uint16_t& port) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return false;
+  }
+  host = std::string(text.substr(0, colon));
+  return parse_number(text.substr(colon + 1), port) && port != 0;
+}
+
+// Returns an exit code when the program should stop (help or bad flags).
+std::optional<int> parse_flags(int argc, char** argv, Flags& flags) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    auto value = [&]() -> std::optional<std::string_view> {
+      if (i + 1 >= argc) {
+        std::cerr << "epc-demo: " << arg << " needs a value\n";
+        return std::nullopt;
+      }
+      return std::string_view(argv[++i]);
+    };
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (arg == "--short") {
+      flags.short_run = true;
+      continue;
+    }
+    const auto v = value();
+    if (!v) {
+      return 2;
+    }
+    if (arg == "--http") {
+      if (!split_host_port(*v, flags.http_host, flags.http_port)) {
+        std::cerr << "epc-demo: --http wants HOST:PORT, got '" << *v << "'\n";
+        return 2;
+      }
+    } else if (arg == "--grpc") {
+      std::string host;
+      std::uint16_t port = 0;
+      if (!split_host_port(*v, host, port)) {
+        std::cerr << "epc-demo: --grpc wants HOST:PORT, got '" << *v << "'\n";
+        return 2;
+      }
+      flags.grpc_target = std::string(*v);
+    } else if (arg == "--url-prefix") {
+      flags.url_prefix = std::string(*v);
+    } else if (arg == "--pods") {
+      int pods = 0;
+      if (!parse_number(*v, pods) || pods <= 0 || pods > 100000) {
+        std::cerr << "epc-demo: --pods wants 1..100000, got '" << *v << "'\n";
+        return 2;
+      }
+      flags.pods = pods;
+    } else if (arg == "--seed") {
+      std::uint64_t seed = 0;
+      if (!parse_number(*v, seed)) {
+        std::cerr << "epc-demo: --seed wants an unsigned integer, got '" << *v << "'\n";
+        return 2;
+      }
+      flags.seed = seed;
+    } else {
+      std::cerr << "epc-demo: unknown flag " << arg << " (see --help)\n";
+      return 2;
+    }
+  }
+  return std::nullopt;
+}
+
+int run(const Flags& flags) {
+  const int pod_count = flags.pods.value_or(flags.short_run ? kShortPods : kDefaultPods);
+  const std::string http_address = flags.http_host + ":" + std::to_string(flags.http_port);
+  std::cout << "epc-demo: " << pod_count << " pods (seed " << flags.seed << ") through http://"
+            << http_address << flags.url_prefix << ", fleet reporting to " << flags.grpc_target
+            << '\n';
+
+  auto http = HttpClient::connect(flags.http_host, flags.http_port, kHttpTimeout);
+  if (!http) {
+    std::cerr << "epc-demo: " << http.error().message << '\n';
+    return 1;
+  }
+  Fleet::Options fleet_options;
+  fleet_options.grpc_target = flags.grpc_target;
+  auto fleet = Fleet::create(default_fleet(), fleet_options);
+  if (!fleet) {
+    std::cerr << "epc-demo: " << fleet.error().message << '\n';
+    return 1;
+  }
+  print_fleet(std::cout, (*fleet)->views());
+
+  SchedulerPlayer player(**http, **fleet, {flags.url_prefix, flags.seed});
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<Decision> decisions;
+  for (const DemoPod& pod : make_pod_mix(pod_count, flags.seed)) {
+    auto decision = player.schedule(pod);
+    if (!decision) {
+      std::cerr << "epc-demo: scheduling " << pod.key() << ": " << decision.error().message << '\n';
+      return 1;
+    }
+    decisions.push_back(std::move(decision.value()));
+  }
+
+  const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  const std::vector<NodeView> nodes = (*fleet)->views();
+  print_placements(std::cout, decisions);
+  print_rejections(std::cout, decisions);
+  print_utilization(std::cout, nodes);
+  print_summary(std::cout, decisions, nodes, (*fleet)->stats(), elapsed);
+
+  bool healthy = true;
+  for (const Decision& d : decisions) {
+    if (d.extender_error) {
+      healthy = false;
+    }
+  }
+  for (const NodeView& n : nodes) {
+    if (n.epc_in_use_bytes() > n.spec.epc_capacity_bytes && !n.pods.empty()) {
+      std::cout << "  OVERCOMMITTED: " << n.spec.name << '\n';
+      healthy = false;
+    }
+  }
+
+  const std::string metrics_url = "http://" + http_address + "/metrics";
+  auto page = (*http)->get("/metrics");
+  std::vector<MetricSample> samples;
+  if (page && page->status == 200) {
+    samples = parse_metrics(page->body);
+  } else {
+    std::cout << "  (could not scrape " << metrics_url << ": "
+              << (page ? "HTTP " + std::to_string(page->status) : page.error().message) << ")\n";
+  }
+  print_metrics(std::cout, metrics_url, samples, nodes);
+  for (const NodeView& n : nodes) {
+    const auto sample = find_sample(samples, kFreeEpcMetric, {{"node", n.spec.name}});
+    if (sample && n.spec.sgx_present &&
+        static_cast<std::int64_t>(sample->value) != n.epc_free_bytes()) {
+      std::cout << "  extender and fleet disagree on free EPC of " << n.spec.name << '\n';
+      healthy = false;
+    }
+  }
+  std::cout << "  HTTP connections used: " << (*http)->connections_opened() << '\n';
+  return healthy ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace epc::tools::demo
+
+int main(int argc, char** argv) {
+  // Nothing below reports errors by throwing; an exception here is a bug (or out of memory), and
+  // should still end with a message rather than std::terminate.
+  try {
+    epc::tools::demo::Flags flags;
+    if (auto stop = epc::tools::demo::parse_flags(argc, argv, flags)) {
+      return *stop;
+    }
+    return epc::tools::demo::run(flags);
+  } catch (const std::exception& e) {
+    std::cerr << "epc-demo: unexpected exception: " << e.what() << '\n';
+    return 1;
+  }
+}
