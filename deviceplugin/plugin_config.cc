@@ -1,0 +1,154 @@
+#include "deviceplugin/plugin_config.h"
+
+#include <charconv>
+#include <optional>
+#include <string_view>
+
+namespace epc::deviceplugin {
+
+namespace {
+
+std::optional<std::uint64_t> to_u64(std::string_view text) {
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+core::Result<std::uint32_t> slot_limit(const std::string& flag, const std::string& value) {
+  const auto n = to_u64(value);
+  if (!n || *n == 0 || *n > kubelet::kMaxSlots) {
+    return core::Error{flag + ": expected a slot count from 1 to " +
+                       std::to_string(kubelet::kMaxSlots) + ", got '" + value + "'"};
+  }
+  return static_cast<std::uint32_t>(*n);
+}
+
+core::Result<std::chrono::milliseconds> millis(const std::string& flag, const std::string& value) {
+  const auto n = to_u64(value);
+  // Capped at one hour: a longer interval is a typo, not a setting.
+  if (!n || *n == 0 || *n > 3'600'000) {
+    return core::Error{flag + ": expected milliseconds from 1 to 3600000, got '" + value + "'"};
+  }
+  return std::chrono::milliseconds(static_cast<std::int64_t>(*n));
+}
+
+bool valid_host_port(const std::string& value) {
+  const auto colon = value.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return false;
+  }
+  const auto port = to_u64(std::string_view(value).substr(colon + 1));
+  return port && *port > 0 && *port <= 65535;
+}
+
+}  // namespace
+
+core::Result<PluginConfig> parse_plugin_flags(const std::vector<std::string>& args) {
+  PluginConfig config;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i];
+    std::optional<std::string> value;
+    if (const auto eq = flag.find('='); flag.starts_with("--") && eq != std::string::npos) {
+      value = flag.substr(eq + 1);
+      flag.resize(eq);
+    }
+    if (flag == "--help" || flag == "-h") {
+      config.help_requested = true;
+      continue;
+    }
+    if (!value) {
+      if (i + 1 >= args.size()) {
+        return core::Error{flag + ": missing value"};
+      }
+      value = args[++i];
+    }
+    if (flag == "--root") {
+      config.root = *value;
+    } else if (flag == "--kubelet-dir") {
+      config.kubelet_dir = *value;
+    } else if (flag == "--enclave-limit") {
+      auto n = slot_limit(flag, *value);
+      if (!n.ok()) {
+        return n.error();
+      }
+      config.enclave_limit = *n;
+    } else if (flag == "--provision-limit") {
+      auto n = slot_limit(flag, *value);
+      if (!n.ok()) {
+        return n.error();
+      }
+      config.provision_limit = *n;
+    } else if (flag == "--node-name") {
+      config.node_name = *value;
+    } else if (flag == "--extender") {
+      if (!valid_host_port(*value)) {
+        return core::Error{"--extender: expected host:port, got '" + *value + "'"};
+      }
+      config.extender = *value;
+    } else if (flag == "--pod-resources-socket") {
+      config.pod_resources_socket = *value;
+    } else if (flag == "--heartbeat-ms") {
+      auto ms = millis(flag, *value);
+      if (!ms.ok()) {
+        return ms.error();
+      }
+      config.heartbeat = *ms;
+    } else if (flag == "--holders-period-ms") {
+      auto ms = millis(flag, *value);
+      if (!ms.ok()) {
+        return ms.error();
+      }
+      config.holders_period = *ms;
+    } else if (flag == "--check-interval-ms") {
+      auto ms = millis(flag, *value);
+      if (!ms.ok()) {
+        return ms.error();
+      }
+      config.check_interval = *ms;
+    } else if (flag == "--register-timeout-ms") {
+      auto ms = millis(flag, *value);
+      if (!ms.ok()) {
+        return ms.error();
+      }
+      config.register_timeout = *ms;
+    } else {
+      return core::Error{"unknown flag '" + flag + "'"};
+    }
+  }
+  if (config.root.empty() || config.kubelet_dir.empty()) {
+    return core::Error{"--root and --kubelet-dir must not be empty"};
+  }
+  return config;
+}
+
+std::string plugin_help_text() {
+  return R"(epc-device-plugin: SGX device plugin for kubelet (sgx.intel.com/enclave, sgx.intel.com/provision)
+
+Discovers SGX under --root, serves one kubelet device plugin socket per resource under
+--kubelet-dir, registers with kubelet (kubelet.sock there) and registers again after every kubelet
+restart. A node without usable SGX advertises nothing and says why.
+
+Flags (--flag value or --flag=value):
+  --root DIR                 prefix of every discovery path (default /). CPUID is read only with /;
+                             a fake tree (tests, demo) is described by its files alone.
+  --kubelet-dir DIR          kubelet's device plugin directory (default /var/lib/kubelet/device-plugins)
+  --enclave-limit N          sgx.intel.com/enclave slots, 1..10000 (default 110)
+  --provision-limit N        sgx.intel.com/provision slots, 1..10000 (default 110)
+  --node-name NAME           this node's Kubernetes name (default $NODE_NAME, else the host name)
+  --extender HOST:PORT       the extender's NodeReports gRPC address; without it nothing is reported
+  --pod-resources-socket P   kubelet's PodResources socket, read to learn who holds slots
+                             (default /var/lib/kubelet/pod-resources/kubelet.sock)
+  --heartbeat-ms MS          report heartbeat period when nothing changes (default 10000)
+  --holders-period-ms MS     PodResources List period; also soon after every Allocate (default 10000)
+  --check-interval-ms MS     device node health and restart fallback check period (default 1000)
+  --register-timeout-ms MS   bound on one Register call with kubelet (default 10000)
+  --help                     this text
+
+Exit codes: 0 after SIGINT/SIGTERM, 1 on a discovery or startup failure, 2 on bad flags.
+)";
+}
+
+}  // namespace epc::deviceplugin

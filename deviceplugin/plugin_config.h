@@ -1,0 +1,36 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "deviceplugin/kubelet/plugin_settings.h"
+#include "extender/core/result.h"
+
+namespace epc::deviceplugin {
+
+// epc-device-plugin's configuration, from flags.
+struct PluginConfig {
+  std::string root = "/";  // prefix of every discovery path; CPUID is used only with "/"
+  std::string kubelet_dir{kubelet::kDefaultDevicePluginDir};
+  std::uint32_t enclave_limit = kubelet::kDefaultSlots;
+  std::uint32_t provision_limit = kubelet::kDefaultSlots;
+  std::string node_name;  // default: $NODE_NAME, else the host name
+  std::string extender;   // host:port of the extender's NodeReports service; empty = none
+  std::string pod_resources_socket{"/var/lib/kubelet/pod-resources/kubelet.sock"};
+  std::chrono::milliseconds heartbeat{10000};
+  std::chrono::milliseconds holders_period{10000};  // PodResources List period (and after Allocate)
+  std::chrono::milliseconds check_interval{1000};
+  std::chrono::milliseconds register_timeout{10000};
+  bool help_requested = false;
+};
+
+// Parses "--flag value" and "--flag=value" arguments (argv without the program name). Unknown
+// flags, missing values, non-numbers and out-of-range limits -> Error naming the flag.
+core::Result<PluginConfig> parse_plugin_flags(const std::vector<std::string>& args);
+
+// The --help text.
+std::string plugin_help_text();
+
+}  // namespace epc::deviceplugin

@@ -1,0 +1,171 @@
+// The real epc-device-plugin binary on a fake SGX root against the kubelet stand-in: it registers
+// both resources, answers Allocate, re-registers after a kubelet restart and exits 0 on SIGTERM.
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "extender/config/extender_config.h"
+#include "extender/reports/reports_server.h"
+#include "extender/state/cluster_state.h"
+#include "tests/support/kubelet/fake_kubelet.h"
+#include "tests/support/kubelet/fake_pod_resources.h"
+#include "tests/support/kubelet/fake_sgx_root.h"
+#include "tests/support/kubelet/temp_dir.h"
+
+extern char** environ;
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto kWait = 10s;
+const std::string kEnclave = "sgx.intel.com/enclave";
+const std::string kProvision = "sgx.intel.com/provision";
+
+class Process {
+ public:
+  explicit Process(const std::vector<std::string>& args) {
+    std::vector<char*> argv;
+    for (const auto& arg : args) {
+      argv.push_back(const_cast<char*>(arg.c_str()));
+    }
+    argv.push_back(nullptr);
+    if (posix_spawn(&pid_, argv[0], nullptr, nullptr, argv.data(), environ) != 0) {
+      pid_ = -1;
+    }
+  }
+  ~Process() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  bool started() const { return pid_ > 0; }
+  // SIGTERM, then the exit status (-1 when it did not exit normally within the timeout).
+  int terminate(std::chrono::milliseconds timeout) {
+    ::kill(pid_, SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+TEST(DevicePluginProcess, RegistersAllocatesSurvivesKubeletRestartAndStopsCleanly) {
+  epc::test_support::FakeSgxRoot root;
+  root.make_sgx2_node(2, 64ULL << 30);
+  epc::test_support::TempDir dir("epc-dpp");
+  epc::test_support::FakeKubelet kubelet(dir.path());
+  ASSERT_TRUE(kubelet.start().ok());
+
+  Process plugin({EPC_BINARY_DIR "/deviceplugin/epc-device-plugin", "--root", root.path(),
+                  "--kubelet-dir", dir.path(), "--enclave-limit", "16", "--provision-limit", "4",
+                  "--node-name", "node-a"});
+  ASSERT_TRUE(plugin.started());
+  ASSERT_TRUE(kubelet.wait_for_registrations(kEnclave, 1, kWait));
+  ASSERT_TRUE(kubelet.wait_for_registrations(kProvision, 1, kWait));
+  ASSERT_TRUE(kubelet.wait_for_devices(
+      kEnclave, [](const auto& d) { return d.size() == 16; }, kWait));
+  ASSERT_TRUE(kubelet.wait_for_devices(
+      kProvision, [](const auto& d) { return d.size() == 4; }, kWait));
+  auto allocated = kubelet.allocate(kEnclave, {{"sgx-enclave-15"}});
+  ASSERT_TRUE(allocated.ok()) << allocated.error().message;
+  ASSERT_EQ(allocated->container_responses_size(), 1);
+  EXPECT_EQ(allocated->container_responses(0).devices(0).host_path(), "/dev/sgx_enclave");
+
+  ASSERT_TRUE(kubelet.restart().ok());
+  EXPECT_TRUE(kubelet.wait_for_registrations(kEnclave, 2, kWait));
+  EXPECT_TRUE(kubelet.wait_for_registrations(kProvision, 2, kWait));
+
+  EXPECT_EQ(plugin.terminate(kWait), 0);
+}
+
+TEST(DevicePluginProcess, GarbageInSysfsExitsOneWithoutRegistering) {
+  epc::test_support::FakeSgxRoot root;
+  root.make_sgx2_node(1, 64ULL << 30);
+  root.write("sys/devices/system/node/node0/x86/sgx_total_bytes", "garbage\n");
+  epc::test_support::TempDir dir("epc-dpp");
+  epc::test_support::FakeKubelet kubelet(dir.path());
+  ASSERT_TRUE(kubelet.start().ok());
+  Process plugin({EPC_BINARY_DIR "/deviceplugin/epc-device-plugin", "--root", root.path(),
+                  "--kubelet-dir", dir.path()});
+  ASSERT_TRUE(plugin.started());
+  // It exits by itself; terminate() only collects the status (SIGTERM to an exited pid is moot).
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(plugin.terminate(kWait), 1);
+  EXPECT_EQ(kubelet.registration_count(kEnclave), 0U);
+}
+
+// The whole node path with a real extender reports server: discovery -> report snapshot; an
+// Allocate -> PodResources List -> holder and used slot in the extender's state; a device node
+// removed -> the node unhealthy in the extender.
+TEST(DevicePluginProcess, ReportsAllocationsAndHealthToTheExtender) {
+  epc::test_support::FakeSgxRoot root;
+  root.make_sgx2_node(2, 64ULL << 30);
+  epc::test_support::TempDir dir("epc-dpp");
+  epc::test_support::TempDir podres_dir("epc-podres");
+  epc::test_support::FakeKubelet kubelet(dir.path());
+  ASSERT_TRUE(kubelet.start().ok());
+  epc::test_support::FakePodResources pod_resources(podres_dir.file("kubelet.sock"));
+  ASSERT_TRUE(pod_resources.start().ok());
+
+  auto state = epc::state::ClusterState::create({});
+  epc::config::ExtenderConfig config;
+  config.grpc_address = "127.0.0.1:0";
+  auto server = epc::reports::ReportsServer::create(config, *state);
+  ASSERT_TRUE(server.ok()) << server.error().message;
+
+  Process plugin({EPC_BINARY_DIR "/deviceplugin/epc-device-plugin", "--root", root.path(),
+                  "--kubelet-dir", dir.path(), "--node-name", "node-a", "--extender",
+                  "127.0.0.1:" + std::to_string((*server)->port()), "--pod-resources-socket",
+                  podres_dir.file("kubelet.sock"), "--check-interval-ms", "100"});
+  ASSERT_TRUE(plugin.started());
+  const auto row_when = [&](auto predicate) -> bool {
+    const auto deadline = std::chrono::steady_clock::now() + kWait;
+    while (std::chrono::steady_clock::now() < deadline) {
+      state->flush();
+      auto snap = state->snapshot();
+      if (auto index = snap->find("node-a"); index && predicate(snap->rows()[*index])) {
+        return true;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  };
+  ASSERT_TRUE(row_when([](const epc::core::NodeRow& r) {
+    return r.has_sgx && r.epc_capacity_bytes == (128LL << 30) && r.enclave_slots_total == 110;
+  }));
+  ASSERT_TRUE(kubelet.wait_for_registrations(kEnclave, 1, kWait));
+
+  // Kubelet admits a pod: PodResources lists it as soon as Allocate returned.
+  pod_resources.set_pods({epc::test_support::FakePod{
+      "web", "shop", {{"app", {{kEnclave, {"sgx-enclave-0", "sgx-enclave-1"}}}}}}});
+  ASSERT_TRUE(kubelet.allocate(kEnclave, {{"sgx-enclave-0", "sgx-enclave-1"}}).ok());
+  const auto allocated = std::chrono::steady_clock::now();
+  EXPECT_TRUE(row_when([](const epc::core::NodeRow& r) { return r.enclave_slots_used == 2; }));
+  // Propagation Allocate -> extender state: within a second (the holders poll follows Allocate).
+  EXPECT_LT(std::chrono::steady_clock::now() - allocated, 1s);
+
+  root.remove("dev/sgx_enclave");
+  EXPECT_TRUE(row_when(
+      [](const epc::core::NodeRow& r) { return r.health == epc::core::NodeHealth::kUnhealthy; }));
+  EXPECT_EQ(plugin.terminate(kWait), 0);
+}
+
+}  // namespace
