@@ -84,7 +84,8 @@ class ClusterState {
  public:
   struct Options {
     std::size_t request_memory_pods = 100000;  // remembered scheduler requests (bounded)
-    // Called on the writer thread after each publication (metrics refresh). May be empty.
+    // Called on the writer thread after each publication and before the acknowledgements of the
+    // messages in it (metrics refresh: an Ack then implies /metrics shows the report). May be empty.
     std::function<void(const Snapshot&)> on_publish;
   };
 

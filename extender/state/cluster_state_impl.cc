@@ -191,14 +191,15 @@ void ClusterStateImpl::run_writer() {
 
     if (changed) {
       publish();
+      // Before the acks: whoever waits for an Ack may read /metrics next and must see its report.
+      if (options_.on_publish) {
+        options_.on_publish(*snapshot());
+      }
     }
     for (auto& [done, result] : acks) {
       done(std::move(result));
     }
     acks.clear();
-    if (changed && options_.on_publish) {
-      options_.on_publish(*snapshot());
-    }
     for (auto& done : flushes) {
       done();
     }

@@ -27,6 +27,14 @@ void normalize_scores(std::span<std::int64_t> scores) {
   for (std::int64_t raw : scores) {
     max_raw = std::max(max_raw, raw);
   }
+  if (max_raw > 0 && max_raw <= kInt64Max / kMaxExtenderScore) {
+    // normalize_impl without mul_div's overflow checks: every raw is <= max_raw, so raw · 10
+    // fits int64, and the quotient is already within 0..10.
+    for (std::int64_t& score : scores) {
+      score = score <= 0 ? kMinExtenderScore : score * kMaxExtenderScore / max_raw;
+    }
+    return;
+  }
   for (std::int64_t& score : scores) {
     score = normalize_impl(score, max_raw);
   }

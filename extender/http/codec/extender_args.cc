@@ -2,6 +2,10 @@
 
 #include <simdjson.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -82,67 +86,150 @@ Resource resource_of(std::string_view key) {
   return Resource::kNone;
 }
 
-// Offset of the first '"' or '\\' in the 8 bytes of `word` (little-endian), or 8 if none.
-// SWAR zero-byte test: its lowest set bit is exact, so it locates the first match.
-unsigned first_quote_or_backslash(std::uint64_t word) {
+// ------------------------------------------------------------------------------------------------
+// Node names (the hot part: 5,000 names per request)
+
+// Bytes a "plain" node name may hold: printable ASCII except '"' and '\\'. Such a name needs no
+// unescaping on the way in and no escaping on the way out, so it is used and echoed verbatim.
+// (Kubernetes node names are DNS subdomains: a-z, 0-9, '-' and '.'.)
+constexpr bool is_plain_name_byte(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+
+// Offset of the first byte of the 16 at `p` that is not a plain name byte (16 if none). Reads
+// 16 bytes: the caller guarantees they are readable (PaddedBuffer padding).
+#if defined(__SSE2__)
+unsigned first_special_byte(const char* p) {
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  // Signed compare: below 0x20 catches the control characters and, as negative numbers, every
+  // byte >= 0x80.
+  const __m128i special = _mm_or_si128(
+      _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"')),
+                   _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\'))),
+      _mm_cmplt_epi8(bytes, _mm_set1_epi8(0x20)));
+  const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(special));
+  return mask == 0 ? 16 : static_cast<unsigned>(std::countr_zero(mask));
+}
+#else
+// SWAR twin (Bit Twiddling Hacks' "has zero byte" / "has byte less than n"): the lowest flagged
+// byte is always exact, which is all we need.
+unsigned first_special_in_word(std::uint64_t word) {
   constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
   constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
   const std::uint64_t quote = word ^ (kOnes * static_cast<unsigned char>('"'));
   const std::uint64_t backslash = word ^ (kOnes * static_cast<unsigned char>('\\'));
-  const std::uint64_t found =
-      (((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash)) & kHighBits;
+  const std::uint64_t found = (((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash) |
+                               ((word - kOnes * 0x20) & ~word) | word) &
+                              kHighBits;
   return found == 0 ? 8 : static_cast<unsigned>(std::countr_zero(found)) / 8;
 }
-static_assert(std::endian::native == std::endian::little, "first_quote_or_backslash");
+static_assert(std::endian::native == std::endian::little, "first_special_in_word");
 
-// The fast path for NodeNames: reads `["a","b",...]` (simdjson's stage 1 has already checked that
-// every string is closed) into views of the input. Returns false at the first thing it does not
-// handle: an escape sequence, an element that is not a string, any unexpected byte; the caller then
-// takes the generic path, which also reports errors. Reads up to 7 bytes past a string's closing
-// quote: fine inside a PaddedBuffer.
-bool scan_plain_names(std::string_view array_text, std::vector<std::string_view>& out) {
-  const char* p = array_text.data();
-  const char* const end = p + array_text.size();
-  const auto skip_space = [&p, end] {
-    while (p < end && is_json_space(*p)) {
-      ++p;
-    }
-  };
-  if (p == end || *p != '[') {
-    return false;
+unsigned first_special_byte(const char* p) {
+  std::uint64_t low, high;
+  std::memcpy(&low, p, 8);
+  std::memcpy(&high, p + 8, 8);
+  const unsigned offset = first_special_in_word(low);
+  return offset < 8 ? offset : 8 + first_special_in_word(high);
+}
+#endif
+
+const char* skip_json_space(const char* p, const char* end) {
+  while (p < end && is_json_space(*p)) {
+    ++p;
   }
-  ++p;
-  skip_space();
+  return p;
+}
+
+// Reads a JSON array of plain names, `["a","b",...]`, starting at its '[' into views of the
+// input. Returns the position just past the closing ']', or nullptr at the first thing it does
+// not handle: a name with any other byte (escapes, non-ASCII), an element that is not a string,
+// any unexpected byte. The caller then takes the generic path, which also reports errors. Reads up
+// to 15 bytes past `end`: fine inside a PaddedBuffer.
+const char* scan_plain_names(const char* p, const char* end, std::vector<std::string_view>& out) {
+  if (p == end || *p != '[') {
+    return nullptr;
+  }
+  p = skip_json_space(p + 1, end);
   if (p < end && *p == ']') {
-    return true;
+    return p + 1;
   }
   for (;;) {
-    if (p == end || *p != '"') {
-      return false;
+    if (p >= end || *p != '"') {
+      return nullptr;
     }
     const char* const name = ++p;
     for (;;) {
-      std::uint64_t word;
-      std::memcpy(&word, p, sizeof(word));
-      const unsigned offset = first_quote_or_backslash(word);
+      if (p >= end) {
+        return nullptr;
+      }
+      const unsigned offset = first_special_byte(p);
       p += offset;
-      if (offset < 8) {
+      if (offset < 16) {
         break;
       }
     }
     if (p >= end || *p != '"') {
-      return false;  // an escape sequence (or a string running past the array: impossible)
+      return nullptr;  // an escape sequence, a control or non-ASCII byte
     }
     out.emplace_back(name, static_cast<std::size_t>(p - name));
     ++p;
-    skip_space();
-    if (p < end && *p == ',') {
+    if (p < end && *p == ',') {  // kube-scheduler's compact form: no spaces
       ++p;
-      skip_space();
       continue;
     }
-    return p < end && *p == ']';
+    p = skip_json_space(p, end);
+    if (p < end && *p == ',') {
+      p = skip_json_space(p + 1, end);
+      continue;
+    }
+    return p < end && *p == ']' ? p + 1 : nullptr;
   }
+}
+
+// Position just past the JSON literal `null` at p, or nullptr.
+const char* skip_null(const char* p, const char* end) {
+  return end - p >= 4 && std::memcmp(p, "null", 4) == 0 ? p + 4 : nullptr;
+}
+
+// Position just past the object or array that starts at p, or nullptr if it is not well nested
+// (brackets are matched by kind, up to 64 levels; strings are skipped with their escapes). Only
+// delimits the value: its content is checked by whoever parses it.
+const char* skip_container(const char* p, const char* end) {
+  std::uint64_t kinds = 0;  // bit d set: the container at depth d is an object
+  int depth = 0;
+  for (; p < end; ++p) {
+    const char c = *p;
+    if (c == '"') {
+      for (++p; p < end && *p != '"'; ++p) {
+        if (*p == '\\') {
+          ++p;
+        }
+      }
+      if (p >= end) {
+        return nullptr;
+      }
+    } else if (c == '{' || c == '[') {
+      if (depth == 64) {
+        return nullptr;
+      }
+      kinds = (kinds & ~(std::uint64_t{1} << depth)) |
+              (std::uint64_t{c == '{'} << depth);
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (depth == 0) {
+        return nullptr;
+      }
+      --depth;
+      if (((kinds >> depth) & 1) != std::uint64_t{c == '}'}) {
+        return nullptr;
+      }
+      if (depth == 0) {
+        return p + 1;
+      }
+    } else if (depth == 0) {
+      return nullptr;  // not a container
+    }
+  }
+  return nullptr;
 }
 
 // The first bad quantity met inside a container; reported once the container's name is known
@@ -176,6 +263,7 @@ struct ExtenderArgsDecoder::Impl {
   std::vector<std::string_view> item_names;
   std::vector<std::string_view> items;
   std::vector<std::string_view> names;
+  bool plain_names = false;  // `names` came from scan_plain_names
   std::string error;  // set only on failure
 
   void reset() {
@@ -189,6 +277,7 @@ struct ExtenderArgsDecoder::Impl {
     item_names.clear();
     items.clear();
     names.clear();
+    plain_names = false;
     error.clear();
   }
 
@@ -588,6 +677,7 @@ struct ExtenderArgsDecoder::Impl {
     ondemand::array list;
     bool present = false;
     names.clear();
+    plain_names = false;
     if (!open_array(value, "ExtenderArgs.NodeNames", list, present)) {
       return false;
     }
@@ -601,7 +691,8 @@ struct ExtenderArgsDecoder::Impl {
     if (auto code = list.raw_json().get(text); code) {
       return fail_json(code);
     }
-    if (scan_plain_names(text, names)) {
+    if (scan_plain_names(text.data(), text.data() + text.size(), names) != nullptr) {
+      plain_names = true;
       return true;
     }
     names.clear();
@@ -745,6 +836,105 @@ struct ExtenderArgsDecoder::Impl {
 
   // ----------------------------------------------------------------------------------------------
 
+  // The fast path for the request kube-scheduler sends in cache mode,
+  //   {"Pod":{...},"Nodes":null,"NodeNames":["a","b",...]}
+  // (keys in any order and case, any spacing). The top level is walked by hand: the names are
+  // read by scan_plain_names and only the Pod's text goes through simdjson, so the 5,000 names
+  // are neither indexed by simdjson's stage 1 nor skipped token by token. Returns false for
+  // anything else (a NodeList, other top-level keys, escapes or non-ASCII in a key or a name,
+  // malformed text, a decode error in the Pod): the caller then resets and runs the generic path
+  // on the whole body, which gives the same answer and the error messages.
+  bool parse_document_fast(const PaddedBuffer& body) {
+    if (body.size() > parser.max_capacity()) {
+      return false;
+    }
+    const char* p = body.data();
+    const char* const end = p + body.size();
+    // Readable bytes from p on (content and padding), for simdjson's sub-document parse.
+    const char* const readable_end = p + body.capacity() + kJsonPadding;
+    p = skip_json_space(p, end);
+    if (p == end || *p != '{') {
+      return false;
+    }
+    p = skip_json_space(p + 1, end);
+    for (;;) {
+      if (p == end || *p != '"') {
+        return false;  // also an empty object: the generic path reports the missing Pod
+      }
+      const char* const key_begin = ++p;
+      while (p < end && is_plain_name_byte(static_cast<unsigned char>(*p))) {
+        ++p;
+      }
+      if (p == end || *p != '"') {
+        return false;
+      }
+      const std::string_view key(key_begin, static_cast<std::size_t>(p - key_begin));
+      p = skip_json_space(p + 1, end);
+      if (p == end || *p != ':') {
+        return false;
+      }
+      p = skip_json_space(p + 1, end);
+      if (p == end) {
+        return false;
+      }
+      if (key_is(key, "nodenames")) {
+        names.clear();
+        plain_names = false;
+        if (*p == 'n') {
+          p = skip_null(p, end);
+          node_names_present = false;
+        } else {
+          p = scan_plain_names(p, end, names);
+          node_names_present = true;
+          plain_names = true;
+        }
+      } else if (key_is(key, "nodes")) {
+        p = skip_null(p, end);  // a NodeList takes the generic path
+        nodes_present = false;
+      } else if (key_is(key, "pod")) {
+        const char* const value_end = skip_container(p, end);
+        if (value_end == nullptr || !parse_pod_text(p, value_end, readable_end)) {
+          return false;
+        }
+        p = value_end;
+      } else {
+        return false;
+      }
+      if (p == nullptr) {
+        return false;
+      }
+      p = skip_json_space(p, end);
+      if (p < end && *p == ',') {
+        p = skip_json_space(p + 1, end);
+        continue;
+      }
+      if (p < end && *p == '}') {
+        break;
+      }
+      return false;
+    }
+    return skip_json_space(p + 1, end) == end && pod_present;
+  }
+
+  // Parses the Pod value text [begin, end) as a document of its own.
+  bool parse_pod_text(const char* begin, const char* end, const char* readable_end) {
+    if (auto code = parser.iterate(begin, static_cast<std::size_t>(end - begin),
+                                   static_cast<std::size_t>(readable_end - begin))
+                        .get(doc);
+        code) {
+      return false;
+    }
+    ondemand::value value;
+    if (auto code = doc.get_value().get(value); code) {
+      return false;
+    }
+    if (!parse_pod(value)) {
+      return false;
+    }
+    const char* trailing = nullptr;
+    return doc.current_location().get(trailing) != simdjson::SUCCESS;  // at the end
+  }
+
   bool parse_document(const PaddedBuffer& body) {
     if (body.size() > parser.max_capacity()) {
       return fail("request body of " + std::to_string(body.size()) +
@@ -811,10 +1001,23 @@ ExtenderArgsDecoder::~ExtenderArgsDecoder() = default;
 
 core::Result<ExtenderArgsView> ExtenderArgsDecoder::decode(const PaddedBuffer& body,
                                                            const core::PodRequestOptions& options) {
+  return decode_with(body, options, /*try_fast_path=*/true);
+}
+
+core::Result<ExtenderArgsView> ExtenderArgsDecoder::decode_generic_for_test(
+    const PaddedBuffer& body, const core::PodRequestOptions& options) {
+  return decode_with(body, options, /*try_fast_path=*/false);
+}
+
+core::Result<ExtenderArgsView> ExtenderArgsDecoder::decode_with(
+    const PaddedBuffer& body, const core::PodRequestOptions& options, bool try_fast_path) {
   Impl& impl = *impl_;
   impl.reset();
-  if (!impl.parse_document(body)) {
-    return core::Error{std::move(impl.error)};
+  if (!try_fast_path || !impl.parse_document_fast(body)) {
+    impl.reset();
+    if (!impl.parse_document(body)) {
+      return core::Error{std::move(impl.error)};
+    }
   }
   ExtenderArgsView view;
   view.pod = impl.pod;
@@ -827,6 +1030,7 @@ core::Result<ExtenderArgsView> ExtenderArgsDecoder::decode(const PaddedBuffer& b
   } else if (impl.node_names_present) {
     view.source = NodeSource::kNodeNames;
     view.node_names = impl.names;
+    view.plain_names = impl.plain_names;
   }
   return view;
 }

@@ -37,6 +37,10 @@ struct ExtenderArgsView {
   NodeSource source = NodeSource::kNone;
   // Candidate node names, in request order.
   std::span<const std::string_view> node_names;
+  // True when every node name is printable ASCII without '"' or '\\' (always so for Kubernetes
+  // node names): the names can be written into a JSON reply verbatim, between quotes, without
+  // the escaping pass.
+  bool plain_names = false;
   // kNodeList only: the raw JSON text of each Nodes.items[i] (same order as node_names), echoed
   // verbatim in the filter reply.
   std::span<const std::string_view> node_items;
@@ -65,7 +69,16 @@ class ExtenderArgsDecoder {
   core::Result<ExtenderArgsView> decode(const PaddedBuffer& body,
                                         const core::PodRequestOptions& options);
 
+  // The same decode without the hand-written fast path for kube-scheduler's usual cache-mode body:
+  // the reference the fast path is checked against (unit tests, the differential fuzz target).
+  core::Result<ExtenderArgsView> decode_generic_for_test(const PaddedBuffer& body,
+                                                         const core::PodRequestOptions& options);
+
  private:
+  core::Result<ExtenderArgsView> decode_with(const PaddedBuffer& body,
+                                             const core::PodRequestOptions& options,
+                                             bool try_fast_path);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

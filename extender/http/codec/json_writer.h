@@ -32,6 +32,30 @@ inline std::size_t max_json_string_size(std::string_view text) { return 6 * text
 
 inline constexpr std::size_t kMaxIntChars = 20;  // "-9223372036854775808"
 
+// Copies `size` bytes; inlined for the 8..16-byte node names (two overlapping 8-byte moves instead
+// of a memcpy call: this runs once per node per reply).
+inline char* copy_bytes(char* out, const char* text, std::size_t size) {
+  if (size >= 8 && size <= 16) {
+    std::uint64_t head, tail;
+    std::memcpy(&head, text, 8);
+    std::memcpy(&tail, text + size - 8, 8);
+    std::memcpy(out, &head, 8);
+    std::memcpy(out + size - 8, &tail, 8);
+  } else if (size > 0) {
+    std::memcpy(out, text, size);
+  }
+  return out + size;
+}
+
+// Writes `"text"` at `out` for a text known to need no escaping (no '"', '\\' or control
+// character, e.g. codec::ExtenderArgsView::plain_names); `out` has text.size() + 2 bytes of room.
+inline char* write_plain_json_string(char* out, std::string_view text) {
+  *out++ = '"';
+  out = copy_bytes(out, text.data(), text.size());
+  *out++ = '"';
+  return out;
+}
+
 // Writes a reply into `out` (replacing its content). Construct with a size hint close to the final
 // size: the string is resized to it once (std::string cannot expose uninitialised room, so the
 // hint is what gets zero-filled; a hint far above the real size costs a memset) and doubled when a
@@ -48,7 +72,7 @@ class ReplyWriter {
   ReplyWriter(const ReplyWriter&) = delete;
   ReplyWriter& operator=(const ReplyWriter&) = delete;
 
-  void raw(std::string_view text) {
+  [[gnu::always_inline]] void raw(std::string_view text) {
     reserve(text.size());
     if (!text.empty()) {
       std::memcpy(position_, text.data(), text.size());
@@ -63,6 +87,24 @@ class ReplyWriter {
     reserve(max_json_string_size(text));
     position_ = write_json_string(position_, text);
   }
+  // A string that needs no escaping (see write_plain_json_string).
+  void plain_string(std::string_view text) {
+    reserve(text.size() + 2);
+    position_ = write_plain_json_string(position_, text);
+  }
+  // Direct access for hot loops that write several pieces per node: claim(n) returns a position
+  // with at least n writable bytes; commit(end) then marks [position, end) as written.
+  char* claim(std::size_t bytes) {
+    reserve(bytes);
+    return position_;
+  }
+  void commit(char* end) { position_ = end; }
+  // Takes back the last byte written (e.g. a separator written after every element).
+  void unput() {
+    if (position_ > out_.data()) {
+      --position_;
+    }
+  }
   void integer(std::int64_t value) {
     reserve(kMaxIntChars);
     if (value >= 0 && value < 10) {
@@ -76,12 +118,14 @@ class ReplyWriter {
  private:
   static constexpr std::size_t kMinSize = 256;
 
-  void reserve(std::size_t bytes) {
-    if (static_cast<std::size_t>(end_ - position_) < bytes) {
+  // Inlined into every piece written (GCC otherwise keeps it out of line in large loops); the rare
+  // growth stays out of line.
+  [[gnu::always_inline]] void reserve(std::size_t bytes) {
+    if (static_cast<std::size_t>(end_ - position_) < bytes) [[unlikely]] {
       grow(bytes);
     }
   }
-  void grow(std::size_t bytes) {
+  [[gnu::noinline]] void grow(std::size_t bytes) {
     const std::size_t used = static_cast<std::size_t>(position_ - out_.data());
     const std::size_t wanted = used + bytes;
     out_.resize(wanted > 2 * out_.size() ? wanted : 2 * out_.size());

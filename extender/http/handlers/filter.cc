@@ -1,5 +1,7 @@
 #include "extender/http/handlers/filter.h"
 
+#include <array>
+
 #include "extender/core/fit.h"
 #include "extender/http/codec/json_writer.h"
 #include "extender/http/handlers/fit_reason_text.h"
@@ -11,22 +13,65 @@ namespace {
 
 using Verdict = HandlerScratch::Verdict;
 
-// A size close to the reply's: the echoed items, and per node its name plus the longest framing
-// (a failed node: quotes, colon, comma and a reason of at most ~40 bytes).
-std::size_t reply_size_hint(const codec::ExtenderArgsView& args) {
+// fit_reason_text per reason code, looked up once per failed node.
+struct ReasonTexts {
+  ReasonTexts() {
+    for (int code = 0; code < core::kFitReasonCount; ++code) {
+      texts[static_cast<std::size_t>(code)] = fit_reason_text(static_cast<core::FitReason>(code));
+    }
+  }
+  std::string_view operator[](core::FitReason reason) const {
+    return texts[static_cast<std::size_t>(reason)];
+  }
+  std::array<std::string_view, core::kFitReasonCount> texts;
+};
+
+const ReasonTexts& reason_texts() {
+  static const ReasonTexts texts;
+  return texts;
+}
+
+// Names go out verbatim when the decoder found them plain (the usual case), else escaped.
+template <bool kPlainNames>
+void write_name(codec::ReplyWriter& out, std::string_view name) {
+  if constexpr (kPlainNames) {
+    out.plain_string(name);
+  } else {
+    out.string(name);
+  }
+}
+
+template <bool kPlainNames>
+std::size_t name_size_bound(std::string_view name) {
+  return kPlainNames ? name.size() + 2 : codec::max_json_string_size(name);
+}
+
+// A size close to (and not below) the reply's: the framing, the echoed items, per node its name
+// with quotes and a comma, and per failed node its reason with the framing around it. Close
+// matters: ReplyWriter zero-fills its size hint.
+template <bool kPlainNames>
+std::size_t reply_size_hint(const codec::ExtenderArgsView& args,
+                            const std::vector<Verdict>& verdicts,
+                            const std::vector<std::uint32_t>& failed) {
   std::size_t size = 160;
   for (const std::string_view item : args.node_items) {
     size += item.size() + 1;
   }
   for (const std::string_view name : args.node_names) {
-    size += name.size() + 48;
+    size += name_size_bound<kPlainNames>(name) + 1;
+  }
+  const ReasonTexts& texts = reason_texts();
+  for (const std::uint32_t i : failed) {
+    size += texts[verdicts[i].reason].size() + 4;  // :"reason"
   }
   return size;
 }
 
 // Writes the ExtenderFilterResult.
+template <bool kPlainNames>
 void write_filter_reply(codec::ReplyWriter& out, const codec::ExtenderArgsView& args,
-                        const std::vector<Verdict>& verdicts) {
+                        const std::vector<Verdict>& verdicts,
+                        const std::vector<std::uint32_t>& failed) {
   const std::size_t count = verdicts.size();
   out.raw("{\"Nodes\":");
   if (args.source == codec::NodeSource::kNodeList) {
@@ -50,35 +95,47 @@ void write_filter_reply(codec::ReplyWriter& out, const codec::ExtenderArgsView& 
   }
 
   out.raw(",\"NodeNames\":[");
-  bool first = true;
+  bool any = false;
   for (std::size_t i = 0; i < count; ++i) {
     if (verdicts[i].reason != core::FitReason::kFits) {
       continue;
     }
-    if (!first) {
+    any = true;
+    const std::string_view name = args.node_names[i];
+    if constexpr (kPlainNames) {
+      // One room check per name, then straight writes; every name is followed by a comma and the
+      // last one is taken back below.
+      char* position = out.claim(name.size() + 3);
+      position = codec::write_plain_json_string(position, name);
+      *position++ = ',';
+      out.commit(position);
+    } else {
+      out.string(name);
       out.character(',');
     }
-    first = false;
-    out.string(args.node_names[i]);
+  }
+  if (any) {
+    out.unput();
   }
 
   // "name":"reason" pairs of the failed nodes in one of the two maps.
+  const ReasonTexts& texts = reason_texts();
   const auto failures = [&](bool unresolvable) {
     out.character('{');
     bool first_failure = true;
-    for (std::size_t i = 0; i < count; ++i) {
+    for (const std::uint32_t i : failed) {
       const Verdict& verdict = verdicts[i];
-      if (verdict.reason == core::FitReason::kFits || verdict.unresolvable != unresolvable) {
+      if (verdict.unresolvable != unresolvable) {
         continue;
       }
       if (!first_failure) {
         out.character(',');
       }
       first_failure = false;
-      out.string(args.node_names[i]);
+      write_name<kPlainNames>(out, args.node_names[i]);
       // Reason texts are fixed and need no JSON escaping (fit_reason_text_test checks them all).
       out.raw(":\"");
-      out.raw(fit_reason_text(verdict.reason));
+      out.raw(texts[verdict.reason]);
       out.character('"');
     }
     out.character('}');
@@ -90,6 +147,15 @@ void write_filter_reply(codec::ReplyWriter& out, const codec::ExtenderArgsView& 
   out.raw(",\"Error\":\"\"}");
 }
 
+template <bool kPlainNames>
+void write_reply(const codec::ExtenderArgsView& args, const HandlerScratch& scratch,
+                 std::string& reply) {
+  codec::ReplyWriter writer(
+      reply, reply_size_hint<kPlainNames>(args, scratch.verdicts, scratch.failed));
+  write_filter_reply<kPlainNames>(writer, args, scratch.verdicts, scratch.failed);
+  writer.finish();
+}
+
 }  // namespace
 
 void filter(const codec::ExtenderArgsView& args, const state::Snapshot& snapshot,
@@ -97,25 +163,39 @@ void filter(const codec::ExtenderArgsView& args, const state::Snapshot& snapshot
             std::string& reply) {
   const std::size_t count = args.node_names.size();
   std::vector<Verdict>& verdicts = scratch.verdicts;
-  verdicts.assign(count, Verdict{});
+  std::vector<std::uint32_t>& failed = scratch.failed;
+  failed.clear();
   if (args.request.wants_sgx()) {
+    verdicts.resize(count);
+    // Local copies: the loop's stores cannot alias them, so they stay in registers.
+    const core::PodRequest pod = args.request;
     const core::FitContext context{now_ns, settings.stale_after_ns, settings.accounting};
-    resolve_nodes(args.node_names, snapshot, scratch);
-    const std::span<const core::NodeRow> rows = snapshot.rows();
+    const std::span<const std::string_view> names = args.node_names;
+    const core::NodeRow* const rows = snapshot.rows().data();
+    NodeResolver resolver(snapshot, scratch.index_memo, count);
     for (std::size_t i = 0; i < count; ++i) {
-      const std::uint32_t index = scratch.node_indices[i];
+      const std::uint32_t index = resolver.resolve(i, names[i]);
+      Verdict verdict;
       if (index == kUnknownNode) {
         // Never reported: nothing this scheduling cycle (or a preemption) can change about that.
-        verdicts[i] = {core::FitReason::kNoReport, true};
-        continue;
+        verdict = {core::FitReason::kNoReport, true};
+      } else {
+        const core::FitResult result = core::fit(pod, rows[index], context);
+        verdict = {result.reason, result.unresolvable};
       }
-      const core::FitResult result = core::fit(args.request, rows[index], context);
-      verdicts[i] = {result.reason, result.unresolvable};
+      verdicts[i] = verdict;
+      if (verdict.reason != core::FitReason::kFits) {
+        failed.push_back(static_cast<std::uint32_t>(i));
+      }
     }
+  } else {
+    verdicts.assign(count, Verdict{});
   }
-  codec::ReplyWriter writer(reply, reply_size_hint(args));
-  write_filter_reply(writer, args, verdicts);
-  writer.finish();
+  if (args.plain_names) {
+    write_reply<true>(args, scratch, reply);
+  } else {
+    write_reply<false>(args, scratch, reply);
+  }
 }
 
 void write_filter_error(std::string_view message, std::string& reply) {

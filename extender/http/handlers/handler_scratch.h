@@ -18,6 +18,7 @@ struct HandlerScratch {
   std::vector<std::uint32_t> node_indices;   // snapshot row per candidate (resolve_nodes)
   std::vector<std::uint32_t> index_memo;     // row found at each position last time
   std::vector<Verdict> verdicts;             // filter: one per candidate node
+  std::vector<std::uint32_t> failed;         // filter: positions of the nodes that do not fit
   std::vector<const core::NodeRow*> rows;    // prioritize: rows of the nodes that fit
   std::vector<std::uint32_t> positions;      // prioritize: their positions in the request
   std::vector<std::int64_t> fit_scores;      // prioritize: scores of the nodes that fit

@@ -19,57 +19,13 @@
 #include "extender/http/server.h"
 #include "extender/state/clock.h"
 #include "extender/state/cluster_state.h"
+#include "tests/bench/extender/http/bench_cluster.h"
 #include "tests/support/http_client.h"
 
 namespace epc::http {
 namespace {
 
-constexpr int kNodes = 5000;
-constexpr std::int64_t kMi = 1024 * 1024;
-
-std::string node_name(int i) {
-  char name[32];
-  std::snprintf(name, sizeof(name), "sgx-node-%05d", i);
-  return name;
-}
-
-// One node's report: 64..512 MiB EPC, 110 enclave slots, a few pods' worth in use.
-state::ReportMessage report(int i) {
-  state::FullNodeState full;
-  full.sgx_present = true;
-  full.epc_capacity_bytes = (64 + (i % 8) * 64) * kMi;
-  full.epc_sections = {{0, full.epc_capacity_bytes}};
-  full.enclave_slots = {110, i % 5};
-  full.provision_slots = {110, 0};
-  for (int pod = 0; pod < i % 5; ++pod) {
-    full.holders.push_back(core::SlotHolder{
-        {"bench/pod-" + std::to_string(i) + "-" + std::to_string(pod), ""}, 16 * kMi, 1, 0});
-  }
-  state::ReportMessage message;
-  message.node_name = node_name(i);
-  message.instance_id = "bench";
-  message.sequence = 1;
-  message.body = std::move(full);
-  return message;
-}
-
-// The request kube-scheduler sends in cache mode: the pod (64Mi + 1 enclave slot) and all names.
-std::string request_body() {
-  std::string body =
-      R"({"Pod":{"metadata":{"name":"enclave-app-0","namespace":"prod","uid":"9c1d6f3e-1b7a-4c8e-a1c3-5e2f0b9d4a11"},)"
-      R"("spec":{"containers":[{"name":"app","image":"registry.local/enclave-app:1.4",)"
-      R"("resources":{"limits":{"sgx.intel.com/enclave":"1","sgx.intel.com/epc":"64Mi"},)"
-      R"("requests":{"sgx.intel.com/enclave":"1","sgx.intel.com/epc":"64Mi"}}}]},)"
-      R"("status":{"phase":"Pending"}},"Nodes":null,"NodeNames":[)";
-  for (int i = 0; i < kNodes; ++i) {
-    if (i > 0) {
-      body.push_back(',');
-    }
-    body.append("\"").append(node_name(i)).append("\"");
-  }
-  body.append("]}");
-  return body;
-}
+using bench::kNodes;
 
 void die(const std::string& what) {
   std::fprintf(stderr, "http_bench: %s\n", what.c_str());
@@ -78,13 +34,9 @@ void die(const std::string& what) {
 
 // Everything the benchmarks share, built once.
 struct Fixture {
-  Fixture() : state(state::ClusterState::create({})), metrics(metrics::Metrics::create()) {
-    for (int i = 0; i < kNodes; ++i) {
-      state->apply_async(report(i), [](core::Result<std::uint64_t>) {});
-    }
-    state->flush();
-    if (state->snapshot()->size() != static_cast<std::size_t>(kNodes)) {
-      die("state has " + std::to_string(state->snapshot()->size()) + " nodes");
+  Fixture() : state(bench::make_cluster()), metrics(metrics::Metrics::create()) {
+    if (state == nullptr) {
+      die("the cluster state lost reports");
     }
     config.http_address = "127.0.0.1";
     config.http_port = 0;
@@ -94,7 +46,7 @@ struct Fixture {
       die(created.error().message);
     }
     server = std::move(created).value();
-    body = request_body();
+    body = bench::request_body();
 
     // Null twins answer with our routes' reply bytes, captured by the first requests below.
     add_null_route("/null/filter");
