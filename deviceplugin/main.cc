@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include "deviceplugin/healthz_server.h"
 #include "deviceplugin/kubelet/plugin_supervisor.h"
 #include "deviceplugin/kubelet/pod_resources_client_impl.h"
 #include "deviceplugin/kubelet/registration_client_impl.h"
@@ -84,6 +85,9 @@ int run(dp::PluginConfig config) {
 
   if (config.node_name.empty()) {
     config.node_name = default_node_name();
+  }
+  if (!config.config_file.empty()) {
+    log_line("configuration file " + config.config_file + " (flags override it)");
   }
   log_line("starting on node " + config.node_name + ", root " + config.root + ", kubelet dir " +
            config.kubelet_dir);
@@ -180,6 +184,41 @@ int run(dp::PluginConfig config) {
     supervisor = std::move(created).value();
   }
 
+  // /healthz: healthy while every resource is served and registered with kubelet (kubelet only
+  // offers the resources then); a node without SGX has nothing to register and is healthy.
+  std::unique_ptr<dp::HealthzServer> healthz;
+  if (!config.healthz_address.empty()) {
+    auto created = dp::HealthzServer::create(
+        config.healthz_address,
+        [raw = supervisor.get(), kubelet_socket = dp::kubelet::join_path(
+                                     config.kubelet_dir, dp::kubelet::kKubeletSocketName)]()
+            -> dp::HealthVerdict {
+          if (raw == nullptr) {
+            return {true, ""};
+          }
+          // kubelet gone (restarting): the supervisor's view lags until the new one is back.
+          if (::access(kubelet_socket.c_str(), F_OK) != 0) {
+            return {false, kubelet_socket + " missing: kubelet not running"};
+          }
+          for (const auto& status : raw->status()) {
+            if (!status.serving || !status.registered) {
+              return {false, status.resource_name + " not " +
+                                 (status.serving ? "registered with kubelet" : "served") +
+                                 (status.last_error.empty() ? "" : ": " + status.last_error)};
+            }
+          }
+          return {true, ""};
+        });
+    if (!created.ok()) {
+      log_line("cannot serve /healthz: " + created.error().message);
+      return 1;
+    }
+    healthz = std::move(created).value();
+    const auto colon = config.healthz_address.rfind(':');
+    log_line("healthz listening on " + config.healthz_address.substr(0, colon) + ":" +
+             std::to_string(healthz->port()));
+  }
+
   int signal = 0;
   const bool live_epc = info->live_epc.known && keeper != nullptr;
   for (;;) {
@@ -199,7 +238,10 @@ int run(dp::PluginConfig config) {
     }
   }
   log_line(std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
-  // Reverse order: no more Allocate callbacks, then no more holder polls, then the stream.
+  // Reverse order: no more probes, no more Allocate callbacks, no more holder polls, the stream.
+  if (healthz) {
+    healthz->stop();
+  }
   if (supervisor) {
     supervisor->stop();
   }

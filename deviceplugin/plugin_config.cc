@@ -3,6 +3,9 @@
 #include <charconv>
 #include <optional>
 #include <string_view>
+#include <variant>
+
+#include <yaml-cpp/yaml.h>
 
 namespace epc::deviceplugin {
 
@@ -44,10 +47,35 @@ bool valid_host_port(const std::string& value) {
   return port && *port > 0 && *port <= 65535;
 }
 
-}  // namespace
+// The YAML file as "--key=value" arguments, in file order.
+core::Result<std::vector<std::string>> config_file_args(const std::string& path) {
+  std::vector<std::string> out;
+  try {
+    const YAML::Node root = YAML::LoadFile(path);
+    if (root.IsNull()) {
+      return out;  // an empty file: nothing to set
+    }
+    if (!root.IsMap()) {
+      return core::Error{"config " + path + ": expected a map of flag names to values"};
+    }
+    for (const auto& entry : root) {
+      const std::string key = entry.first.as<std::string>();
+      if (!entry.second.IsScalar()) {
+        return core::Error{"config " + path + ": '" + key + "' must be a single value"};
+      }
+      if (key == "config" || key == "help") {
+        return core::Error{"config " + path + ": '" + key + "' is a command-line flag only"};
+      }
+      out.push_back("--" + key + "=" + entry.second.as<std::string>());
+    }
+  } catch (const YAML::Exception& e) {
+    return core::Error{"config " + path + ": " + e.what()};
+  }
+  return out;
+}
 
-core::Result<PluginConfig> parse_plugin_flags(const std::vector<std::string>& args) {
-  PluginConfig config;
+core::Result<std::monostate> apply_flags(const std::vector<std::string>& args,
+                                         PluginConfig& config) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string flag = args[i];
     std::optional<std::string> value;
@@ -114,8 +142,40 @@ core::Result<PluginConfig> parse_plugin_flags(const std::vector<std::string>& ar
         return ms.error();
       }
       config.register_timeout = *ms;
+    } else if (flag == "--healthz-address") {
+      if (!valid_host_port(*value) && !value->ends_with(":0")) {
+        return core::Error{"--healthz-address: expected host:port, got '" + *value + "'"};
+      }
+      config.healthz_address = *value;
+    } else if (flag == "--config") {
+      config.config_file = *value;  // read by parse_plugin_flags before the other flags
     } else {
       return core::Error{"unknown flag '" + flag + "'"};
+    }
+  }
+  return std::monostate{};
+}
+
+}  // namespace
+
+core::Result<PluginConfig> parse_plugin_flags(const std::vector<std::string>& args) {
+  PluginConfig config;
+  // Flags first, only to learn --config; then the file; then the flags again over it.
+  if (auto first = apply_flags(args, config); !first.ok()) {
+    return first.error();
+  }
+  if (!config.config_file.empty() && !config.help_requested) {
+    const std::string path = config.config_file;
+    auto file_args = config_file_args(path);
+    if (!file_args.ok()) {
+      return file_args.error();
+    }
+    config = PluginConfig{};
+    if (auto from_file = apply_flags(*file_args, config); !from_file.ok()) {
+      return core::Error{"config " + path + ": " + from_file.error().message};
+    }
+    if (auto flags = apply_flags(args, config); !flags.ok()) {
+      return flags.error();
     }
   }
   if (config.root.empty() || config.kubelet_dir.empty()) {
@@ -145,6 +205,11 @@ Flags (--flag value or --flag=value):
   --holders-period-ms MS     PodResources List period; also soon after every Allocate (default 10000)
   --check-interval-ms MS     device node health and restart fallback check period (default 1000)
   --register-timeout-ms MS   bound on one Register call with kubelet (default 10000)
+  --healthz-address IP:PORT  serve GET /healthz there for probes (default: off; port 0 = any):
+                             200 once every resource is served and registered with kubelet,
+                             503 with the reason otherwise
+  --config FILE              YAML map of these flags without "--" (enclave-limit: 20); flags given
+                             on the command line override it
   --help                     this text
 
 Exit codes: 0 after SIGINT/SIGTERM, 1 on a discovery or startup failure, 2 on bad flags.

@@ -10,7 +10,8 @@
 
 namespace epc::deviceplugin {
 
-// epc-device-plugin's configuration, from flags.
+// epc-device-plugin's configuration: an optional YAML file (--config), then flags, which override
+// it. The file is a map whose keys are the flag names without "--" (`enclave-limit: 20`).
 struct PluginConfig {
   std::string root = "/";  // prefix of every discovery path; CPUID is used only with "/"
   std::string kubelet_dir{kubelet::kDefaultDevicePluginDir};
@@ -23,11 +24,14 @@ struct PluginConfig {
   std::chrono::milliseconds holders_period{10000};  // PodResources List period (and after Allocate)
   std::chrono::milliseconds check_interval{1000};
   std::chrono::milliseconds register_timeout{10000};
+  std::string healthz_address;  // "IPv4:port" of the /healthz endpoint; empty = none
+  std::string config_file;      // the --config YAML file read, if any
   bool help_requested = false;
 };
 
-// Parses "--flag value" and "--flag=value" arguments (argv without the program name). Unknown
-// flags, missing values, non-numbers and out-of-range limits -> Error naming the flag.
+// Parses "--flag value" and "--flag=value" arguments (argv without the program name), reading the
+// --config file first when there is one. Unknown flags or keys, missing values, non-numbers,
+// out-of-range limits and unreadable or malformed files -> Error naming the flag (or file).
 core::Result<PluginConfig> parse_plugin_flags(const std::vector<std::string>& args);
 
 // The --help text.

@@ -7,6 +7,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "deviceplugin/report/node_change.h"
 #include "deviceplugin/report/node_state_proto.h"
 #include "epc/v1/node_reports.grpc.pb.h"
 
@@ -35,6 +36,9 @@ std::chrono::milliseconds jittered(std::chrono::milliseconds delay) {
 struct ReportStream::Stream {
   grpc::ClientContext context;
   bool broken = false;  // guarded by ReportStream::mutex_: the Ack reader saw the end
+  // guarded by ReportStream::mutex_: the extender refused a message, so its copy of the node may
+  // differ from ours; the next message is a full snapshot.
+  bool resync = false;
   std::chrono::steady_clock::time_point last_ack;  // guarded by ReportStream::mutex_
 };
 
@@ -161,6 +165,10 @@ void ReportStream::serve_stream() {
         log("extender refused report: " + ack.error());
       }
       std::lock_guard lock(mutex_);
+      if (!ack.error().empty()) {
+        stream.resync = true;
+        wake_.notify_all();
+      }
       acked_ = std::max(acked_, ack.applied_sequence());
       stream.last_ack = std::chrono::steady_clock::now();
     }
@@ -169,7 +177,9 @@ void ReportStream::serve_stream() {
     wake_.notify_all();
   });
 
-  std::uint64_t sent_version = 0;  // 0: nothing sent yet, so the first message is a snapshot
+  std::uint64_t sent_version = 0;
+  bool sent_snapshot = false;  // the first message on every stream is a full snapshot
+  NodeSnapshot sent_state;     // what the extender has of this node after our last message
   auto last_send = std::chrono::steady_clock::now();
   std::uint64_t last_sent_sequence = 0;
   for (;;) {
@@ -184,14 +194,34 @@ void ReportStream::serve_stream() {
         break;
       }
       wake_.wait_until(lock, last_send + options_.heartbeat, [&] {
-        return stopping_ || stream.broken || latest_version_ != sent_version;
+        return stopping_ || stream.broken || stream.resync || !sent_snapshot ||
+               latest_version_ != sent_version;
       });
       if (stopping_ || stream.broken) {
         break;
       }
-      if (latest_version_ != sent_version) {
+      bool snapshot = !sent_snapshot || stream.resync;
+      bool changed = false;
+      if (!snapshot && latest_version_ != sent_version) {
+        // Only what changed: a few bytes per Allocate instead of every holder of the node.
+        const ChangeDiff diff = diff_snapshots(sent_state, latest_, *message.mutable_change());
+        snapshot = !diff.expressible;
+        changed = !diff.empty;
+        if (diff.empty) {
+          message.clear_change();  // differences the extender cannot see (clamped)
+        }
+      }
+      if (snapshot) {
         to_proto(latest_, *message.mutable_snapshot());
+        sent_snapshot = true;
+        stream.resync = false;
+      }
+      if (snapshot || changed) {
+        sent_state = latest_;
         sent_version = latest_version_;
+      } else if (latest_version_ != sent_version) {
+        sent_version = latest_version_;
+        continue;
       } else if (std::chrono::steady_clock::now() >= last_send + options_.heartbeat) {
         message.mutable_heartbeat();
       } else {

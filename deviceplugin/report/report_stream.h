@@ -17,8 +17,9 @@ namespace epc::deviceplugin::report {
 // The plugin's NodeReports stream to the extender (proto/epc/v1/node_reports.proto).
 //
 // One thread keeps one stream open: on connect a full Snapshot; after every update() that changed
-// the node, a new Snapshot (full state: at most a few hundred holders, and the extender applies it
-// atomically); a Heartbeat when nothing changed for `heartbeat`. When the stream breaks or the
+// the node, a NodeChange with only what differs from the last message (diff_snapshots; a full
+// Snapshot when capacity or sections changed, or after the extender refused a message, so its copy
+// is rebuilt); a Heartbeat when nothing changed for `heartbeat`. When the stream breaks or the
 // extender is unreachable it reconnects with exponential backoff (backoff_initial doubling up to
 // backoff_max) and ±20 % jitter, so a restarted extender is not hit by every node at once.
 // Sequence numbers increase strictly within this instance_id, across reconnects. A stream with

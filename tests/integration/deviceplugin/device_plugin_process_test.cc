@@ -5,8 +5,11 @@
 #include <thread>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +17,7 @@
 #include "extender/config/extender_config.h"
 #include "extender/reports/reports_server.h"
 #include "extender/state/cluster_state.h"
+#include "tests/support/http_client.h"
 #include "tests/support/kubelet/fake_kubelet.h"
 #include "tests/support/kubelet/fake_pod_resources.h"
 #include "tests/support/kubelet/fake_sgx_root.h"
@@ -93,6 +97,58 @@ TEST(DevicePluginProcess, RegistersAllocatesSurvivesKubeletRestartAndStopsCleanl
   EXPECT_TRUE(kubelet.wait_for_registrations(kEnclave, 2, kWait));
   EXPECT_TRUE(kubelet.wait_for_registrations(kProvision, 2, kWait));
 
+  EXPECT_EQ(plugin.terminate(kWait), 0);
+}
+
+// A loopback TCP port nobody listens on right now.
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    port = ntohs(address.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+// /healthz answers 503 while kubelet is not there to register with, 200 once both resources are
+// registered, 503 again while kubelet is down, and 200 after it is back.
+TEST(DevicePluginProcess, HealthzFollowsTheKubeletRegistration) {
+  epc::test_support::FakeSgxRoot root;
+  root.make_sgx2_node(1, 64ULL << 30);
+  epc::test_support::TempDir dir("epc-dpp");
+  epc::test_support::FakeKubelet kubelet(dir.path());
+  const int port = free_port();
+  ASSERT_GT(port, 0);
+  Process plugin({EPC_BINARY_DIR "/deviceplugin/epc-device-plugin", "--root", root.path(),
+                  "--kubelet-dir", dir.path(), "--node-name", "node-a", "--healthz-address",
+                  "127.0.0.1:" + std::to_string(port), "--check-interval-ms", "100"});
+  ASSERT_TRUE(plugin.started());
+  epc::test_support::HttpClient http(static_cast<std::uint16_t>(port));
+  const auto status_becomes = [&](unsigned expected) {
+    const auto deadline = std::chrono::steady_clock::now() + kWait;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto response = http.get("/healthz");
+      if (response.ok() && response->status == expected) {
+        return true;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  };
+  EXPECT_TRUE(status_becomes(503));  // no kubelet.sock yet
+  ASSERT_TRUE(kubelet.start().ok());
+  ASSERT_TRUE(kubelet.wait_for_registrations(kEnclave, 1, kWait));
+  EXPECT_TRUE(status_becomes(200));
+  kubelet.stop();
+  EXPECT_TRUE(status_becomes(503));
+  ASSERT_TRUE(kubelet.restart().ok());
+  EXPECT_TRUE(status_becomes(200));
   EXPECT_EQ(plugin.terminate(kWait), 0);
 }
 

@@ -110,6 +110,49 @@ TEST_F(ReportStreamTest, SnapshotOnConnectThenChanges) {
               }).has_value());
 }
 
+// After the snapshot only NodeChanges go out: holders appearing, changing and going away must
+// leave the extender with exactly the plugin's holders (the extender merges changes).
+TEST_F(ReportStreamTest, ChangesAddAndRemoveHoldersInTheExtender) {
+  start_extender();
+  start_stream(server_->port());
+  ASSERT_TRUE(wait_row([](const core::NodeRow& r) { return r.ever_reported; }).has_value());
+  const auto ledger_pods = [&]() -> std::int64_t {
+    auto snap = state_->snapshot();
+    auto index = snap->find("node-a");
+    return index ? snap->infos()[*index].ledger_pods : -1;
+  };
+  NodeSnapshot changed = node_state();
+  changed.holders = {{"a", "one", 1, 0}, {"b", "two", 2, 1}, {"c", "three", 1, 0}};
+  changed.enclave.used = 4;
+  changed.provision.used = 1;
+  stream_->update(changed);
+  ASSERT_TRUE(wait_row([&](const core::NodeRow& r) {
+                return r.enclave_slots_used == 4 && ledger_pods() == 3;
+              }).has_value());
+
+  changed.holders = {{"b", "two", 2, 1}, {"d", "four", 3, 0}};  // one, three gone; four new
+  changed.enclave.used = 5;
+  stream_->update(changed);
+  ASSERT_TRUE(wait_row([&](const core::NodeRow& r) {
+                return r.enclave_slots_used == 5 && ledger_pods() == 2;
+              }).has_value());
+
+  changed.holders.clear();
+  changed.enclave.used = 0;
+  changed.provision.used = 0;
+  changed.live_epc_known = true;
+  changed.live_epc_used_bytes = 3 * kGiB;
+  stream_->update(changed);
+  auto row = wait_row([&](const core::NodeRow& r) {
+    return r.enclave_slots_used == 0 && r.provision_slots_used == 0 && ledger_pods() == 0;
+  });
+  ASSERT_TRUE(row.has_value());
+  EXPECT_TRUE(row->live_used_known);
+  EXPECT_EQ(row->epc_live_used_bytes, static_cast<std::int64_t>(3 * kGiB));
+  EXPECT_EQ(row->epc_capacity_bytes, static_cast<std::int64_t>(128 * kGiB));  // from the snapshot
+  EXPECT_EQ(stream_->connections(), 1U);
+}
+
 TEST_F(ReportStreamTest, HeartbeatsWhenNothingChanges) {
   start_extender();
   start_stream(server_->port(), 20ms);

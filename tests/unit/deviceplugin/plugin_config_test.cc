@@ -1,6 +1,10 @@
 #include "deviceplugin/plugin_config.h"
 
+#include <fstream>
+
 #include <gtest/gtest.h>
+
+#include "tests/support/kubelet/temp_dir.h"
 
 namespace epc::deviceplugin {
 namespace {
@@ -56,6 +60,64 @@ TEST(PluginConfig, BadFlagsAreErrorsNamingTheFlag) {
     EXPECT_NE(config.error().message.find(row[0].substr(0, row[0].find('='))), std::string::npos)
         << config.error().message;
   }
+}
+
+std::string write_file(const test_support::TempDir& dir, const std::string& content) {
+  const std::string path = dir.file("plugin.yaml");
+  std::ofstream(path) << content;
+  return path;
+}
+
+TEST(PluginConfig, YamlFileSetsValuesAndFlagsOverrideIt) {
+  test_support::TempDir dir("epc-cfg");
+  const std::string path = write_file(dir,
+                                      "root: /tmp/fake\n"
+                                      "enclave-limit: 20\n"
+                                      "provision-limit: 3\n"
+                                      "extender: 10.0.0.1:9090\n"
+                                      "healthz-address: 127.0.0.1:0\n"
+                                      "heartbeat-ms: 500\n");
+  // The flag wins whether it comes before or after --config.
+  auto config = parse_plugin_flags({"--enclave-limit", "7", "--config", path, "--root=/tmp/other"});
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->config_file, path);
+  EXPECT_EQ(config->enclave_limit, 7U);
+  EXPECT_EQ(config->root, "/tmp/other");
+  EXPECT_EQ(config->provision_limit, 3U);
+  EXPECT_EQ(config->extender, "10.0.0.1:9090");
+  EXPECT_EQ(config->healthz_address, "127.0.0.1:0");
+  EXPECT_EQ(config->heartbeat.count(), 500);
+  EXPECT_EQ(config->kubelet_dir, "/var/lib/kubelet/device-plugins");  // default kept
+}
+
+TEST(PluginConfig, BadYamlFilesAreErrorsNamingTheFile) {
+  test_support::TempDir dir("epc-cfg");
+  const std::vector<std::pair<std::string, std::string>> rows = {
+      {"enclave-limit: 0\n", "--enclave-limit"},      // validated like the flag
+      {"frobnicate: 1\n", "frobnicate"},              // unknown key
+      {"- a\n- b\n", "map"},                         // not a map
+      {"root: [a, b]\n", "single value"},             // not a scalar
+      {"root: [unclosed\n", "plugin.yaml"},           // YAML syntax error
+      {"config: other.yaml\n", "command-line flag"},  // no nesting
+  };
+  for (const auto& [content, expected] : rows) {
+    const std::string path = write_file(dir, content);
+    auto config = parse_plugin_flags({"--config", path});
+    ASSERT_FALSE(config.ok()) << content;
+    EXPECT_NE(config.error().message.find(path), std::string::npos) << config.error().message;
+    EXPECT_NE(config.error().message.find(expected), std::string::npos) << config.error().message;
+  }
+  auto missing = parse_plugin_flags({"--config", dir.file("absent.yaml")});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("absent.yaml"), std::string::npos);
+}
+
+TEST(PluginConfig, EmptyYamlFileKeepsDefaults) {
+  test_support::TempDir dir("epc-cfg");
+  auto config = parse_plugin_flags({"--config", write_file(dir, "")});
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->enclave_limit, 110U);
+  EXPECT_TRUE(config->healthz_address.empty());
 }
 
 }  // namespace
