@@ -18,7 +18,9 @@ inline constexpr std::size_t kJsonPadding = 64;
 // Thread-safety: none (owned by one connection).
 class PaddedBuffer {
  public:
-  PaddedBuffer() = default;
+  // Allocates the padding at once: data() is never null, so an empty body is still a valid
+  // (empty, padded) parser input.
+  PaddedBuffer() : data_(std::make_unique<char[]>(kJsonPadding)) {}
   PaddedBuffer(const PaddedBuffer&) = delete;
   PaddedBuffer& operator=(const PaddedBuffer&) = delete;
   PaddedBuffer(PaddedBuffer&&) noexcept = default;

@@ -49,3 +49,17 @@ TEST(PaddedBuffer, assign_replaces_content) {
 
 }  // namespace
 }  // namespace epc::http::codec
+
+namespace epc::http::codec {
+namespace {
+
+// An empty body must still be a valid, padded parser input (the fuzzer found a null data() here).
+TEST(PaddedBuffer, empty_buffer_has_readable_padding) {
+  PaddedBuffer buffer;
+  ASSERT_NE(buffer.data(), nullptr);
+  EXPECT_EQ(buffer.size(), 0u);
+  EXPECT_EQ(buffer.data()[kJsonPadding - 1], '\0');
+}
+
+}  // namespace
+}  // namespace epc::http::codec
