@@ -13,3 +13,9 @@ if(EPC_SANITIZE)
   add_compile_options(${_epc_san_flags} -fno-omit-frame-pointer)
   add_link_options(${_epc_san_flags})
 endif()
+
+# Fuzzing builds instrument every translation unit for coverage (not only the fuzz targets), so
+# libFuzzer sees the branches of the parsers it drives; the targets link -fsanitize=fuzzer.
+if(EPC_BUILD_FUZZERS)
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
