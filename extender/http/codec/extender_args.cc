@@ -9,6 +9,7 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -323,9 +324,14 @@ struct ExtenderArgsDecoder::Impl {
     return true;
   }
 
-  // Starts an object; `present` is false for null. Other types are an error naming `what`.
-  bool open_object(ondemand::value& value, std::string_view what, ondemand::object& out,
-                   bool& present) {
+  // Starts an object or array; `present` is false for null. Other types are an error naming
+  // `what`.
+  template <typename Container>
+  bool open_container(ondemand::value& value, std::string_view what, Container& out,
+                      bool& present) {
+    constexpr bool kIsObject = std::is_same_v<Container, ondemand::object>;
+    constexpr ondemand::json_type kWanted =
+        kIsObject ? ondemand::json_type::object : ondemand::json_type::array;
     ondemand::json_type type = ondemand::json_type::null;
     if (!type_of(value, type)) {
       return false;
@@ -334,32 +340,23 @@ struct ExtenderArgsDecoder::Impl {
     if (!present) {
       return true;
     }
-    if (type != ondemand::json_type::object) {
-      return fail_type(what, "an object", type);
+    if (type != kWanted) {
+      return fail_type(what, kIsObject ? "an object" : "an array", type);
     }
-    if (auto code = value.get_object().get(out); code) {
+    if (auto code = value.get<Container>().get(out); code) {
       return fail_json(code);
     }
     return true;
   }
 
+  bool open_object(ondemand::value& value, std::string_view what, ondemand::object& out,
+                   bool& present) {
+    return open_container(value, what, out, present);
+  }
+
   bool open_array(ondemand::value& value, std::string_view what, ondemand::array& out,
                   bool& present) {
-    ondemand::json_type type = ondemand::json_type::null;
-    if (!type_of(value, type)) {
-      return false;
-    }
-    present = type != ondemand::json_type::null;
-    if (!present) {
-      return true;
-    }
-    if (type != ondemand::json_type::array) {
-      return fail_type(what, "an array", type);
-    }
-    if (auto code = value.get_array().get(out); code) {
-      return fail_json(code);
-    }
-    return true;
+    return open_container(value, what, out, present);
   }
 
   // ----------------------------------------------------------------------------------------------
