@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "extender/core/result.h"
+#include "tools/demo/node_fleet.h"
 #include "tools/demo/pod_mix.h"
 
 namespace epc::tools::demo {
@@ -50,6 +51,9 @@ struct FleetStats {
   std::uint64_t changes_sent = 0;
   std::uint64_t heartbeats_sent = 0;
   std::uint64_t acks_received = 0;
+  // Real epc-device-plugin processes report (PluginFleet): the streams are theirs, so only the
+  // snapshots (one per node) and the changes the demo caused (one Allocate each) are known.
+  bool real_plugins = false;
 };
 
 // The simulated nodes. Each node is a device plugin with its own gRPC channel and its own
@@ -59,7 +63,7 @@ struct FleetStats {
 //
 // Thread-safety: place(), views() and stats() from one thread (the player); heartbeats and Ack
 // readers run on the fleet's own threads.
-class Fleet {
+class Fleet final : public NodeFleet {
  public:
   struct Options {
     std::string grpc_target;  // "127.0.0.1:9090"
@@ -70,17 +74,17 @@ class Fleet {
 
   // Connects every node, sends the snapshots and waits until all are acknowledged.
   static core::Result<std::unique_ptr<Fleet>> create(std::vector<NodeSpec> nodes, Options options);
-  ~Fleet();  // ends every stream (WritesDone, then Finish)
+  ~Fleet() override;  // ends every stream (WritesDone, then Finish)
   Fleet(const Fleet&) = delete;
   Fleet& operator=(const Fleet&) = delete;
 
   // Reports `pod` as a new slot holder on `node` (as the plugin learns through PodResources: with
   // namespace and name, no UID) and waits for the Ack. Returns the acknowledged sequence.
-  core::Result<std::uint64_t> place(const std::string& node, const DemoPod& pod);
+  core::Result<std::uint64_t> place(const std::string& node, const DemoPod& pod) override;
 
-  std::vector<std::string> node_names() const;
-  std::vector<NodeView> views() const;
-  FleetStats stats() const;
+  std::vector<std::string> node_names() const override;
+  std::vector<NodeView> views() const override;
+  FleetStats stats() const override;
 
  private:
   class NodeLink;

@@ -1,15 +1,18 @@
-// epc-demo: a simulated SGX fleet and a kube-scheduler stand-in, run against a live epc-extender.
+// epc-demo: an SGX fleet (simulated, or real epc-device-plugin processes with --plugins) and a
+// kube-scheduler stand-in, run against a live epc-extender.
 //
 // The fleet's nodes stream NodeReports over gRPC like epc-device-plugin; the player sends the
 // extender the exact filter/prioritize requests kube-scheduler sends, places each pod on the best
 // node, has that node report the pod and waits for the Ack. At the end it prints what went where,
 // per-node EPC use, why the rejected pods were rejected, and lines from the extender's /metrics.
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,9 +21,13 @@
 #include "tools/demo/fleet.h"
 #include "tools/demo/http_client.h"
 #include "tools/demo/metrics_scrape.h"
+#include "tools/demo/node_fleet.h"
 #include "tools/demo/pod_mix.h"
 #include "tools/demo/report.h"
 #include "tools/demo/scheduler_player.h"
+#if defined(EPC_DEMO_HAVE_PLUGINS)
+#include "tools/demo/plugin_fleet.h"
+#endif
 
 namespace epc::tools::demo {
 namespace {
@@ -44,6 +51,9 @@ flags:
   --pods N             how many pods to schedule              (default 80; 16 with --short)
   --seed S             workload seed (same seed, same pods)   (default 42)
   --short              a quick run with fewer pods
+  --plugins PATH       run a real epc-device-plugin (PATH) per node, each on a fake SGX root with a
+                       kubelet stand-in that registers it, calls Allocate for the pods placed there
+                       and serves PodResources (default: the fleet is simulated in-process)
   --help               this text
 
 exit status: 0 when every pod was decided without extender errors, no node was overcommitted and
@@ -58,6 +68,7 @@ struct Flags {
   std::optional<int> pods;
   std::uint64_t seed = 42;
   bool short_run = false;
+  std::string plugin_binary;  // empty: simulated fleet
 };
 
 template <typename T>
@@ -111,6 +122,13 @@ std::optional<int> parse_flags(int argc, char** argv, Flags& flags) {
         return 2;
       }
       flags.grpc_target = std::string(*v);
+    } else if (arg == "--plugins") {
+#if defined(EPC_DEMO_HAVE_PLUGINS)
+      flags.plugin_binary = std::string(*v);
+#else
+      std::cerr << "epc-demo: this build has no --plugins mode (no epc-device-plugin target)\n";
+      return 2;
+#endif
     } else if (arg == "--url-prefix") {
       flags.url_prefix = std::string(*v);
     } else if (arg == "--pods") {
@@ -147,16 +165,40 @@ int run(const Flags& flags) {
     std::cerr << "epc-demo: " << http.error().message << '\n';
     return 1;
   }
-  Fleet::Options fleet_options;
-  fleet_options.grpc_target = flags.grpc_target;
-  auto fleet = Fleet::create(default_fleet(), fleet_options);
-  if (!fleet) {
-    std::cerr << "epc-demo: " << fleet.error().message << '\n';
-    return 1;
+  std::unique_ptr<NodeFleet> fleet;
+#if defined(EPC_DEMO_HAVE_PLUGINS)
+  PluginFleet* plugins = nullptr;
+  if (!flags.plugin_binary.empty()) {
+    PluginFleet::Options options;
+    options.plugin_binary = flags.plugin_binary;
+    options.grpc_target = flags.grpc_target;
+    auto created = PluginFleet::create(default_fleet(), options, **http);
+    if (!created) {
+      std::cerr << "epc-demo: " << created.error().message << '\n';
+      return 1;
+    }
+    plugins = created->get();
+    std::cout << "epc-demo: real device plugins: " << flags.plugin_binary << '\n';
+    for (const auto& [node, pid] : plugins->plugin_pids()) {
+      std::cout << "  epc-device-plugin pid " << pid << " for " << node << '\n';
+    }
+    fleet = std::move(created).value();
   }
-  print_fleet(std::cout, (*fleet)->views());
+#endif
+  if (!fleet) {
+    Fleet::Options fleet_options;
+    fleet_options.grpc_target = flags.grpc_target;
+    auto created = Fleet::create(default_fleet(), fleet_options);
+    if (!created) {
+      std::cerr << "epc-demo: " << created.error().message << '\n';
+      return 1;
+    }
+    std::cout << "epc-demo: simulated device plugins (in-process NodeReports streams)\n";
+    fleet = std::move(created).value();
+  }
+  print_fleet(std::cout, fleet->views());
 
-  SchedulerPlayer player(**http, **fleet, {flags.url_prefix, flags.seed});
+  SchedulerPlayer player(**http, *fleet, {flags.url_prefix, flags.seed});
   const auto started = std::chrono::steady_clock::now();
   std::vector<Decision> decisions;
   for (const DemoPod& pod : make_pod_mix(pod_count, flags.seed)) {
@@ -170,11 +212,27 @@ int run(const Flags& flags) {
 
   const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
-  const std::vector<NodeView> nodes = (*fleet)->views();
+  const std::vector<NodeView> nodes = fleet->views();
   print_placements(std::cout, decisions);
   print_rejections(std::cout, decisions);
   print_utilization(std::cout, nodes);
-  print_summary(std::cout, decisions, nodes, (*fleet)->stats(), elapsed);
+  print_summary(std::cout, decisions, nodes, fleet->stats(), elapsed);
+#if defined(EPC_DEMO_HAVE_PLUGINS)
+  if (plugins != nullptr) {
+    const auto& times = plugins->propagation_times();
+    std::int64_t sum = 0;
+    std::int64_t worst = 0;
+    for (const auto t : times) {
+      sum += t.count();
+      worst = std::max<std::int64_t>(worst, t.count());
+    }
+    const std::int64_t mean = times.empty() ? 0 : sum / static_cast<std::int64_t>(times.size());
+    std::cout << "  plugin mode: " << plugins->plugin_pids().size()
+              << " epc-device-plugin processes; Allocate -> extender ledger: mean " << mean / 1000
+              << "." << (mean % 1000) / 100 << " ms, max " << worst / 1000 << "."
+              << (worst % 1000) / 100 << " ms over " << times.size() << " pods\n";
+  }
+#endif
 
   bool healthy = true;
   for (const Decision& d : decisions) {

@@ -226,11 +226,19 @@ void print_summary(std::ostream& out, const std::vector<Decision>& decisions,
   const auto avg = [](std::int64_t sum, std::int64_t n) { return n == 0 ? 0 : sum / n; };
   out << "  round trips (mean): filter " << micros_as_ms(avg(filter_us, total)) << ", prioritize "
       << micros_as_ms(avg(prioritize_us, prioritize_calls)) << " (" << prioritize_calls
-      << " calls), NodeChange -> Ack " << micros_as_ms(avg(report_us, placed)) << '\n';
-  out << "  scheduling took " << elapsed.count() << " ms; report streams sent "
-      << fleet_stats.snapshots_sent << " snapshots, " << fleet_stats.changes_sent << " changes, "
-      << fleet_stats.heartbeats_sent << " heartbeats (1 per node per second) and got "
-      << fleet_stats.acks_received << " acks\n";
+      << " calls), "
+      << (fleet_stats.real_plugins ? "Allocate -> extender ledger " : "NodeChange -> Ack ")
+      << micros_as_ms(avg(report_us, placed)) << '\n';
+  if (fleet_stats.real_plugins) {
+    out << "  scheduling took " << elapsed.count() << " ms; " << fleet_stats.snapshots_sent
+        << " epc-device-plugin processes reported, " << fleet_stats.changes_sent
+        << " Allocate calls made by the kubelet stand-ins\n";
+  } else {
+    out << "  scheduling took " << elapsed.count() << " ms; report streams sent "
+        << fleet_stats.snapshots_sent << " snapshots, " << fleet_stats.changes_sent << " changes, "
+        << fleet_stats.heartbeats_sent << " heartbeats (1 per node per second) and got "
+        << fleet_stats.acks_received << " acks\n";
+  }
   if (errors > 0) {
     out << "  extender errors: " << errors << '\n';
   }

@@ -59,7 +59,7 @@ core::Result<NodeReasons> reasons(const json::object& reply, std::string_view ke
 
 }  // namespace
 
-SchedulerPlayer::SchedulerPlayer(HttpClient& http, Fleet& fleet, Options options)
+SchedulerPlayer::SchedulerPlayer(HttpClient& http, NodeFleet& fleet, Options options)
     : http_(http),
       fleet_(fleet),
       options_(std::move(options)),

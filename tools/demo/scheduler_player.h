@@ -47,7 +47,7 @@ class SchedulerPlayer {
     std::uint64_t seed = 1;
   };
 
-  SchedulerPlayer(HttpClient& http, Fleet& fleet, Options options);
+  SchedulerPlayer(HttpClient& http, NodeFleet& fleet, Options options);
 
   // An Error only when the extender cannot be talked to or the fleet cannot report; a pod that fits
   // nowhere is a Decision with placed == false.
@@ -64,7 +64,7 @@ class SchedulerPlayer {
   std::string url(const char* verb) const;
 
   HttpClient& http_;
-  Fleet& fleet_;
+  NodeFleet& fleet_;
   Options options_;
   std::vector<std::string> node_names_;
   std::mt19937_64 tie_breaker_;

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -213,7 +214,10 @@ std::uint16_t unused_port() {
 
 // ---------------------------------------------------------------------------------------------
 
-TEST(DemoTest, ShortRunDecidesEveryPodAndMatchesTheExtendersMetrics) {
+// Runs the extender and `epc-demo --short` with `extra_args`, checks the demo's invariants (every
+// pod placed or rejected, counts adding up, /metrics agreeing with the placements) and returns the
+// demo's output in `output_out` for mode-specific checks (callers stop on a fatal failure).
+void run_short_demo_and_check(const std::vector<std::string>& extra_args, std::string& output_out) {
   const std::string dir = make_temp_dir();
   auto extender = ChildProcess::spawn(
       {EPC_EXTENDER_BINARY, "--http-port", "0", "--grpc-address", "127.0.0.1:0"},
@@ -231,11 +235,14 @@ TEST(DemoTest, ShortRunDecidesEveryPodAndMatchesTheExtendersMetrics) {
   ASSERT_NE(http_port, 0) << *started;
   ASSERT_NE(grpc_port, 0) << *started;
 
-  auto demo = ChildProcess::spawn(demo_command(http_port, grpc_port), dir + "/demo.log");
+  std::vector<std::string> command = demo_command(http_port, grpc_port);
+  command.insert(command.end(), extra_args.begin(), extra_args.end());
+  auto demo = ChildProcess::spawn(command, dir + "/demo.log");
   ASSERT_TRUE(demo.ok()) << demo.error().message;
   auto status = demo.value().wait(kDemoTimeout);
   ASSERT_TRUE(status.ok()) << status.error().message;
   const std::string output = demo.value().output();
+  output_out = output;
   ASSERT_EQ(*status, 0) << output << "\n--- extender ---\n" << extender.value().output();
   SCOPED_TRACE("demo output:\n" + output);
 
@@ -327,6 +334,47 @@ TEST(DemoTest, ShortRunDecidesEveryPodAndMatchesTheExtendersMetrics) {
 
   extender.value().terminate(milliseconds(5000));
 }
+
+TEST(DemoTest, ShortRunDecidesEveryPodAndMatchesTheExtendersMetrics) {
+  std::string output;
+  run_short_demo_and_check({}, output);
+  if (HasFatalFailure()) {
+    return;
+  }
+  EXPECT_NE(output.find("simulated device plugins"), std::string::npos) << output;
+  EXPECT_EQ(output.find("real device plugins"), std::string::npos) << output;
+}
+
+#if defined(EPC_DEVICE_PLUGIN_BINARY)
+// The same run with a real epc-device-plugin per node behind kubelet stand-ins: every placement
+// went Allocate -> plugin -> NodeReports -> extender ledger, and the extender's free EPC (learnt
+// from the pods' filter requests joined with the plugins' holders) still matches the placements.
+TEST(DemoTest, ShortRunWithRealDevicePluginsMatchesTheExtendersMetrics) {
+  std::string output;
+  run_short_demo_and_check({"--plugins", EPC_DEVICE_PLUGIN_BINARY}, output);
+  if (HasFatalFailure()) {
+    return;
+  }
+  SCOPED_TRACE("demo output:\n" + output);
+  EXPECT_NE(output.find("real device plugins: " EPC_DEVICE_PLUGIN_BINARY), std::string::npos);
+  EXPECT_EQ(output.find("simulated device plugins"), std::string::npos);
+  std::vector<pid_t> pids;
+  for (const std::string& line : lines_of(output)) {
+    const auto t = tokens_of(line);
+    if (t.size() == 5 && t[0] == "epc-device-plugin" && t[1] == "pid" && t[3] == "for") {
+      pids.push_back(static_cast<pid_t>(std::stol(t[2])));
+    }
+  }
+  EXPECT_EQ(pids.size(), static_cast<std::size_t>(kFleetNodes));
+  EXPECT_NE(output.find("plugin mode: " + std::to_string(kFleetNodes) +
+                        " epc-device-plugin processes; Allocate -> extender ledger: mean "),
+            std::string::npos);
+  // The demo stopped its plugins before exiting: none is left running.
+  for (const pid_t pid : pids) {
+    EXPECT_NE(::kill(pid, 0), 0) << "epc-device-plugin " << pid << " outlived the demo";
+  }
+}
+#endif
 
 TEST(DemoTest, HelpAndBadFlags) {
   const std::string dir = make_temp_dir();
