@@ -359,6 +359,34 @@ struct ExtenderArgsDecoder::Impl {
     return open_container(value, what, out, present);
   }
 
+  // Calls visit(key, value) for each field of the object `value` (null has no fields) and stops at
+  // the first false. A value of another type is an error naming `what`.
+  template <typename Visit>
+  bool for_each_field(ondemand::value value, std::string_view what, Visit&& visit) {
+    ondemand::object object;
+    bool present = false;
+    if (!open_object(value, what, object, present)) {
+      return false;
+    }
+    if (!present) {
+      return true;
+    }
+    for (auto field_result : object) {
+      ondemand::field field;
+      std::string_view key;
+      if (auto code = std::move(field_result).get(field); code) {
+        return fail_json(code);
+      }
+      if (auto code = field.unescaped_key().get(key); code) {
+        return fail_json(code);
+      }
+      if (!visit(key, field.value())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   // ----------------------------------------------------------------------------------------------
   // Pod
 
@@ -400,78 +428,39 @@ struct ExtenderArgsDecoder::Impl {
   }
 
   bool parse_metadata(ondemand::value value) {
-    ondemand::object metadata;
-    bool present = false;
-    if (!open_object(value, "Pod.metadata", metadata, present)) {
-      return false;
-    }
-    if (!present) {
-      return true;
-    }
-    for (auto field_result : metadata) {
-      ondemand::field field;
-      std::string_view key;
-      if (auto code = std::move(field_result).get(field); code) {
-        return fail_json(code);
-      }
-      if (auto code = field.unescaped_key().get(key); code) {
-        return fail_json(code);
-      }
+    return for_each_field(value, "Pod.metadata", [this](std::string_view key, ondemand::value field) {
       if (key_is(key, "name")) {
-        if (!read_string(field.value(), "Pod.metadata.name", pod.name)) {
-          return false;
-        }
-      } else if (key_is(key, "namespace")) {
-        if (!read_string(field.value(), "Pod.metadata.namespace", pod.namespace_name)) {
-          return false;
-        }
-      } else if (key_is(key, "uid")) {
-        if (!read_string(field.value(), "Pod.metadata.uid", pod.uid)) {
-          return false;
-        }
+        return read_string(field, "Pod.metadata.name", pod.name);
       }
-    }
-    return true;
+      if (key_is(key, "namespace")) {
+        return read_string(field, "Pod.metadata.namespace", pod.namespace_name);
+      }
+      if (key_is(key, "uid")) {
+        return read_string(field, "Pod.metadata.uid", pod.uid);
+      }
+      return true;
+    });
   }
 
   bool parse_spec(ondemand::value value) {
-    ondemand::object spec;
-    bool present = false;
-    if (!open_object(value, "Pod.spec", spec, present)) {
-      return false;
-    }
-    if (!present) {
-      return true;
-    }
-    for (auto field_result : spec) {
-      ondemand::field field;
-      std::string_view key;
-      if (auto code = std::move(field_result).get(field); code) {
-        return fail_json(code);
-      }
-      if (auto code = field.unescaped_key().get(key); code) {
-        return fail_json(code);
-      }
+    return for_each_field(value, "Pod.spec", [this](std::string_view key, ondemand::value field) {
       if (key_is(key, "containers")) {
-        if (!parse_container_list(field.value(), /*init=*/false, containers)) {
-          return false;
-        }
-      } else if (key_is(key, "initcontainers")) {
-        if (!parse_container_list(field.value(), /*init=*/true, init_containers)) {
-          return false;
-        }
-      } else if (key_is(key, "overhead")) {
+        return parse_container_list(field, /*init=*/false, containers);
+      }
+      if (key_is(key, "initcontainers")) {
+        return parse_container_list(field, /*init=*/true, init_containers);
+      }
+      if (key_is(key, "overhead")) {
         QuantityProblem problem;
-        if (!parse_resource_list(field.value(), "Pod.spec.overhead", "overhead", overhead,
-                                 problem)) {
+        if (!parse_resource_list(field, "Pod.spec.overhead", "overhead", overhead, problem)) {
           return false;
         }
         if (problem.present) {
           return fail_quantity("pod overhead", problem);
         }
       }
-    }
-    return true;
+      return true;
+    });
   }
 
   bool parse_container_list(ondemand::value value, bool init,
