@@ -61,6 +61,14 @@ epc::metrics::ReportKind to_metrics(epc::reports::MessageKind kind) {
   return epc::metrics::ReportKind::kInvalid;
 }
 
+// The pod-mix half-life, shown beside the policy only when the policy reads it.
+std::string mix_note(const epc::config::ExtenderConfig& config) {
+  if (config.policy != epc::core::score::PolicyKind::kFragmentationAware) {
+    return {};
+  }
+  return " (mix half-life " + std::to_string(config.mix_half_life_pods) + " pods)";
+}
+
 int run(const epc::config::ExtenderConfig& config) {
   // Block the stop signals in every thread (the servers' threads inherit this mask) so that only
   // the sigwait() below receives them.
@@ -107,8 +115,8 @@ int run(const epc::config::ExtenderConfig& config) {
             << "epc-extender: grpc listening on "
             << grpc_listen_address(config.grpc_address, reports.value()->port()) << "\n"
             << "epc-extender: policy " << epc::core::score::policy_name(config.policy)
-            << ", url prefix \"" << config.url_prefix << "\", stale after " << config.stale_after_ms
-            << " ms" << std::endl;
+            << mix_note(config) << ", url prefix \"" << config.url_prefix << "\", stale after "
+            << config.stale_after_ms << " ms" << std::endl;
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);

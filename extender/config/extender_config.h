@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "extender/core/pod_mix.h"
 #include "extender/core/pod_request.h"
 #include "extender/core/result.h"
 #include "extender/core/score/policy.h"
@@ -33,6 +34,13 @@ struct ExtenderConfig {
   core::PodRequestOptions pod_request;
   std::int64_t epc_headroom_bytes = 0;
   std::int64_t stale_after_ms = 30000;  // a node silent for longer is not trusted
+  // FragmentationAware's memory of the pod mix: a pod seen this many SGX pods ago weighs half as
+  // much as the latest one. Read by that policy only.
+  std::int64_t mix_half_life_pods = static_cast<std::int64_t>(core::PodMix::kDefaultHalfLifePods);
+  // When several nodes share the best score, only one (chosen by a hash of the pod's UID) keeps
+  // 10 and the others get 9, so kube-scheduler's own resource scores do not pick among them
+  // (core/score/top_tie_break.h; measured in docs/bin-packing.md).
+  bool single_out_top_node = true;
 
   // Scheduler requests remembered so their EPC can be matched to slot holders reported later.
   std::size_t request_memory_pods = 100000;

@@ -9,6 +9,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "extender/config/duration.h"
+#include "extender/core/pod_mix.h"
 #include "extender/core/quantity.h"
 
 namespace epc::config {
@@ -21,6 +22,17 @@ namespace {
 constexpr std::int64_t kKi = 1024;
 constexpr std::int64_t kMaxBodyLimitBytes = kKi * kKi * kKi;  // 1 GiB: far above any real request
 constexpr std::int64_t kMaxHeadroomBytes = std::int64_t{64} << 40;  // the largest EPC we accept
+// FragmentationAware's mix half-life: beyond a million SGX pods an old shape would take longer to
+// fade than any workload change the mix is meant to follow, so larger values are surely typos.
+constexpr std::int64_t kMaxMixHalfLifePods = 1'000'000;
+// The config keeps the half-life as a whole number of pods; the core's default must be one, and in
+// range, or the documented default would be refused when written back into the file.
+static_assert(
+    core::PodMix::kDefaultHalfLifePods >= 1.0 &&
+        core::PodMix::kDefaultHalfLifePods <= static_cast<double>(kMaxMixHalfLifePods) &&
+        core::PodMix::kDefaultHalfLifePods ==
+            static_cast<double>(static_cast<std::int64_t>(core::PodMix::kDefaultHalfLifePods)),
+    "PodMix::kDefaultHalfLifePods must be a whole number in 1..kMaxMixHalfLifePods");
 
 std::string parse_int(std::string_view text, std::int64_t min, std::int64_t max,
                       std::int64_t& out) {
@@ -205,12 +217,12 @@ const std::vector<Option>& options() {
        },
        [](const ExtenderConfig& c) { return std::to_string(c.grpc_stream_max_in_flight); }},
       {"scheduling.policy", "policy", "NAME",
-       "scoring policy: BestFit, LeastAllocated or MostAllocated",
+       "scoring policy: BestFit, LeastAllocated, MostAllocated or FragmentationAware",
        [](ExtenderConfig& c, std::string_view v) -> std::string {
-         auto kind = core::score::policy_from_name(v);
-         if (!kind) {
-           return "unknown policy \"" + std::string(v) +
-                  "\" (BestFit, LeastAllocated or MostAllocated)";
+         // The error lists the names of the core's policy table, so it cannot fall behind it.
+         auto kind = core::score::parse_policy_name(v);
+         if (!kind.ok()) {
+           return kind.error().message;
          }
          c.policy = *kind;
          return {};
@@ -237,6 +249,18 @@ const std::vector<Option>& options() {
          return parse_positive_duration(v, true, c.stale_after_ms);
        },
        [](const ExtenderConfig& c) { return format_duration(c.stale_after_ms); }},
+      {"scheduling.fragmentation.half_life_pods", "mix-half-life-pods", "N",
+       "FragmentationAware: SGX pods after which a pod's weight in the expected mix halves "
+       "(1..1000000)",
+       [](ExtenderConfig& c, std::string_view v) {
+         return parse_int(v, 1, kMaxMixHalfLifePods, c.mix_half_life_pods);
+       },
+       [](const ExtenderConfig& c) { return std::to_string(c.mix_half_life_pods); }},
+      {"scheduling.single_out_top_node", "single-out-top-node", "true|false",
+       "among nodes tied for the best score, give 10 to one only (chosen by pod UID), so "
+       "kube-scheduler's spreading scores do not choose among them",
+       [](ExtenderConfig& c, std::string_view v) { return parse_bool(v, c.single_out_top_node); },
+       [](const ExtenderConfig& c) { return std::string(c.single_out_top_node ? "true" : "false"); }},
       {"scheduling.epc_implies_enclave_slot", "epc-implies-enclave-slot", "true|false",
        "a pod asking for EPC but no enclave slot is counted as asking for one",
        [](ExtenderConfig& c, std::string_view v) {

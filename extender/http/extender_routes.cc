@@ -1,5 +1,6 @@
 #include "extender/http/extender_routes.h"
 
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -9,6 +10,7 @@
 #include "extender/http/handlers/handler_settings.h"
 #include "extender/http/handlers/prioritize.h"
 #include "extender/state/clock.h"
+#include "extender/state/pod_mix_recorder.h"
 
 namespace epc::http {
 
@@ -77,7 +79,15 @@ void add_extender_routes(RouteTable& table, const config::ExtenderConfig& config
   prioritize_route.method = HttpMethod::kPost;
   prioritize_route.path = prefix + "/prioritize";
   prioritize_route.verb = metrics::Verb::kPrioritize;
-  prioritize_route.handler = [&state, settings](const RouteRequest& request, RouteReply& reply) {
+  // FragmentationAware's recent pod mix, one for all connections and HTTP threads (the mix is the
+  // cluster's, not a connection's). Only that policy gets one: the others never take its lock. The
+  // route handler owns it, so it lives as long as the route table.
+  std::shared_ptr<state::PodMixRecorder> pod_mix;
+  if (settings.policy == core::score::PolicyKind::kFragmentationAware) {
+    pod_mix = std::make_shared<state::PodMixRecorder>(settings.mix_half_life_pods);
+  }
+  prioritize_route.handler = [&state, settings, pod_mix](const RouteRequest& request,
+                                                         RouteReply& reply) {
     ConnectionContext& connection = request.connection;
     const core::Result<codec::ExtenderArgsView> args =
         connection.decoder.decode(request.body, settings.pod_request);
@@ -88,8 +98,8 @@ void add_extender_routes(RouteTable& table, const config::ExtenderConfig& config
     }
     note_pod(state, *args);
     const state::SnapshotPtr snapshot = state.snapshot();
-    handlers::prioritize(*args, *snapshot, settings, state::monotonic_now_ns(),
-                         connection.scratch, reply.body);
+    handlers::prioritize(*args, *snapshot, settings, state::monotonic_now_ns(), connection.scratch,
+                         reply.body, pod_mix.get());
   };
   prioritize_route.error_writer = [](std::string_view, RouteReply& reply) {
     handlers::write_prioritize_error(reply.body);

@@ -20,7 +20,9 @@ namespace epc::http {
 //
 // Each extender request decodes its body with the connection's decoder, reads one state snapshot,
 // tells the state about the pod's SGX demand (note_pod_request, SGX pods only) and answers with
-// HTTP 200; protocol errors go into the reply (filter Error field; prioritize "[]").
+// HTTP 200; protocol errors go into the reply (filter Error field; prioritize "[]"). With the
+// FragmentationAware policy, prioritize also adds each SGX pod to the table's own recent pod mix
+// (state::PodMixRecorder, shared by all connections) and scores against it.
 //
 // `state`, `metrics` and whatever `serving` captures must outlive the table.
 void add_extender_routes(RouteTable& table, const config::ExtenderConfig& config,

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "extender/core/score/best_fit.h"
+#include "extender/core/score/fragmentation_aware.h"
 #include "extender/core/score/least_allocated.h"
 #include "extender/core/score/most_allocated.h"
 #include "extender/core/score/normalize.h"
@@ -25,10 +26,12 @@ struct PolicyEntry {
 };
 
 // The policy table: adding a policy means one file pair and one row here.
-constexpr std::array<PolicyEntry, 3> kPolicies = {{
+constexpr std::array<PolicyEntry, 4> kPolicies = {{
     {PolicyKind::kLeastAllocated, "LeastAllocated", &least_allocated_raw, &least_allocated_raws},
     {PolicyKind::kMostAllocated, "MostAllocated", &most_allocated_raw, &most_allocated_raws},
     {PolicyKind::kBestFit, "BestFit", &best_fit_raw, &best_fit_raws},
+    {PolicyKind::kFragmentationAware, "FragmentationAware", &fragmentation_aware_raw,
+     &fragmentation_aware_raws},
 }};
 
 const PolicyEntry* find(PolicyKind kind) {

@@ -18,7 +18,12 @@ inline constexpr std::int64_t kMaxExtenderScore = 10;
 // kube-scheduler's framework scale, used by the kube-parity raw formulas.
 inline constexpr std::int64_t kMaxNodeScore = 100;
 
-enum class PolicyKind : std::uint8_t { kLeastAllocated, kMostAllocated, kBestFit };
+enum class PolicyKind : std::uint8_t {
+  kLeastAllocated,
+  kMostAllocated,
+  kBestFit,
+  kFragmentationAware,
+};
 
 // Relative weights of the two resources a policy looks at. Each must be in 1..100 (as
 // kube-scheduler's scoringStrategy.resources weights); 0 switches that resource off; both 0 is
@@ -32,16 +37,21 @@ struct ScoreWeights {
 Result<ScoreWeights> validate_weights(ScoreWeights weights);
 inline constexpr std::int64_t kMaxScoreWeight = 100;
 
+class MixDistribution;  // fragmentation_aware.h
+
 struct ScoreContext {
   NodeAccounting accounting;
   ScoreWeights weights;
+  // The recent pod mix, read by FragmentationAware only; null = the pod alone is the mix.
+  const MixDistribution* mix = nullptr;
 };
 
 // A raw per-node score: higher is better, never negative. Each policy documents its own scale.
 using RawScoreFn = std::int64_t (*)(const PodRequest& pod, const NodeRow& node,
                                     const ScoreContext& context);
 
-// Looks a policy up by its configured name ("LeastAllocated", "MostAllocated", "BestFit").
+// Looks a policy up by its configured name ("LeastAllocated", "MostAllocated", "BestFit",
+// "FragmentationAware").
 std::optional<PolicyKind> policy_from_name(std::string_view name);
 // The same, with an error naming the accepted names for config validation. Names are
 // case-sensitive, as kube-scheduler's scoring strategy types are.

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
 
 #include "extender/core/fit.h"
+#include "extender/core/score/fragmentation_aware.h"
+#include "extender/core/score/top_tie_break.h"
 #include "extender/http/codec/json_writer.h"
 #include "extender/http/handlers/node_lookup.h"
 
@@ -63,11 +66,19 @@ void write_host_priorities(std::span<const std::string_view> names,
 
 void prioritize(const codec::ExtenderArgsView& args, const state::Snapshot& snapshot,
                 const HandlerSettings& settings, std::int64_t now_ns, HandlerScratch& scratch,
-                std::string& reply) {
+                std::string& reply, state::PodMixRecorder* pod_mix) {
   const std::size_t count = args.node_names.size();
   scratch.scores.assign(count, core::score::kMinExtenderScore);
 
   if (args.request.wants_sgx()) {
+    // The pod joins the mix whether or not a node fits it: the mix is the demand that arrives, not
+    // what was placed. A fixed-size value on the stack, left unconstructed (and the lock untaken)
+    // for every other policy.
+    std::optional<core::score::MixDistribution> mix;
+    if (settings.policy == core::score::PolicyKind::kFragmentationAware && pod_mix != nullptr) {
+      mix = pod_mix->observe_and_distribution(args.request);
+    }
+
     // Only nodes that fit take part in the policy's normalisation: an unfit node must not pull the
     // scale (it may be filtered out by another extender's view anyway, and gets 0 here).
     // Local copies: the loop's stores cannot alias them, so they stay in registers.
@@ -77,6 +88,7 @@ void prioritize(const codec::ExtenderArgsView& args, const state::Snapshot& snap
     const core::NodeRow* const rows = snapshot.rows().data();
     scratch.rows.clear();
     scratch.positions.clear();
+    scratch.node_keys.clear();
     NodeResolver resolver(snapshot, scratch.index_memo, count);
     for (std::size_t i = 0; i < count; ++i) {
       const std::uint32_t index = resolver.resolve(i, names[i]);
@@ -87,13 +99,25 @@ void prioritize(const codec::ExtenderArgsView& args, const state::Snapshot& snap
       if (core::fit(pod, row, context).fits()) {
         scratch.rows.push_back(&row);
         scratch.positions.push_back(static_cast<std::uint32_t>(i));
+        scratch.node_keys.push_back(index);
       }
     }
     scratch.fit_scores.assign(scratch.rows.size(), 0);
     if (!scratch.rows.empty()) {
-      const core::score::ScoreContext score_context{settings.accounting, settings.weights};
+      const core::score::ScoreContext score_context{
+          .accounting = settings.accounting,
+          .weights = settings.weights,
+          .mix = mix ? &*mix : nullptr,
+      };
       core::score::score_nodes(settings.policy, args.request, scratch.rows, score_context,
                                scratch.fit_scores);
+      if (settings.single_out_top_node) {
+        // Salted by the pod's UID (its name when the UID is missing), so a retried pod gets the
+        // same answer and different pods spread over the tied nodes.
+        const std::string_view salt_text = args.pod.uid.empty() ? args.pod.name : args.pod.uid;
+        core::score::single_out_top_score(scratch.fit_scores, scratch.node_keys,
+                                          core::score::stable_hash(salt_text));
+      }
     }
     for (std::size_t j = 0; j < scratch.positions.size(); ++j) {
       // The extender scale is 0..10 by convention only (kube-scheduler does not validate it), so

@@ -6,6 +6,7 @@
 #include "extender/http/codec/extender_args.h"
 #include "extender/http/handlers/handler_scratch.h"
 #include "extender/http/handlers/handler_settings.h"
+#include "extender/state/pod_mix_recorder.h"
 #include "extender/state/snapshot.h"
 
 namespace epc::http::handlers {
@@ -19,9 +20,16 @@ namespace epc::http::handlers {
 // scored together by the configured policy (core::score::score_nodes: best fitting node = 10);
 // nodes that do not fit, or that the snapshot does not know, get 0. A pod that asks for no SGX
 // resource gets 0 everywhere (this extender has no opinion about it).
+//
+// FragmentationAware scores against the recent pod mix: when the policy is FragmentationAware and
+// `pod_mix` is set, an SGX pod is first added to it (PodMixRecorder::observe_and_distribution, one
+// short mutex) and the nodes are scored with the mix including it. Other policies never touch
+// `pod_mix` (no lock on their path). Without a recorder, FragmentationAware takes the pod alone as
+// the mix. `pod_mix` may be shared by every HTTP thread: it is the only mutable state here that
+// is not the caller's own (the snapshot is immutable, scratch and reply belong to the connection).
 void prioritize(const codec::ExtenderArgsView& args, const state::Snapshot& snapshot,
                 const HandlerSettings& settings, std::int64_t now_ns, HandlerScratch& scratch,
-                std::string& reply);
+                std::string& reply, state::PodMixRecorder* pod_mix = nullptr);
 
 // The prioritize reply for a request that could not be answered: an empty list. kube-scheduler
 // ignores prioritize errors of every kind, so "[]" (no opinion) is the honest answer.

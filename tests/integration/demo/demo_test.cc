@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "extender/core/quantity.h"
-#include "tests/integration/demo/child_process.h"
+#include "tests/support/child_process.h"
 #include "tests/support/http_client.h"
 
 #ifndef EPC_EXTENDER_BINARY
@@ -24,7 +24,7 @@
 #define EPC_DEMO_BINARY EPC_BINARY_DIR "/tools/demo/epc-demo"
 #endif
 
-namespace epc::test::demo {
+namespace epc::test {
 namespace {
 
 using std::chrono::milliseconds;
@@ -408,4 +408,4 @@ TEST(DemoTest, NoExtenderIsAClearErrorNotAHang) {
 }
 
 }  // namespace
-}  // namespace epc::test::demo
+}  // namespace epc::test

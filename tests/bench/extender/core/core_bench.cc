@@ -11,7 +11,10 @@
 #include "extender/core/fit.h"
 #include "extender/core/node_row.h"
 #include "extender/core/pod_request.h"
+#include "extender/core/pod_mix.h"
+#include "extender/core/score/fragmentation_aware.h"
 #include "extender/core/score/policy.h"
+#include "extender/core/score/top_tie_break.h"
 
 namespace epc::core {
 namespace {
@@ -92,6 +95,48 @@ void BM_FitScore(benchmark::State& state, score::PolicyKind kind) {
   state.counters["scored_nodes"] = static_cast<double>(last_passed);
 }
 
+// FragmentationAware as the handler runs it: the mix (32 distinct shapes, the most PodMix keeps)
+// turned into a distribution per request, then fit + score, then the top singled out.
+void BM_FitScoreFragmentationAware(benchmark::State& state) {
+  const std::vector<NodeRow> rows = make_rows(static_cast<std::size_t>(state.range(0)));
+  const PodRequest pod{.epc_bytes = 512 * kMi, .enclave_slots = 1, .provision_slots = 0};
+  const FitContext fit_context{.now_ns = kNowNs,
+                               .stale_after_ns = 30 * kSecondNs,
+                               .accounting = {.epc_headroom_bytes = 64 * kMi}};
+  PodMix mix;
+  for (std::int64_t i = 1; i <= static_cast<std::int64_t>(PodMix::kMaxShapes); ++i) {
+    for (std::int64_t repeat = 0; repeat < i % 5 + 1; ++repeat) {
+      mix.observe(PodRequest{.epc_bytes = i * 128 * kMi, .enclave_slots = 1, .provision_slots = 0});
+    }
+  }
+  std::vector<const NodeRow*> passed(rows.size());
+  std::vector<std::int64_t> scores(rows.size());
+  std::vector<std::uint64_t> keys(rows.size());
+  std::size_t last_passed = 0;
+  for (auto _ : state) {
+    const score::MixDistribution distribution = score::MixDistribution::from_mix(mix);
+    const score::ScoreContext score_context{
+        .accounting = fit_context.accounting, .weights = {}, .mix = &distribution};
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      if (fit(pod, rows[i], fit_context).fits()) {
+        keys[count] = i;
+        passed[count++] = &rows[i];
+      }
+    }
+    const std::span<std::int64_t> scored(scores.data(), count);
+    score::score_nodes(score::PolicyKind::kFragmentationAware, pod,
+                       std::span<const NodeRow* const>(passed.data(), count), score_context,
+                       scored);
+    score::single_out_top_score(scored, std::span<const std::uint64_t>(keys.data(), count), 42);
+    benchmark::DoNotOptimize(scores.data());
+    benchmark::ClobberMemory();
+    last_passed = count;
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+  state.counters["scored_nodes"] = static_cast<double>(last_passed);
+}
+
 BENCHMARK(BM_BaselineSumFreeEpc)->Arg(100)->Arg(1000)->Arg(5000);
 BENCHMARK_CAPTURE(BM_FitScore, LeastAllocated, score::PolicyKind::kLeastAllocated)
     ->Arg(100)
@@ -105,6 +150,12 @@ BENCHMARK_CAPTURE(BM_FitScore, BestFit, score::PolicyKind::kBestFit)
     ->Arg(100)
     ->Arg(1000)
     ->Arg(5000);
+BENCHMARK_CAPTURE(BM_FitScore, FragmentationAwareWithoutMix,
+                  score::PolicyKind::kFragmentationAware)
+    ->Arg(100)
+    ->Arg(1000)
+    ->Arg(5000);
+BENCHMARK(BM_FitScoreFragmentationAware)->Arg(100)->Arg(1000)->Arg(5000);
 
 }  // namespace
 }  // namespace epc::core

@@ -48,6 +48,9 @@ scheduling:
     enclave_slots: 0
   epc_headroom: 8Mi
   stale_after: 45s
+  fragmentation:
+    half_life_pods: 2000
+  single_out_top_node: false
   epc_implies_enclave_slot: false
   request_memory_pods: 500
 log_level: debug
@@ -61,6 +64,8 @@ TEST(LoadExtenderConfigTest, NoArgumentsGiveDefaults) {
   EXPECT_EQ(config->grpc_address, defaults.grpc_address);
   EXPECT_EQ(config->stale_after_ms, 30000);
   EXPECT_EQ(config->policy, core::score::PolicyKind::kBestFit);
+  EXPECT_EQ(config->mix_half_life_pods, 500);  // core::PodMix's default
+  EXPECT_TRUE(config->single_out_top_node);
   EXPECT_FALSE(config->help_requested);
 }
 
@@ -82,6 +87,8 @@ TEST(LoadExtenderConfigTest, YamlSetsEveryKey) {
   EXPECT_EQ(config->weights.enclave_slots, 0);
   EXPECT_EQ(config->epc_headroom_bytes, 8 * kMi);
   EXPECT_EQ(config->stale_after_ms, 45000);
+  EXPECT_EQ(config->mix_half_life_pods, 2000);
+  EXPECT_FALSE(config->single_out_top_node);
   EXPECT_FALSE(config->pod_request.epc_implies_enclave_slot);
   EXPECT_EQ(config->request_memory_pods, 500u);
   EXPECT_EQ(config->log_level, "debug");
@@ -139,6 +146,10 @@ TEST(LoadExtenderConfigTest, EveryFlagIsAccepted) {
                       "0",
                       "--stale-after",
                       "0",
+                      "--mix-half-life-pods",
+                      "1",
+                      "--single-out-top-node",
+                      "false",
                       "--epc-implies-enclave-slot",
                       "false",
                       "--request-memory-pods",
@@ -154,8 +165,26 @@ TEST(LoadExtenderConfigTest, EveryFlagIsAccepted) {
   EXPECT_EQ(config->weights.epc, 0);
   EXPECT_EQ(config->weights.enclave_slots, 5);
   EXPECT_EQ(config->stale_after_ms, 0);
+  EXPECT_EQ(config->mix_half_life_pods, 1);
+  EXPECT_FALSE(config->single_out_top_node);
   EXPECT_EQ(config->request_memory_pods, 10u);
   EXPECT_EQ(config->log_level, "warn");
+}
+
+// FragmentationAware is accepted by name from the file and the flag, with its mix half-life.
+TEST(LoadExtenderConfigTest, FragmentationAwarePolicyAndHalfLife) {
+  const auto path = write_file("fragmentation.yaml",
+                               "scheduling:\n  policy: FragmentationAware\n"
+                               "  fragmentation:\n    half_life_pods: 1000000\n");
+  auto from_file = load({"--config", path});
+  ASSERT_TRUE(from_file.ok()) << from_file.error().message;
+  EXPECT_EQ(from_file->policy, core::score::PolicyKind::kFragmentationAware);
+  EXPECT_EQ(from_file->mix_half_life_pods, 1000000);
+
+  auto from_flags = load({"--policy=FragmentationAware", "--mix-half-life-pods", "50"});
+  ASSERT_TRUE(from_flags.ok()) << from_flags.error().message;
+  EXPECT_EQ(from_flags->policy, core::score::PolicyKind::kFragmentationAware);
+  EXPECT_EQ(from_flags->mix_half_life_pods, 50);
 }
 
 TEST(LoadExtenderConfigTest, HelpWinsOverEverythingElse) {
@@ -192,7 +221,11 @@ TEST(LoadExtenderConfigTest, HelpTextListsEveryFlagKeyAndDefault) {
                                "--grpc-max-message-size",
                                "[default: 4Mi]",
                                "--http-idle-timeout",
-                               "[default: 120s]"}) {
+                               "[default: 120s]",
+                               "FragmentationAware",
+                               "--mix-half-life-pods",
+                               "(scheduling.fragmentation.half_life_pods)",
+                               "[default: 500]"}) {
     EXPECT_NE(help.find(expected), std::string::npos) << expected;
   }
 }
@@ -218,6 +251,7 @@ TEST(LoadExtenderConfigTest, ExampleConfigFileLoadsAndMatchesDefaults) {
   EXPECT_EQ(config->weights.enclave_slots, defaults.weights.enclave_slots);
   EXPECT_EQ(config->epc_headroom_bytes, defaults.epc_headroom_bytes);
   EXPECT_EQ(config->stale_after_ms, defaults.stale_after_ms);
+  EXPECT_EQ(config->mix_half_life_pods, defaults.mix_half_life_pods);
   EXPECT_EQ(config->request_memory_pods, defaults.request_memory_pods);
   EXPECT_EQ(config->log_level, defaults.log_level);
 }
@@ -248,7 +282,15 @@ TEST(LoadExtenderConfigTest, BadFlagsTable) {
       {"port_trailing_junk", {"--http-port", "80x"}, "not an integer"},
       {"negative_threads", {"--http-threads", "-1"}, "--http-threads"},
       {"zero_threads", {"--http-threads", "0"}, "--http-threads"},
-      {"unknown_policy", {"--policy", "Random"}, "unknown policy"},
+      {"unknown_policy", {"--policy", "Random"}, "unknown scoring policy \"Random\""},
+      // The error lists every accepted name, the newest policy included.
+      {"unknown_policy_lists_names", {"--policy", "Random"}, "FragmentationAware"},
+      // Names are case-sensitive, as kube-scheduler's scoring strategy types.
+      {"policy_wrong_case", {"--policy", "fragmentationaware"}, "unknown scoring policy"},
+      {"zero_half_life", {"--mix-half-life-pods", "0"}, "--mix-half-life-pods: 0 is out of range"},
+      {"negative_half_life", {"--mix-half-life-pods", "-5"}, "out of range 1..1000000"},
+      {"huge_half_life", {"--mix-half-life-pods", "1000001"}, "out of range"},
+      {"fractional_half_life", {"--mix-half-life-pods", "2.5"}, "not an integer"},
       {"weight_over_100", {"--epc-weight", "101"}, "--epc-weight"},
       {"both_weights_zero", {"--epc-weight", "0", "--slot-weight", "0"}, "both be 0"},
       {"bad_headroom", {"--epc-headroom", "8Mx"}, "--epc-headroom"},
@@ -284,6 +326,9 @@ TEST(LoadExtenderConfigTest, BadYamlTable) {
       {"http:\n  port:\n", "http.port: expected a single value"},
       {"http:\n  port: 99999\n", "http.port: 99999 is out of range"},
       {"scheduling:\n  stale_after: soon\n", "scheduling.stale_after"},
+      {"scheduling:\n  fragmentation:\n    half_life_pods: 0\n",
+       "scheduling.fragmentation.half_life_pods: 0 is out of range"},
+      {"scheduling:\n  fragmentation: 500\n", "unknown key \"scheduling.fragmentation\""},
       {"scheduling:\n  epc_headroom: lots\n", "scheduling.epc_headroom"},
       {"- a\n- b\n", "top level must be a mapping"},
       {"http: {port: 80\n", "not valid YAML"},

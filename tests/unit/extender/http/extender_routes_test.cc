@@ -45,13 +45,18 @@ class ExtenderRoutesTest : public ::testing::Test {
   };
 
   Answer call(HttpMethod method, std::string_view target, std::string_view body = "") {
-    context_.request_body.assign(body);
-    context_.reply_body.clear();
-    RouteReply reply(context_.reply_body);
-    const RouteRequest request{method, path_of(target), target, context_.request_body, context_};
-    const metrics::Verb verb = table_.dispatch(request, reply);
-    return {reply.status, std::string(reply.content_type), context_.reply_body, reply.outcome,
-            verb};
+    return call_on(table_, context_, method, target, body);
+  }
+
+  // The same on another route table and connection.
+  static Answer call_on(RouteTable& table, ConnectionContext& context, HttpMethod method,
+                        std::string_view target, std::string_view body = "") {
+    context.request_body.assign(body);
+    context.reply_body.clear();
+    RouteReply reply(context.reply_body);
+    const RouteRequest request{method, path_of(target), target, context.request_body, context};
+    const metrics::Verb verb = table.dispatch(request, reply);
+    return {reply.status, std::string(reply.content_type), context.reply_body, reply.outcome, verb};
   }
 
   config::ExtenderConfig config_;
@@ -86,6 +91,34 @@ TEST_F(ExtenderRoutesTest, prioritize_answers_with_a_list_and_notes_the_pod) {
   EXPECT_EQ(answer.verb, metrics::Verb::kPrioritize);
   EXPECT_EQ(answer.body, R"([{"Host":"node-a","Score":10},{"Host":"node-b","Score":6}])");
   EXPECT_EQ(state_.notes().size(), 1u);
+}
+
+// FragmentationAware (formula in extender/core/score/fragmentation_aware.h) scores against the mix
+// of the pods the table's prioritize route has seen, on any connection. node-a has 128Mi free,
+// node-b 256Mi; the pod asks for 16Mi.
+//   First pod, mix {16Mi: 1}: Δ = 0 on both (16Mi fits before and after), tie broken by BestFit's
+//   EPC score, 16·10^6/128 = 125000 vs 16·10^6/256 = 62500 → shifted raw 62501 vs 1 → a 10, b 0.
+//   After 100 pods of 120Mi on another connection and the 16Mi pod again (half-life 500):
+//   w120 = Σ_{i=1..100} 2^(−i/500) = 93.31, w16 = 2^(−101/500) + 1 = 1.87 → P(120Mi) = 0.980.
+//   node-a: F(128Mi) = 0, after F(112Mi) = 0.980 · 112Mi → Δ = +110Mi (a hole 120Mi pods can't use)
+//   node-b: F(256Mi) = 0, F(240Mi) = 0                    → Δ = 0 → a 0, b 10.
+TEST_F(ExtenderRoutesTest, fragmentation_aware_prioritize_remembers_the_pod_mix) {
+  config_.policy = core::score::PolicyKind::kFragmentationAware;
+  RouteTable table;
+  add_extender_routes(table, config_, state_, metrics_, {});
+  const auto body = [](std::string_view epc) {
+    return std::string(R"({"Pod":{"spec":{"containers":[{"name":"app","resources":{"requests":{)") +
+           R"("sgx.intel.com/epc":")" + std::string(epc) +
+           R"("}}}]}},"NodeNames":["node-a","node-b"]})";
+  };
+  EXPECT_EQ(call_on(table, context_, HttpMethod::kPost, "/sgx/prioritize", body("16Mi")).body,
+            R"([{"Host":"node-a","Score":10},{"Host":"node-b","Score":0}])");
+  ConnectionContext other(1 << 20);
+  for (int i = 0; i < 100; ++i) {
+    call_on(table, other, HttpMethod::kPost, "/sgx/prioritize", body("120Mi"));
+  }
+  EXPECT_EQ(call_on(table, context_, HttpMethod::kPost, "/sgx/prioritize", body("16Mi")).body,
+            R"([{"Host":"node-a","Score":0},{"Host":"node-b","Score":10}])");
 }
 
 TEST_F(ExtenderRoutesTest, pods_without_sgx_are_not_noted) {

@@ -26,7 +26,8 @@ using testing_support::pod;
 
 TEST(PolicyNameTest, RoundTrips) {
   for (PolicyKind kind :
-       {PolicyKind::kLeastAllocated, PolicyKind::kMostAllocated, PolicyKind::kBestFit}) {
+       {PolicyKind::kLeastAllocated, PolicyKind::kMostAllocated, PolicyKind::kBestFit,
+        PolicyKind::kFragmentationAware}) {
     EXPECT_EQ(policy_from_name(policy_name(kind)), kind) << policy_name(kind);
   }
   EXPECT_EQ(policy_from_name("LeastAllocated"), PolicyKind::kLeastAllocated);
@@ -40,7 +41,8 @@ TEST(PolicyNameTest, UnknownNamesAreErrors) {
   const Result<PolicyKind> got = parse_policy_name("Spread");
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.error().message,
-            "unknown scoring policy \"Spread\" (want one of LeastAllocated MostAllocated BestFit)");
+            "unknown scoring policy \"Spread\" (want one of LeastAllocated MostAllocated BestFit "
+            "FragmentationAware)");
   EXPECT_EQ(*parse_policy_name("MostAllocated"), PolicyKind::kMostAllocated);
 }
 

@@ -2,9 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <set>
 #include <string>
+#include <string_view>
 
 #include "extender/http/codec/extender_args.h"
+#include "extender/state/pod_mix_recorder.h"
 #include "tests/unit/extender/http/http_test_util.h"
 
 namespace epc::http::handlers {
@@ -93,6 +98,56 @@ TEST_F(PrioritizeTest, single_fitting_node_gets_ten) {
             R"([{"Host":"node-a","Score":10},{"Host":"node-b","Score":0}])");
 }
 
+// Three identical nodes tie for the best score: one keeps 10, the others get 9, chosen by the pod's
+// UID, so the same pod always gets the same answer and different pods spread over the nodes.
+class PrioritizeTieTest : public PrioritizeTest {
+ protected:
+  PrioritizeTieTest() {
+    settings_.policy = PolicyKind::kBestFit;
+    for (const char* name : {"node-a", "node-b", "node-c"}) {
+      snapshot_.add(test::info(name), test::sgx_row(128));
+    }
+  }
+  std::string run_for(std::string_view uid) {
+    std::string body = R"({"Pod":{"metadata":{"uid":")";
+    body += uid;
+    body += R"("},"spec":{"containers":[{"name":"app","resources":{"requests":{)"
+            R"("sgx.intel.com/epc":"16Mi","sgx.intel.com/enclave":"1"}}}]}},)"
+            R"("NodeNames":["node-a","node-b","node-c"]})";
+    return run(body, snapshot_);
+  }
+  static int tens(const std::string& reply) {
+    int count = 0;
+    for (std::size_t at = reply.find("\"Score\":10"); at != std::string::npos;
+         at = reply.find("\"Score\":10", at + 1)) {
+      ++count;
+    }
+    return count;
+  }
+  state::Snapshot snapshot_;
+};
+
+TEST_F(PrioritizeTieTest, one_tied_node_keeps_ten) {
+  const std::string reply = run_for("6f1c2d3e-0000-4000-8000-000000000001");
+  EXPECT_EQ(tens(reply), 1) << reply;
+  EXPECT_EQ(std::count(reply.begin(), reply.end(), '9'), 2) << reply;
+  EXPECT_EQ(run_for("6f1c2d3e-0000-4000-8000-000000000001"), reply);
+}
+
+TEST_F(PrioritizeTieTest, different_pods_spread_over_the_tied_nodes) {
+  std::set<std::size_t> winners;
+  for (int i = 0; i < 60; ++i) {
+    const std::string reply = run_for("pod-uid-" + std::to_string(i));
+    winners.insert(reply.find("\"Score\":10"));
+  }
+  EXPECT_EQ(winners.size(), 3U);
+}
+
+TEST_F(PrioritizeTieTest, switched_off_all_tied_nodes_keep_ten) {
+  settings_.single_out_top_node = false;
+  EXPECT_EQ(tens(run_for("6f1c2d3e-0000-4000-8000-000000000001")), 3);
+}
+
 TEST_F(PrioritizeTest, pod_without_sgx_gets_zero_everywhere) {
   EXPECT_EQ(run(R"({"Pod":{"spec":{"containers":[{"name":"web"}]}},"NodeNames":["node-a","node-b"]})",
                 test::recorded_cluster()),
@@ -106,6 +161,106 @@ TEST_F(PrioritizeTest, no_candidates_is_an_empty_list) {
 TEST_F(PrioritizeTest, hosts_are_json_escaped) {
   EXPECT_EQ(run(R"({"Pod":{},"NodeNames":["a\"b"]})", test::recorded_cluster()),
             R"([{"Host":"a\"b","Score":0}])");
+}
+
+// ---------------------------------------------------------------------------------------------
+// FragmentationAware and the recent pod mix (formula in extender/core/score/fragmentation_aware.h:
+// Δ = F(f − s, q − k) − F(f, q), F(f, q) = f · P(next pod's EPC > f), smallest Δ scores 10).
+// Two nodes with 5 GiB and 12 GiB free EPC and 20 free slots (slots never block a shape here);
+// the pod to place asks for 4 GiB and one slot.
+
+constexpr std::int64_t kGi = 1024 * kMi;
+
+std::string sgx_pod_body(std::string_view epc) {
+  std::string body = R"({"Pod":{"spec":{"containers":[{"name":"app","resources":{"requests":{)";
+  body += R"("sgx.intel.com/epc":")";
+  body += epc;
+  body += R"(","sgx.intel.com/enclave":"1"}}}]}},"NodeNames":["node-5g","node-12g"]})";
+  return body;
+}
+
+state::Snapshot five_and_twelve_gib() {
+  state::Snapshot snapshot;
+  snapshot.add(test::info("node-5g"), test::sgx_row(5 * kGi / kMi));
+  snapshot.add(test::info("node-12g"), test::sgx_row(12 * kGi / kMi));
+  return snapshot;
+}
+
+class PrioritizeFragmentationAwareTest : public PrioritizeTest {
+ protected:
+  PrioritizeFragmentationAwareTest() { settings_.policy = PolicyKind::kFragmentationAware; }
+
+  std::string run_observed(std::string_view body) {
+    body_.assign(body);
+    auto args = decoder_.decode(body_, settings_.pod_request);
+    EXPECT_TRUE(args.ok()) << args.error().message;
+    if (!args.ok()) {
+      return {};
+    }
+    prioritize(*args, snapshot_, settings_, kNowNs, scratch_, reply_, &recorder_);
+    return reply_;
+  }
+
+  const state::Snapshot snapshot_ = five_and_twelve_gib();
+  state::PodMixRecorder recorder_{500.0};
+};
+
+// After 200 pods of 4 GiB the mix is {4 GiB: 1} (the pod itself included):
+//   node-5g:  F(5 GiB) = 0 (4 GiB fits), after placement F(1 GiB) = 1 GiB · 1 → Δ = +1 GiB
+//   node-12g: F(12 GiB) = 0, F(8 GiB) = 0                                   → Δ = 0
+// raw differs by 2^20 KiB · 2^20 ≈ 1.1·10^12 (BestFit tie-break ≤ 10^6 cannot outvote it); after
+// the shift node-5g's raw is 1 → 1·10/1.1·10^12 = 0, node-12g 10: keep room for two more 4 GiB pods
+// rather than leave a 1 GiB hole no pod of the mix can use.
+TEST_F(PrioritizeFragmentationAwareTest, mix_of_4gib_pods_prefers_the_roomy_node) {
+  std::string reply;
+  for (int i = 0; i < 200; ++i) {
+    reply = run_observed(sgx_pod_body("4Gi"));
+  }
+  EXPECT_EQ(reply, R"([{"Host":"node-5g","Score":0},{"Host":"node-12g","Score":10}])");
+  EXPECT_EQ(recorder_.observed_pods(), 200u);
+}
+
+// After 200 pods of 8 GiB (half-life 500: their weight is Σ_{i=1..200} 2^(−i/500) = 174.55) the
+// 4 GiB pod joins with weight 1: P(8 GiB) = 174.55 / 175.55 = 0.9943.
+//   node-5g:  F(5 GiB) = 0.9943 · 5 GiB = 4.97 GiB (no 8 GiB pod fits), F(1 GiB) = 1 GiB
+//             → Δ = 1 − 4.97 = −3.97 GiB: the pod fills a hole the mix could not use
+//   node-12g: F(12 GiB) = 0, F(8 GiB) = 0 (an 8 GiB pod still fits)  → Δ = 0
+// node-5g has the smallest Δ → 10; node-12g's shifted raw is 1 → 0. The same pod on the same nodes
+// as in mix_of_4gib_pods_prefers_the_roomy_node, the opposite answer: only the mix differs.
+TEST_F(PrioritizeFragmentationAwareTest, mix_of_8gib_pods_prefers_the_tight_node) {
+  for (int i = 0; i < 200; ++i) {
+    run_observed(sgx_pod_body("8Gi"));
+  }
+  EXPECT_EQ(run_observed(sgx_pod_body("4Gi")),
+            R"([{"Host":"node-5g","Score":10},{"Host":"node-12g","Score":0}])");
+  EXPECT_EQ(recorder_.observed_pods(), 201u);
+}
+
+// Without a recorder FragmentationAware takes the pod alone as the mix: {4 GiB: 1}, the arithmetic
+// of mix_of_4gib_pods_prefers_the_roomy_node.
+TEST_F(PrioritizeFragmentationAwareTest, without_a_recorder_the_pod_alone_is_the_mix) {
+  EXPECT_EQ(run(sgx_pod_body("4Gi"), snapshot_),
+            R"([{"Host":"node-5g","Score":0},{"Host":"node-12g","Score":10}])");
+}
+
+// Other policies never touch the recorder: nothing is observed and the answer is the one they give
+// without it.
+TEST_F(PrioritizeFragmentationAwareTest, other_policies_leave_the_mix_alone) {
+  settings_.policy = PolicyKind::kBestFit;
+  const std::string without = run(sgx_pod_body("4Gi"), snapshot_);
+  EXPECT_EQ(run_observed(sgx_pod_body("4Gi")), without);
+  EXPECT_EQ(recorder_.observed_pods(), 0u);
+  EXPECT_TRUE(recorder_.distribution().empty());
+}
+
+// The mix is the demand that arrives: a pod no node fits is still observed (16 GiB > 12 GiB; all
+// scores 0), and a pod without SGX is not (this extender has no opinion about it).
+TEST_F(PrioritizeFragmentationAwareTest, observes_every_sgx_pod_and_only_those) {
+  EXPECT_EQ(run_observed(sgx_pod_body("16Gi")),
+            R"([{"Host":"node-5g","Score":0},{"Host":"node-12g","Score":0}])");
+  EXPECT_EQ(recorder_.observed_pods(), 1u);
+  run_observed(R"({"Pod":{"spec":{"containers":[{"name":"web"}]}},"NodeNames":["node-5g"]})");
+  EXPECT_EQ(recorder_.observed_pods(), 1u);
 }
 
 TEST(PrioritizeError, is_an_empty_list) {

@@ -10,7 +10,7 @@
 
 #include "extender/core/result.h"
 
-namespace epc::test::demo {
+namespace epc::test {
 
 // A child process whose stdout and stderr go to a file the test reads: a file, not a pipe, so a
 // chatty child never blocks on a full pipe while the test is busy elsewhere.
@@ -76,4 +76,4 @@ core::Result<std::string> ChildProcess::wait_for_output(Predicate ready,
   }
 }
 
-}  // namespace epc::test::demo
+}  // namespace epc::test

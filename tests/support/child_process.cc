@@ -1,4 +1,4 @@
-#include "tests/integration/demo/child_process.h"
+#include "tests/support/child_process.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace epc::test::demo {
+namespace epc::test {
 
 namespace {
 
@@ -132,4 +132,4 @@ std::string make_temp_dir() {
   return pattern;
 }
 
-}  // namespace epc::test::demo
+}  // namespace epc::test

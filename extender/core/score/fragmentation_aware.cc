@@ -1,0 +1,156 @@
+#include "extender/core/score/fragmentation_aware.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "extender/core/checked_math.h"
+#include "extender/core/score/best_fit.h"
+
+namespace epc::core::score {
+namespace {
+
+constexpr double kKiB = 1024.0;
+constexpr double kMaxDeltaKiB = 2147483648.0;  // 2^31 KiB = 2 TiB: beyond any node's EPC
+constexpr int kTieBreakBits = 20;              // best_fit_score <= 10^6 < 2^20
+
+struct NodeFree {
+  std::int64_t epc = 0;
+  std::int64_t slots = 0;
+};
+
+NodeFree node_free(const NodeRow& node, const NodeAccounting& accounting) {
+  return {free_epc_bytes(node, accounting), free_enclave_slots(node)};
+}
+
+inline double delta_impl(const PodRequest& pod, NodeFree free, const MixDistribution& mix) {
+  const std::int64_t epc_after = std::max<std::int64_t>(saturating_sub(free.epc, pod.epc_bytes), 0);
+  const std::int64_t slots_after =
+      std::max<std::int64_t>(saturating_sub(free.slots, pod.enclave_slots), 0);
+  return mix.expected_fragment(epc_after, slots_after) - mix.expected_fragment(free.epc, free.slots);
+}
+
+inline std::int64_t raw_impl(const PodRequest& pod, NodeFree free, const MixDistribution& mix) {
+  const double delta_kib = std::clamp(std::round(delta_impl(pod, free, mix) / kKiB), -kMaxDeltaKiB,
+                                      kMaxDeltaKiB);
+  const std::int64_t tie_break = pod.epc_bytes > 0
+                                     ? best_fit_score(pod.epc_bytes, free.epc)
+                                     : best_fit_score(pod.enclave_slots, free.slots);
+  return kFragmentationOffset - (static_cast<std::int64_t>(delta_kib) << kTieBreakBits) + tie_break;
+}
+
+// The context's mix, or the pod itself when the context brings none (stored in `own`).
+const MixDistribution& mix_for(const ScoreContext& context, const PodRequest& pod,
+                               MixDistribution& own) {
+  if (context.mix != nullptr && !context.mix->empty()) {
+    return *context.mix;
+  }
+  own = MixDistribution::single(pod);
+  return own;
+}
+
+}  // namespace
+
+MixDistribution MixDistribution::from_mix(const PodMix& mix) {
+  MixDistribution out;
+  const double total = mix.total_weight();
+  if (!(total > 0.0)) {
+    return out;
+  }
+  std::array<PodMix::Entry, PodMix::kMaxShapes> sorted{};
+  const std::span<const PodMix::Entry> entries = mix.entries();
+  std::copy(entries.begin(), entries.end(), sorted.begin());
+  std::sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(entries.size()),
+            [](const PodMix::Entry& a, const PodMix::Entry& b) {
+              return a.shape.epc_bytes < b.shape.epc_bytes;
+            });
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (sorted[i].weight <= 0.0) {
+      continue;
+    }
+    out.epc_[out.size_] = sorted[i].shape.epc_bytes;
+    out.slots_[out.size_] = sorted[i].shape.enclave_slots;
+    out.probability_[out.size_] = sorted[i].weight / total;
+    out.max_slots_ = std::max(out.max_slots_, sorted[i].shape.enclave_slots);
+    ++out.size_;
+  }
+  double tail = 0.0;
+  out.larger_or_equal_[out.size_] = 0.0;
+  for (std::size_t i = out.size_; i-- > 0;) {
+    tail += out.probability_[i];
+    out.larger_or_equal_[i] = tail;
+  }
+  return out;
+}
+
+MixDistribution MixDistribution::single(const PodRequest& pod) {
+  MixDistribution out;
+  if (pod.epc_bytes <= 0) {
+    return out;
+  }
+  out.epc_[0] = pod.epc_bytes;
+  out.slots_[0] = pod.enclave_slots;
+  out.probability_[0] = 1.0;
+  out.larger_or_equal_[0] = 1.0;
+  out.max_slots_ = pod.enclave_slots;
+  out.size_ = 1;
+  return out;
+}
+
+double MixDistribution::expected_fragment(std::int64_t free_epc, std::int64_t free_slots) const {
+  if (free_epc <= 0 || size_ == 0) {
+    return 0.0;
+  }
+  double unusable = 0.0;
+  if (free_slots >= max_slots_) {
+    // Slots never stop a shape here: only shapes larger than the free EPC do. They are a suffix
+    // of the sorted shapes.
+    const auto first_larger = std::upper_bound(epc_.begin(), epc_.begin() + size_, free_epc);
+    unusable = larger_or_equal_[static_cast<std::size_t>(first_larger - epc_.begin())];
+  } else {
+    for (std::size_t i = 0; i < size_; ++i) {
+      if (epc_[i] > free_epc || slots_[i] > free_slots) {
+        unusable += probability_[i];
+      }
+    }
+  }
+  return unusable * static_cast<double>(free_epc);
+}
+
+double fragmentation_delta(const PodRequest& pod, const NodeRow& node,
+                           const NodeAccounting& accounting, const MixDistribution& mix) {
+  return delta_impl(pod, node_free(node, accounting), mix);
+}
+
+std::int64_t fragmentation_aware_raw(const PodRequest& pod, const NodeRow& node,
+                                     const ScoreContext& context) {
+  MixDistribution own;
+  return raw_impl(pod, node_free(node, context.accounting), mix_for(context, pod, own));
+}
+
+void fragmentation_aware_raws(const PodRequest& pod, std::span<const NodeRow* const> nodes,
+                              const ScoreContext& context, std::span<std::int64_t> out) {
+  MixDistribution own;
+  const MixDistribution& mix = mix_for(context, pod, own);
+  const NodeAccounting accounting = context.accounting;
+  std::int64_t lowest = 0;
+  bool any = false;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i] == nullptr) {
+      out[i] = 0;
+      continue;
+    }
+    out[i] = raw_impl(pod, node_free(*nodes[i], accounting), mix);
+    lowest = any ? std::min(lowest, out[i]) : out[i];
+    any = true;
+  }
+  if (!any) {
+    return;
+  }
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i] != nullptr) {
+      out[i] = out[i] - lowest + 1;
+    }
+  }
+}
+
+}  // namespace epc::core::score

@@ -1,0 +1,228 @@
+#include "tools/sim/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string_view>
+#include <vector>
+
+namespace epc::tools::sim {
+namespace {
+
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+std::string number(double value, int decimals) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
+  return buffer;
+}
+
+// "median (min–max)": the spread over seeds shows how much of a difference is noise.
+std::string median_range(std::vector<double> values, int decimals, std::string_view unit) {
+  if (values.empty()) {
+    return "n/a";
+  }
+  const auto [low, high] = std::minmax_element(values.begin(), values.end());
+  const std::string range = " (" + number(*low, decimals) + "–" + number(*high, decimals) + ")";
+  std::sort(values.begin(), values.end());
+  const std::size_t mid = values.size() / 2;
+  const double middle =
+      values.size() % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2.0;
+  return number(middle, decimals) + std::string(unit) + range;
+}
+
+double median(std::vector<double> values) {
+  if (values.empty()) {
+    return 0.0;
+  }
+  std::sort(values.begin(), values.end());
+  const std::size_t mid = values.size() / 2;
+  return values.size() % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2.0;
+}
+
+// Runs grouped by strategy, strategies in the order they first appear.
+template <typename Run>
+std::vector<std::pair<std::string, std::vector<const Run*>>> by_strategy(
+    const std::vector<Run>& runs) {
+  std::vector<std::pair<std::string, std::vector<const Run*>>> groups;
+  for (const Run& run : runs) {
+    auto found = std::find_if(groups.begin(), groups.end(),
+                              [&](const auto& group) { return group.first == run.strategy; });
+    if (found == groups.end()) {
+      groups.push_back({run.strategy, {}});
+      found = groups.end() - 1;
+    }
+    found->second.push_back(&run);
+  }
+  return groups;
+}
+
+double rejected_epc_fraction(const ChurnResult& r) {
+  return r.counted_epc_bytes > 0
+             ? static_cast<double>(r.rejected_epc_bytes) / static_cast<double>(r.counted_epc_bytes)
+             : 0.0;
+}
+
+// The placed fraction of a fill curve at `arrived` (the last point at or before it).
+double placed_at(const std::vector<CurvePoint>& curve, double arrived) {
+  double placed = 0.0;
+  for (const CurvePoint& point : curve) {
+    if (point.arrived > arrived + 1e-12) {
+      break;
+    }
+    placed = point.placed;
+  }
+  return placed;
+}
+
+}  // namespace
+
+void write_fill_csv(std::ostream& out, const StudyResults& results) {
+  out << "strategy,seed,arrived_pods,placed_pods,rejected_pods,unallocated_at_full,"
+         "first_fitting_rejection,within_capacity\n";
+  for (const FillRun& run : results.fill) {
+    const FillResult& r = run.result;
+    out << run.strategy << ',' << run.seed << ',' << r.arrived_pods << ',' << r.placed_pods << ','
+        << r.rejected_pods << ',' << number(r.unallocated_at_full, 6) << ','
+        << number(r.first_fitting_rejection, 6) << ',' << (r.stayed_within_capacity ? 1 : 0)
+        << '\n';
+  }
+}
+
+void write_fill_curves_csv(std::ostream& out, const StudyResults& results) {
+  out << "strategy,seed,arrived,placed\n";
+  for (const FillRun& run : results.fill) {
+    for (const CurvePoint& point : run.result.curve) {
+      out << run.strategy << ',' << run.seed << ',' << number(point.arrived, 5) << ','
+          << number(point.placed, 5) << '\n';
+    }
+  }
+}
+
+void write_churn_csv(std::ostream& out, const StudyResults& results) {
+  out << "strategy,seed,counted_arrivals,rejected_pods,rejected_epc_fraction,mean_placed,"
+         "median_largest_placeable_gib,within_capacity\n";
+  for (const ChurnRun& run : results.churn) {
+    const ChurnResult& r = run.result;
+    out << run.strategy << ',' << run.seed << ',' << r.counted_arrivals << ',' << r.rejected_pods
+        << ',' << number(rejected_epc_fraction(r), 6) << ',' << number(r.mean_placed, 6) << ','
+        << number(static_cast<double>(r.median_largest_placeable_epc) / kGiB, 3) << ','
+        << (r.stayed_within_capacity ? 1 : 0) << '\n';
+  }
+}
+
+void write_churn_samples_csv(std::ostream& out, const StudyResults& results) {
+  out << "strategy,seed,arrivals,rejected_pods,placed,largest_placeable_gib\n";
+  for (const ChurnRun& run : results.churn) {
+    for (const ChurnSample& s : run.result.samples) {
+      out << run.strategy << ',' << run.seed << ',' << s.arrivals << ',' << s.rejected_pods << ','
+          << number(s.placed, 5) << ','
+          << number(static_cast<double>(s.largest_placeable_epc) / kGiB, 3) << '\n';
+    }
+  }
+}
+
+void write_fill_median_curves_csv(std::ostream& out, const StudyResults& results) {
+  out << "strategy,arrived,placed\n";
+  for (const auto& [strategy, runs] : by_strategy(results.fill)) {
+    if (strategy == kBestFitDecreasingName) {
+      continue;  // one point per seed, not a curve
+    }
+    for (int step = 1; step <= 130; ++step) {
+      const double arrived = step / 100.0;
+      std::vector<double> placed;
+      for (const FillRun* run : runs) {
+        if (!run->result.curve.empty() && run->result.curve.back().arrived + 1e-12 >= arrived) {
+          placed.push_back(placed_at(run->result.curve, arrived));
+        }
+      }
+      if (!placed.empty()) {
+        out << strategy << ',' << number(arrived, 2) << ',' << number(median(placed), 5) << '\n';
+      }
+    }
+  }
+}
+
+void write_churn_median_curves_csv(std::ostream& out, const StudyResults& results) {
+  out << "strategy,arrivals,rejected_pods\n";
+  for (const auto& [strategy, runs] : by_strategy(results.churn)) {
+    const std::size_t samples = runs.front()->result.samples.size();
+    for (std::size_t i = 0; i < samples; ++i) {
+      std::vector<double> rejected;
+      for (const ChurnRun* run : runs) {
+        if (i < run->result.samples.size()) {
+          rejected.push_back(static_cast<double>(run->result.samples[i].rejected_pods));
+        }
+      }
+      out << strategy << ',' << runs.front()->result.samples[i].arrivals << ','
+          << number(median(rejected), 1) << '\n';
+    }
+  }
+}
+
+std::string summarize(const StudyResults& results) {
+  std::string out;
+  if (!results.fill.empty()) {
+    out += "Fill (median over " + std::to_string(by_strategy(results.fill).front().second.size()) +
+           " seeds; (min–max) over seeds)\n\n";
+    out +=
+        "| strategy | unallocated EPC at 100% arrived | arrived at first fitting rejection | "
+        "placed EPC at 130% arrived | rejected pods | within capacity |\n";
+    out += "|---|---:|---:|---:|---:|---|\n";
+    for (const auto& [strategy, runs] : by_strategy(results.fill)) {
+      std::vector<double> unallocated;
+      std::vector<double> first_rejection;
+      std::vector<double> placed_end;
+      std::vector<double> rejected;
+      bool within = true;
+      for (const FillRun* run : runs) {
+        const FillResult& r = run->result;
+        unallocated.push_back(100.0 * r.unallocated_at_full);
+        first_rejection.push_back(100.0 * r.first_fitting_rejection);
+        placed_end.push_back(100.0 * static_cast<double>(r.placed_epc_bytes) /
+                             static_cast<double>(std::max<std::int64_t>(r.cluster_epc_bytes, 1)));
+        rejected.push_back(static_cast<double>(r.rejected_pods));
+        within = within && r.stayed_within_capacity;
+      }
+      const bool offline = strategy == kBestFitDecreasingName;
+      out += "| " + strategy + " | " + median_range(unallocated, 2, "%") + " | " +
+             (offline ? std::string("n/a") : number(median(first_rejection), 1) + "%") + " | " +
+             (offline ? std::string("n/a") : number(median(placed_end), 2) + "%") + " | " +
+             (offline ? std::string("n/a") : number(median(rejected), 0)) + " | " +
+             (within ? "yes" : "NO") + " |\n";
+    }
+  }
+  if (!results.churn.empty()) {
+    if (!out.empty()) {
+      out += '\n';
+    }
+    out += "Churn (median over " +
+           std::to_string(by_strategy(results.churn).front().second.size()) +
+           " seeds, after warm-up; (min–max) over seeds)\n\n";
+    out +=
+        "| strategy | rejected pods | rejected EPC | mean placed EPC | largest placeable EPC "
+        "(median) | within capacity |\n";
+    out += "|---|---:|---:|---:|---:|---|\n";
+    for (const auto& [strategy, runs] : by_strategy(results.churn)) {
+      std::vector<double> rejected;
+      std::vector<double> rejected_epc;
+      std::vector<double> placed;
+      std::vector<double> largest;
+      bool within = true;
+      for (const ChurnRun* run : runs) {
+        const ChurnResult& r = run->result;
+        rejected.push_back(static_cast<double>(r.rejected_pods));
+        rejected_epc.push_back(100.0 * rejected_epc_fraction(r));
+        placed.push_back(100.0 * r.mean_placed);
+        largest.push_back(static_cast<double>(r.median_largest_placeable_epc) / kGiB);
+        within = within && r.stayed_within_capacity;
+      }
+      out += "| " + strategy + " | " + median_range(rejected, 0, "") + " | " +
+             number(median(rejected_epc), 2) + "% | " + number(median(placed), 2) + "% | " +
+             number(median(largest), 1) + " GiB | " + (within ? "yes" : "NO") + " |\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace epc::tools::sim

@@ -1,0 +1,170 @@
+#include "tools/sim/scheduler.h"
+
+#include <array>
+#include <utility>
+
+#include "extender/core/fit.h"
+#include "extender/core/score/fragmentation_aware.h"
+#include "extender/core/score/policy.h"
+#include "extender/core/score/top_tie_break.h"
+#include "tools/sim/kube_scores.h"
+
+namespace epc::tools::sim {
+namespace {
+
+constexpr std::int64_t kExtenderScoreScale =
+    kMaxNodeScore / core::score::kMaxExtenderScore;  // MaxNodeScore / MaxExtenderPriority
+
+// NodeResourcesFit's score for `pod` on node i (its non-zero requests, the pod's included).
+std::int64_t kube_fit_score(const SimCluster& cluster, std::size_t i, const PodDemand& pod,
+                            KubeFitScoring scoring, bool epc_in_kube) {
+  const SimNode& node = cluster.node(i);
+  const NodeUse& use = cluster.use(i);
+  const core::NodeRow& row = cluster.row(i);
+  const std::int64_t pod_cpu = pod.cpu_milli > 0 ? pod.cpu_milli : kDefaultMilliCpuRequest;
+  const std::int64_t pod_memory =
+      pod.memory_bytes > 0 ? pod.memory_bytes : kDefaultMemoryRequestBytes;
+  const ScoredResource cpu{use.nonzero_cpu_milli + pod_cpu, node.cpu_milli, 1};
+  const ScoredResource memory{use.nonzero_memory_bytes + pod_memory, node.memory_bytes, 1};
+  if (scoring == KubeFitScoring::kLeastAllocated) {
+    const std::array<ScoredResource, 2> resources{cpu, memory};
+    return least_allocated_score(resources);
+  }
+  // An extended resource the pod does not request is left out of the average (kube returns
+  // (0, 0) for it, which the capacity > 0 rule then skips).
+  const ScoredResource epc{row.epc_requested_bytes + pod.sgx.epc_bytes,
+                           epc_in_kube && pod.sgx.epc_bytes > 0 ? row.epc_capacity_bytes : 0, 1};
+  const std::array<ScoredResource, 3> resources{cpu, memory, epc};
+  return most_allocated_score(resources);
+}
+
+// BalancedAllocation over cpu and memory, on actual requests (the pod's included).
+std::int64_t kube_balanced_score(const SimCluster& cluster, std::size_t i, const PodDemand& pod) {
+  const SimNode& node = cluster.node(i);
+  const NodeUse& use = cluster.use(i);
+  const std::array<ScoredResource, 2> resources{
+      ScoredResource{use.cpu_milli + pod.cpu_milli, node.cpu_milli, 1},
+      ScoredResource{use.memory_bytes + pod.memory_bytes, node.memory_bytes, 1}};
+  return balanced_allocation_score(resources);
+}
+
+}  // namespace
+
+Scheduler::Scheduler(Strategy strategy, std::uint64_t seed)
+    : strategy_(std::move(strategy)), rng_(seed) {}
+
+bool Scheduler::keep_tie(std::size_t& ties) {
+  ++ties;
+  return std::uniform_int_distribution<std::size_t>(0, ties - 1)(rng_) == 0;
+}
+
+std::optional<std::size_t> Scheduler::schedule(const SimCluster& cluster, const PodDemand& pod) {
+  return strategy_.ideal ? pick_ideal(cluster, pod) : pick_by_total(cluster, pod);
+}
+
+std::optional<std::size_t> Scheduler::pick_ideal(const SimCluster& cluster, const PodDemand& pod) {
+  const core::FitContext fit_context{};
+  const core::score::PolicyKind kind = *strategy_.extender;
+  mix_.observe(pod.sgx);
+  const core::score::MixDistribution mix = core::score::MixDistribution::from_mix(mix_);
+  const core::score::ScoreContext context{.accounting = {}, .weights = {}, .mix = &mix};
+  const core::score::RawScoreFn raw = core::score::raw_score_function(kind);
+  std::optional<std::size_t> best;
+  std::int64_t best_raw = 0;
+  std::size_t ties = 0;
+  for (std::size_t i = 0; i < cluster.size(); ++i) {
+    if (!cluster.kube_fits(i, pod, false) || !core::fit(pod.sgx, cluster.row(i), fit_context).fits()) {
+      continue;
+    }
+    const std::int64_t score = raw(pod.sgx, cluster.row(i), context);
+    if (!best || score > best_raw) {
+      best = i;
+      best_raw = score;
+      ties = 1;
+    } else if (score == best_raw && keep_tie(ties)) {
+      best = i;
+    }
+  }
+  return best;
+}
+
+std::optional<std::size_t> Scheduler::pick_by_total(const SimCluster& cluster,
+                                                    const PodDemand& pod) {
+  // 1. In-tree filters over a rotating window, stopping at the sample size.
+  const std::size_t n = cluster.size();
+  const std::size_t to_find = feasible_nodes_to_find(n, strategy_.percentage_of_nodes_to_score);
+  candidates_.clear();
+  std::size_t processed = 0;
+  for (; processed < n && candidates_.size() < to_find; ++processed) {
+    const std::size_t i = (next_start_ + processed) % n;
+    if (cluster.kube_fits(i, pod, strategy_.epc_in_kube)) {
+      candidates_.push_back(i);
+    }
+  }
+  next_start_ = n == 0 ? 0 : (next_start_ + processed) % n;
+
+  // 2. The extender's filter.
+  if (strategy_.extender) {
+    const core::FitContext fit_context{};
+    std::size_t kept = 0;
+    for (const std::size_t i : candidates_) {
+      if (core::fit(pod.sgx, cluster.row(i), fit_context).fits()) {
+        candidates_[kept++] = i;
+      }
+    }
+    candidates_.resize(kept);
+  }
+  if (candidates_.empty()) {
+    return std::nullopt;
+  }
+  if (candidates_.size() == 1) {
+    return candidates_.front();
+  }
+
+  // 3. Scores: the extender's prioritize through the same core call the HTTP handler makes.
+  extender_scores_.assign(candidates_.size(), 0);
+  if (strategy_.extender) {
+    candidate_rows_.clear();
+    for (const std::size_t i : candidates_) {
+      candidate_rows_.push_back(&cluster.row(i));
+    }
+    std::optional<core::score::MixDistribution> mix;
+    if (*strategy_.extender == core::score::PolicyKind::kFragmentationAware) {
+      mix_.observe(pod.sgx);
+      mix = core::score::MixDistribution::from_mix(mix_);
+    }
+    const core::score::ScoreContext context{
+        .accounting = {}, .weights = {}, .mix = mix ? &*mix : nullptr};
+    core::score::score_nodes(*strategy_.extender, pod.sgx, candidate_rows_, context,
+                             extender_scores_);
+    if (strategy_.extender_tie_break) {
+      // The extender keys nodes by their table index and salts with the pod's UID; here the
+      // candidates' cluster indices and a fresh draw per attempt play those parts.
+      candidate_keys_.assign(candidates_.begin(), candidates_.end());
+      core::score::single_out_top_score(extender_scores_, candidate_keys_, rng_());
+    }
+  }
+  std::optional<std::size_t> best;
+  std::int64_t best_total = 0;
+  std::size_t ties = 0;
+  for (std::size_t c = 0; c < candidates_.size(); ++c) {
+    const std::size_t i = candidates_[c];
+    const std::int64_t kube =
+        strategy_.kube_fit == KubeFitScoring::kDisabled
+            ? 0
+            : kube_fit_score(cluster, i, pod, strategy_.kube_fit, strategy_.epc_in_kube) +
+                  kube_balanced_score(cluster, i, pod);
+    const std::int64_t total = kube +
+                               extender_scores_[c] * strategy_.extender_weight * kExtenderScoreScale;
+    if (!best || total > best_total) {
+      best = i;
+      best_total = total;
+      ties = 1;
+    } else if (total == best_total && keep_tie(ties)) {
+      best = i;
+    }
+  }
+  return best;
+}
+
+}  // namespace epc::tools::sim

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "extender/core/node_row.h"
+#include "extender/core/pod_request.h"
+#include "tools/sim/trace.h"
+
+namespace epc::tools::sim {
+
+// What a pod asks of a node in the simulation: kube-scheduler's view (CPU, memory, one pod) and the
+// extender's view (core::PodRequest: EPC and enclave slots).
+struct PodDemand {
+  std::int64_t cpu_milli = 0;
+  std::int64_t memory_bytes = 0;
+  core::PodRequest sgx;
+};
+
+PodDemand demand_of(const SimPod& pod);
+
+// Per-node use as kube-scheduler's NodeInfo counts it.
+struct NodeUse {
+  std::int64_t cpu_milli = 0;
+  std::int64_t memory_bytes = 0;
+  std::int64_t nonzero_cpu_milli = 0;  // NodeInfo.NonZeroRequested: what scoring reads
+  std::int64_t nonzero_memory_bytes = 0;
+  std::int64_t pods = 0;
+};
+
+// The simulated cluster. EPC and slots live in core::NodeRow, the very rows the extender's fit and
+// score read (every node has reported, has SGX and is healthy); CPU, memory and pod counts live
+// beside them for kube-scheduler's own filter and scores.
+class SimCluster {
+ public:
+  explicit SimCluster(std::span<const SimNode> nodes);
+
+  std::size_t size() const { return nodes_.size(); }
+  const SimNode& node(std::size_t i) const { return nodes_[i]; }
+  const core::NodeRow& row(std::size_t i) const { return rows_[i]; }
+  std::span<const core::NodeRow> rows() const { return rows_; }
+  const NodeUse& use(std::size_t i) const { return use_[i]; }
+
+  // NodeResourcesFit's filter (CPU, memory, pod count, enclave slots as an extended resource),
+  // plus EPC when `epc_is_extended_resource` (kube-scheduler alone, EPC advertised to the node).
+  bool kube_fits(std::size_t i, const PodDemand& pod, bool epc_is_extended_resource) const;
+  // kube_fits on the empty node (every resource free).
+  bool fits_empty(std::size_t i, const PodDemand& pod) const;
+
+  // The caller checked the fit; over-commit is a bug and aborts the run (see check_invariants).
+  void place(std::size_t i, const PodDemand& pod);
+  void remove(std::size_t i, const PodDemand& pod);
+
+  std::int64_t epc_capacity() const { return epc_capacity_; }
+  std::int64_t epc_placed() const { return epc_placed_; }
+  // The largest EPC request some node could still take (it has a free slot and a pod slot).
+  std::int64_t largest_placeable_epc() const;
+  // True when no node is over capacity in any dimension (CPU, memory, pods, EPC, slots).
+  bool within_capacity() const;
+
+ private:
+  std::vector<SimNode> nodes_;
+  std::vector<core::NodeRow> rows_;
+  std::vector<NodeUse> use_;
+  std::int64_t epc_capacity_ = 0;
+  std::int64_t epc_placed_ = 0;
+};
+
+}  // namespace epc::tools::sim

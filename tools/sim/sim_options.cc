@@ -1,0 +1,178 @@
+#include "tools/sim/sim_options.h"
+
+#include <charconv>
+#include <limits>
+
+namespace epc::tools::sim {
+namespace {
+
+template <typename Int>
+bool parse_int(std::string_view text, Int min, Int max, Int& out) {
+  Int value{};
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc{} || end != text.data() + text.size() || value < min || value > max) {
+    return false;
+  }
+  out = value;
+  return true;
+}
+
+// "42..51" or "1,5,9".
+bool parse_seeds(std::string_view text, std::vector<std::uint64_t>& out) {
+  constexpr std::uint64_t kMaxSeeds = 10'000;
+  out.clear();
+  const std::size_t dots = text.find("..");
+  if (dots != std::string_view::npos) {
+    std::uint64_t first = 0;
+    std::uint64_t last = 0;
+    if (!parse_int<std::uint64_t>(text.substr(0, dots), 0, std::numeric_limits<std::uint64_t>::max(),
+                                  first) ||
+        !parse_int<std::uint64_t>(text.substr(dots + 2), first, first + kMaxSeeds - 1, last)) {
+      return false;
+    }
+    for (std::uint64_t seed = first; seed <= last; ++seed) {
+      out.push_back(seed);
+    }
+    return true;
+  }
+  while (!text.empty()) {
+    const std::size_t comma = text.find(',');
+    std::uint64_t seed = 0;
+    if (!parse_int<std::uint64_t>(text.substr(0, comma), 0,
+                                  std::numeric_limits<std::uint64_t>::max(), seed) ||
+        out.size() >= kMaxSeeds) {
+      return false;
+    }
+    out.push_back(seed);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+  }
+  return !out.empty();
+}
+
+}  // namespace
+
+std::string sim_usage() {
+  return R"(Usage: epc-sim (--nodes NODES.csv --pods PODS.csv | --trace CLUSTER.yaml|.csv) [options]
+
+Replays a workload against kube-scheduler's placement (its default profile's resource scores) with
+and without the epc-extender, through the extender's own fit and scoring code, and reports EPC
+packing quality. See docs/bin-packing.md for the method and docs/sim-input.md for the input forms.
+
+Input:
+  --nodes PATH        node list in the openb CSV form (sn,cpu_milli,memory_mib,...)
+  --pods PATH         pod list in the openb CSV form (name,cpu_milli,memory_mib,...,creation_time,
+                      deletion_time,...); EPC = memory/8 per node, memory/4 per pod
+  --trace PATH        the generic form instead (CSV or YAML, see docs/sim-input.md)
+Protocols and strategies:
+  --protocol P        fill, churn or both (default both)
+  --strategies LIST   comma-separated strategy names or "all" (default): kube-default,
+                      kube-most-allocated, LeastAllocated, MostAllocated, BestFit,
+                      FragmentationAware, and each extender policy with /ideal
+  --seeds S           "42..51" (default) or "1,2,3"
+  --weight N          the extender's weight in kube-scheduler's config (default 5)
+  --percentage-of-nodes-to-score N
+                      kube-scheduler's setting, 0 = its adaptive default (default 100)
+  --profile P         the profile the extender runs beside: default (NodeResourcesFit
+                      LeastAllocated + BalancedAllocation), most-allocated (NodeResourcesFit
+                      MostAllocated over cpu and memory + BalancedAllocation) or none (both
+                      resource scores disabled); default: default
+  --tie-break on|off  the extender singles out one of its top-scored nodes (default on)
+  --churn-arrivals N  pods arriving in each churn run (default 50000)
+Output:
+  --out DIR           write fill.csv, fill_curves.csv, fill_median.csv, churn.csv,
+                      churn_samples.csv, churn_median.csv there
+  --threads N         worker threads (default: one per hardware thread)
+  --quiet             no progress bar
+  --help              this text
+The summary (Markdown tables of medians over seeds) goes to standard output.
+)";
+}
+
+core::Result<SimOptions> parse_sim_options(const std::vector<std::string>& args) {
+  SimOptions options;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& flag = args[i];
+    if (flag == "--help" || flag == "-h") {
+      options.help = true;
+      continue;
+    }
+    if (flag == "--quiet") {
+      options.quiet = true;
+      continue;
+    }
+    if (i + 1 >= args.size()) {
+      return core::Error{"flag " + flag + " needs a value (see --help)"};
+    }
+    const std::string& value = args[++i];
+    const auto bad = [&](std::string_view want) {
+      return core::Error{"flag " + flag + ": \"" + value + "\" is not " + std::string(want)};
+    };
+    if (flag == "--nodes") {
+      options.openb_nodes = value;
+    } else if (flag == "--pods") {
+      options.openb_pods = value;
+    } else if (flag == "--trace") {
+      options.trace = value;
+    } else if (flag == "--out") {
+      options.out_dir = value;
+    } else if (flag == "--strategies") {
+      options.strategies = value;
+    } else if (flag == "--protocol") {
+      if (value != "fill" && value != "churn" && value != "both") {
+        return bad("fill, churn or both");
+      }
+      options.fill = value != "churn";
+      options.churn = value != "fill";
+    } else if (flag == "--seeds") {
+      if (!parse_seeds(value, options.seeds)) {
+        return bad("a seed range A..B or a list A,B,C (at most 10000 seeds)");
+      }
+    } else if (flag == "--weight") {
+      if (!parse_int<std::int64_t>(value, 1, 1'000'000, options.deployment.extender_weight)) {
+        return bad("a weight between 1 and 1000000");
+      }
+    } else if (flag == "--percentage-of-nodes-to-score") {
+      if (!parse_int(value, 0, 100, options.deployment.percentage_of_nodes_to_score)) {
+        return bad("a percentage between 0 and 100");
+      }
+    } else if (flag == "--profile") {
+      if (value == "default") {
+        options.deployment.extender_profile = KubeFitScoring::kLeastAllocated;
+      } else if (value == "most-allocated") {
+        options.deployment.extender_profile = KubeFitScoring::kMostAllocated;
+      } else if (value == "none") {
+        options.deployment.extender_profile = KubeFitScoring::kDisabled;
+      } else {
+        return bad("default, most-allocated or none");
+      }
+    } else if (flag == "--tie-break") {
+      if (value != "on" && value != "off") {
+        return bad("on or off");
+      }
+      options.deployment.extender_tie_break = value == "on";
+    } else if (flag == "--churn-arrivals") {
+      if (!parse_int<std::int64_t>(value, 100, 100'000'000, options.churn_arrivals)) {
+        return bad("a count between 100 and 100000000");
+      }
+    } else if (flag == "--threads") {
+      if (!parse_int(value, 1U, 256U, options.threads)) {
+        return bad("a thread count between 1 and 256");
+      }
+    } else {
+      return core::Error{"unknown flag " + flag + " (see --help)"};
+    }
+  }
+  if (options.help) {
+    return options;
+  }
+  const bool openb = !options.openb_nodes.empty() || !options.openb_pods.empty();
+  if (openb == !options.trace.empty()) {
+    return core::Error{"give either --nodes and --pods (openb CSV) or --trace (see --help)"};
+  }
+  if (openb && (options.openb_nodes.empty() || options.openb_pods.empty())) {
+    return core::Error{"--nodes and --pods go together"};
+  }
+  return options;
+}
+
+}  // namespace epc::tools::sim

@@ -1,0 +1,103 @@
+#include "tools/sim/study.h"
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace epc::tools::sim {
+namespace {
+
+enum class JobKind : std::uint8_t { kFill, kBestFitDecreasing, kChurn };
+
+struct Job {
+  JobKind kind;
+  std::size_t strategy = 0;  // index into options.strategies (unused for the reference)
+  std::uint64_t seed = 0;
+  std::size_t slot = 0;  // index into the fill or churn results
+};
+
+}  // namespace
+
+core::Result<StudyResults> run_study(const Trace& trace, const StudyOptions& options,
+                                     const StudyProgressFn& progress) {
+  if (trace.nodes.empty() || trace.pods.empty()) {
+    return core::Error{"the trace needs at least one node and one pod"};
+  }
+  StudyResults results;
+  std::vector<Job> jobs;
+  if (options.fill) {
+    for (std::size_t s = 0; s < options.strategies.size(); ++s) {
+      for (const std::uint64_t seed : options.seeds) {
+        jobs.push_back({JobKind::kFill, s, seed, results.fill.size()});
+        results.fill.push_back({options.strategies[s].name, seed, {}});
+      }
+    }
+    if (options.best_fit_decreasing) {
+      for (const std::uint64_t seed : options.seeds) {
+        jobs.push_back({JobKind::kBestFitDecreasing, 0, seed, results.fill.size()});
+        results.fill.push_back({std::string(kBestFitDecreasingName), seed, {}});
+      }
+    }
+  }
+  if (options.churn) {
+    for (std::size_t s = 0; s < options.strategies.size(); ++s) {
+      for (const std::uint64_t seed : options.seeds) {
+        jobs.push_back({JobKind::kChurn, s, seed, results.churn.size()});
+        results.churn.push_back({options.strategies[s].name, seed, {}});
+      }
+    }
+  }
+
+  std::atomic<std::size_t> next{0};
+  std::mutex mutex;
+  std::int64_t done = 0;
+  std::optional<core::Error> failure;
+  const auto worker = [&] {
+    for (std::size_t j = next++; j < jobs.size(); j = next++) {
+      const Job& job = jobs[j];
+      switch (job.kind) {
+        case JobKind::kFill:
+          results.fill[job.slot].result =
+              run_fill(trace, options.strategies[job.strategy], job.seed, options.fill_options);
+          break;
+        case JobKind::kBestFitDecreasing:
+          results.fill[job.slot].result = run_best_fit_decreasing(trace, job.seed);
+          break;
+        case JobKind::kChurn: {
+          core::Result<ChurnResult> churn = run_churn(trace, options.strategies[job.strategy],
+                                                      job.seed, options.churn_options);
+          if (churn) {
+            results.churn[job.slot].result = std::move(churn).value();
+          } else {
+            const std::lock_guard lock(mutex);
+            failure = churn.error();
+          }
+          break;
+        }
+      }
+      const std::lock_guard lock(mutex);
+      ++done;
+      if (progress) {
+        progress(done, static_cast<std::int64_t>(jobs.size()));
+      }
+    }
+  };
+  const unsigned thread_count = std::max(1U, std::min<unsigned>(options.threads,
+                                                                static_cast<unsigned>(jobs.size())));
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < thread_count; ++t) {
+    threads.emplace_back(worker);
+  }
+  worker();
+  for (std::thread& thread : threads) {
+    thread.join();
+  }
+  if (failure) {
+    return *failure;
+  }
+  return results;
+}
+
+}  // namespace epc::tools::sim

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "extender/core/result.h"
+#include "tools/sim/churn_protocol.h"
+#include "tools/sim/fill_protocol.h"
+#include "tools/sim/strategy.h"
+#include "tools/sim/trace.h"
+
+namespace epc::tools::sim {
+
+// The name the offline best-fit-decreasing reference runs under in results.
+inline constexpr std::string_view kBestFitDecreasingName = "best-fit-decreasing";
+
+struct StudyOptions {
+  std::vector<Strategy> strategies;
+  std::vector<std::uint64_t> seeds;
+  bool fill = true;
+  bool churn = true;
+  bool best_fit_decreasing = true;  // the offline reference, fill protocol only
+  FillOptions fill_options;
+  ChurnOptions churn_options;
+  unsigned threads = 1;
+};
+
+struct FillRun {
+  std::string strategy;
+  std::uint64_t seed = 0;
+  FillResult result;
+};
+
+struct ChurnRun {
+  std::string strategy;
+  std::uint64_t seed = 0;
+  ChurnResult result;
+};
+
+struct StudyResults {
+  std::vector<FillRun> fill;    // strategy-major, seeds in the given order
+  std::vector<ChurnRun> churn;  // same order
+};
+
+// Called with (runs finished, runs in all) as runs finish, from the calling thread's lock.
+using StudyProgressFn = std::function<void(std::int64_t done, std::int64_t total)>;
+
+// Every (strategy, seed) run of the chosen protocols, spread over `threads` worker threads. Runs
+// are independent (each has its own cluster and generators), so results do not depend on the
+// thread count.
+core::Result<StudyResults> run_study(const Trace& trace, const StudyOptions& options,
+                                     const StudyProgressFn& progress = {});
+
+}  // namespace epc::tools::sim
