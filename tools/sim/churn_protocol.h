@@ -32,7 +32,7 @@ struct ChurnResult {
   double mean_placed = 0.0;  // mean over samples after warm-up, fraction of cluster EPC
   std::int64_t median_largest_placeable_epc = 0;  // over samples after warm-up
   std::vector<ChurnSample> samples;
-  bool stayed_within_capacity = true;  // checked at every sample
+  bool stayed_within_capacity = true;  // no node over capacity after any placement or departure
 };
 
 // Pods arrive (drawn like the fill protocol, with replacement, from pods that have a lifetime) and

@@ -35,7 +35,7 @@ struct FillResult {
   // empty node; stop_at_arrived (the end) when no such pod was rejected.
   double first_fitting_rejection = 0.0;
   std::vector<CurvePoint> curve;
-  bool stayed_within_capacity = true;  // checked at every curve point
+  bool stayed_within_capacity = true;  // no node over capacity after any placement
 };
 
 // The FGD paper's protocol: pods drawn from trace.pods uniformly at random with replacement

@@ -57,6 +57,7 @@ void SimCluster::place(std::size_t i, const PodDemand& pod) {
   rows_[i].epc_requested_bytes += pod.sgx.epc_bytes;
   rows_[i].enclave_slots_used += pod.sgx.enclave_slots;
   epc_placed_ += pod.sgx.epc_bytes;
+  ever_over_capacity_ = ever_over_capacity_ || !node_within_capacity(i);
 }
 
 void SimCluster::remove(std::size_t i, const PodDemand& pod) {
@@ -69,6 +70,7 @@ void SimCluster::remove(std::size_t i, const PodDemand& pod) {
   rows_[i].epc_requested_bytes -= pod.sgx.epc_bytes;
   rows_[i].enclave_slots_used -= pod.sgx.enclave_slots;
   epc_placed_ -= pod.sgx.epc_bytes;
+  ever_over_capacity_ = ever_over_capacity_ || !node_within_capacity(i);
 }
 
 std::int64_t SimCluster::largest_placeable_epc() const {
@@ -82,15 +84,23 @@ std::int64_t SimCluster::largest_placeable_epc() const {
   return largest;
 }
 
+bool SimCluster::node_within_capacity(std::size_t i) const {
+  const SimNode& node = nodes_[i];
+  const NodeUse& use = use_[i];
+  const core::NodeRow& row = rows_[i];
+  return use.cpu_milli <= node.cpu_milli && use.memory_bytes <= node.memory_bytes &&
+         use.pods <= node.max_pods && row.epc_requested_bytes <= row.epc_capacity_bytes &&
+         row.enclave_slots_used <= row.enclave_slots_total && use.cpu_milli >= 0 &&
+         use.memory_bytes >= 0 && use.pods >= 0 && row.epc_requested_bytes >= 0 &&
+         row.enclave_slots_used >= 0;
+}
+
 bool SimCluster::within_capacity() const {
+  if (ever_over_capacity_) {
+    return false;
+  }
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
-    const SimNode& node = nodes_[i];
-    const NodeUse& use = use_[i];
-    const core::NodeRow& row = rows_[i];
-    if (use.cpu_milli > node.cpu_milli || use.memory_bytes > node.memory_bytes ||
-        use.pods > node.max_pods || row.epc_requested_bytes > row.epc_capacity_bytes ||
-        row.enclave_slots_used > row.enclave_slots_total || use.cpu_milli < 0 ||
-        use.memory_bytes < 0 || row.epc_requested_bytes < 0 || row.enclave_slots_used < 0) {
+    if (!node_within_capacity(i)) {
       return false;
     }
   }

@@ -49,23 +49,29 @@ class SimCluster {
   // kube_fits on the empty node (every resource free).
   bool fits_empty(std::size_t i, const PodDemand& pod) const;
 
-  // The caller checked the fit; over-commit is a bug and aborts the run (see check_invariants).
+  // The caller checked the fit. Each call checks the node it changed, so an over-commit at any
+  // moment (not only at a sample) is remembered in ever_over_capacity().
   void place(std::size_t i, const PodDemand& pod);
   void remove(std::size_t i, const PodDemand& pod);
+  bool ever_over_capacity() const { return ever_over_capacity_; }
 
   std::int64_t epc_capacity() const { return epc_capacity_; }
   std::int64_t epc_placed() const { return epc_placed_; }
   // The largest EPC request some node could still take (it has a free slot and a pod slot).
   std::int64_t largest_placeable_epc() const;
-  // True when no node is over capacity in any dimension (CPU, memory, pods, EPC, slots).
+  // True when no node is over capacity in any dimension (CPU, memory, pods, EPC, slots) now and
+  // none ever was.
   bool within_capacity() const;
 
  private:
+  bool node_within_capacity(std::size_t i) const;
+
   std::vector<SimNode> nodes_;
   std::vector<core::NodeRow> rows_;
   std::vector<NodeUse> use_;
   std::int64_t epc_capacity_ = 0;
   std::int64_t epc_placed_ = 0;
+  bool ever_over_capacity_ = false;
 };
 
 }  // namespace epc::tools::sim

@@ -138,5 +138,19 @@ TEST(Scheduler, TiesAreBrokenAtRandomButReproducibly) {
   EXPECT_EQ(chosen.size(), 4U);  // 64 draws miss one of four equal nodes with p < 1e-7
 }
 
+// The capacity check is not only a sample: an over-commit that is undone before anyone looks is
+// still remembered.
+TEST(SimCluster, RemembersAnOvercommitThatWasUndone) {
+  std::vector<SimNode> nodes{node("a", 4, 16, 8)};
+  SimCluster cluster(nodes);
+  const PodDemand big = demand_of(pod(1, 1, 6));
+  cluster.place(0, big);
+  EXPECT_TRUE(cluster.within_capacity());
+  cluster.place(0, big);  // 12 GiB of EPC on an 8 GiB node
+  cluster.remove(0, big);
+  EXPECT_TRUE(cluster.ever_over_capacity());
+  EXPECT_FALSE(cluster.within_capacity());
+}
+
 }  // namespace
 }  // namespace epc::tools::sim
