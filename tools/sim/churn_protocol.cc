@@ -89,10 +89,11 @@ core::Result<ChurnResult> run_churn(const Trace& trace, const Strategy& strategy
       }
     }
     if (arrived % options.sample_every == 0) {
-      const ChurnSample sample{arrived, rejected_total,
-                               static_cast<double>(cluster.epc_placed()) /
-                                   static_cast<double>(std::max<std::int64_t>(cluster.epc_capacity(), 1)),
-                               cluster.largest_placeable_epc()};
+      const ChurnSample sample{
+          arrived, rejected_total,
+          static_cast<double>(cluster.epc_placed()) /
+              static_cast<double>(std::max<std::int64_t>(cluster.epc_capacity(), 1)),
+          cluster.largest_placeable_epc()};
       result.samples.push_back(sample);
       result.stayed_within_capacity = result.stayed_within_capacity && cluster.within_capacity();
       if (arrived > warmup_end) {

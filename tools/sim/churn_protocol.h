@@ -10,9 +10,9 @@
 namespace epc::tools::sim {
 
 struct ChurnOptions {
-  std::int64_t arrivals = 50'000;  // pods drawn in the whole run
-  double offered_load = 1.0;       // offered EPC kept at this fraction of the cluster's EPC
-  double warmup = 0.2;             // the first fraction of arrivals is not counted
+  std::int64_t arrivals = 50'000;   // pods drawn in the whole run
+  double offered_load = 1.0;        // offered EPC kept at this fraction of the cluster's EPC
+  double warmup = 0.2;              // the first fraction of arrivals is not counted
   std::int64_t sample_every = 100;  // arrivals between two samples of the time series
 };
 

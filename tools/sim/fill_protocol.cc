@@ -94,10 +94,12 @@ FillResult run_fill(const Trace& trace, const Strategy& strategy, std::uint64_t 
     const double arrived = fraction(result.arrived_epc_bytes, result.cluster_epc_bytes);
     if (!full_reached && arrived >= 1.0) {
       full_reached = true;
-      result.unallocated_at_full = 1.0 - fraction(result.placed_epc_bytes, result.cluster_epc_bytes);
+      result.unallocated_at_full =
+          1.0 - fraction(result.placed_epc_bytes, result.cluster_epc_bytes);
     }
     if (arrived >= next_curve_point) {
-      result.curve.push_back({arrived, fraction(result.placed_epc_bytes, result.cluster_epc_bytes)});
+      result.curve.push_back(
+          {arrived, fraction(result.placed_epc_bytes, result.cluster_epc_bytes)});
       result.stayed_within_capacity = result.stayed_within_capacity && cluster.within_capacity();
       next_curve_point = arrived + options.curve_step;
     }
@@ -137,8 +139,8 @@ FillResult run_best_fit_decreasing(const Trace& trace, std::uint64_t seed) {
       if (!cluster.kube_fits(i, demand, true)) {
         continue;
       }
-      const std::int64_t left =
-          cluster.row(i).epc_capacity_bytes - cluster.row(i).epc_requested_bytes - demand.sgx.epc_bytes;
+      const std::int64_t left = cluster.row(i).epc_capacity_bytes -
+                                cluster.row(i).epc_requested_bytes - demand.sgx.epc_bytes;
       if (!best || left < best_left) {
         best = i;
         best_left = left;

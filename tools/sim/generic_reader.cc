@@ -152,8 +152,8 @@ std::string parse_lifetime(std::string_view text, std::int64_t& out) {
   const auto [ptr, ec] = std::from_chars(digits.data(), end, value);
   if (digits.empty() || ec != std::errc() || ptr != end || value < 0 ||
       value > std::numeric_limits<std::int64_t>::max() / scale) {
-    return quoted_then(text,
-                       " is not a whole number of seconds, or of s/m/h/d (write e.g. 90, 30m, 2h, 1d)");
+    return quoted_then(
+        text, " is not a whole number of seconds, or of s/m/h/d (write e.g. 90, 30m, 2h, 1d)");
   }
   out = value * scale;
   return {};

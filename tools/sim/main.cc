@@ -102,8 +102,8 @@ int run(const std::vector<std::string>& args) {
   study.fill = options.fill;
   study.churn = options.churn;
   study.churn_options.arrivals = options.churn_arrivals;
-  study.threads = options.threads != 0 ? options.threads
-                                       : std::max(1U, std::thread::hardware_concurrency());
+  study.threads =
+      options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
   std::cerr << "epc-sim: " << trace->nodes.size() << " nodes, " << trace->pods.size()
             << " pods in the mix, " << study.strategies.size() << " strategies x "
             << study.seeds.size() << " seeds, " << study.threads << " threads\n";

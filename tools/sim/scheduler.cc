@@ -73,7 +73,8 @@ std::optional<std::size_t> Scheduler::pick_ideal(const SimCluster& cluster, cons
   std::int64_t best_raw = 0;
   std::size_t ties = 0;
   for (std::size_t i = 0; i < cluster.size(); ++i) {
-    if (!cluster.kube_fits(i, pod, false) || !core::fit(pod.sgx, cluster.row(i), fit_context).fits()) {
+    if (!cluster.kube_fits(i, pod, false) ||
+        !core::fit(pod.sgx, cluster.row(i), fit_context).fits()) {
       continue;
     }
     const std::int64_t score = raw(pod.sgx, cluster.row(i), context);
@@ -154,8 +155,8 @@ std::optional<std::size_t> Scheduler::pick_by_total(const SimCluster& cluster,
             ? 0
             : kube_fit_score(cluster, i, pod, strategy_.kube_fit, strategy_.epc_in_kube) +
                   kube_balanced_score(cluster, i, pod);
-    const std::int64_t total = kube +
-                               extender_scores_[c] * strategy_.extender_weight * kExtenderScoreScale;
+    const std::int64_t total =
+        kube + extender_scores_[c] * strategy_.extender_weight * kExtenderScoreScale;
     if (!best || total > best_total) {
       best = i;
       best_total = total;

@@ -7,11 +7,11 @@
 namespace epc::tools::sim {
 
 PodDemand demand_of(const SimPod& pod) {
-  return PodDemand{.cpu_milli = pod.cpu_milli,
-                   .memory_bytes = pod.memory_bytes,
-                   .sgx = core::PodRequest{.epc_bytes = pod.epc_bytes,
-                                           .enclave_slots = pod.enclave_slots,
-                                           .provision_slots = 0}};
+  return PodDemand{
+      .cpu_milli = pod.cpu_milli,
+      .memory_bytes = pod.memory_bytes,
+      .sgx = core::PodRequest{
+          .epc_bytes = pod.epc_bytes, .enclave_slots = pod.enclave_slots, .provision_slots = 0}};
 }
 
 SimCluster::SimCluster(std::span<const SimNode> nodes)

@@ -25,8 +25,8 @@ bool parse_seeds(std::string_view text, std::vector<std::uint64_t>& out) {
   if (dots != std::string_view::npos) {
     std::uint64_t first = 0;
     std::uint64_t last = 0;
-    if (!parse_int<std::uint64_t>(text.substr(0, dots), 0, std::numeric_limits<std::uint64_t>::max(),
-                                  first) ||
+    if (!parse_int<std::uint64_t>(text.substr(0, dots), 0,
+                                  std::numeric_limits<std::uint64_t>::max(), first) ||
         !parse_int<std::uint64_t>(text.substr(dots + 2), first, first + kMaxSeeds - 1, last)) {
       return false;
     }

@@ -80,9 +80,9 @@ std::size_t feasible_nodes_to_find(std::size_t node_count, int percentage_of_nod
   }
   int percentage = percentage_of_nodes_to_score;
   if (percentage <= 0) {
-    percentage = std::max(kMinFeasibleNodesPercentageToFind,
-                          kAdaptiveBasePercentage -
-                              static_cast<int>(node_count / kAdaptiveNodesPerPercent));
+    percentage =
+        std::max(kMinFeasibleNodesPercentageToFind,
+                 kAdaptiveBasePercentage - static_cast<int>(node_count / kAdaptiveNodesPerPercent));
   }
   const std::size_t count = node_count * static_cast<std::size_t>(percentage) / 100;
   return std::max(count, kMinFeasibleNodesToFind);

@@ -66,8 +66,8 @@ core::Result<StudyResults> run_study(const Trace& trace, const StudyOptions& opt
           results.fill[job.slot].result = run_best_fit_decreasing(trace, job.seed);
           break;
         case JobKind::kChurn: {
-          core::Result<ChurnResult> churn = run_churn(trace, options.strategies[job.strategy],
-                                                      job.seed, options.churn_options);
+          core::Result<ChurnResult> churn =
+              run_churn(trace, options.strategies[job.strategy], job.seed, options.churn_options);
           if (churn) {
             results.churn[job.slot].result = std::move(churn).value();
           } else {
@@ -84,8 +84,8 @@ core::Result<StudyResults> run_study(const Trace& trace, const StudyOptions& opt
       }
     }
   };
-  const unsigned thread_count = std::max(1U, std::min<unsigned>(options.threads,
-                                                                static_cast<unsigned>(jobs.size())));
+  const unsigned thread_count =
+      std::max(1U, std::min<unsigned>(options.threads, static_cast<unsigned>(jobs.size())));
   std::vector<std::thread> threads;
   for (unsigned t = 1; t < thread_count; ++t) {
     threads.emplace_back(worker);

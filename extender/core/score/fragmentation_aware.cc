@@ -26,15 +26,15 @@ inline double delta_impl(const PodRequest& pod, NodeFree free, const MixDistribu
   const std::int64_t epc_after = std::max<std::int64_t>(saturating_sub(free.epc, pod.epc_bytes), 0);
   const std::int64_t slots_after =
       std::max<std::int64_t>(saturating_sub(free.slots, pod.enclave_slots), 0);
-  return mix.expected_fragment(epc_after, slots_after) - mix.expected_fragment(free.epc, free.slots);
+  return mix.expected_fragment(epc_after, slots_after) -
+         mix.expected_fragment(free.epc, free.slots);
 }
 
 inline std::int64_t raw_impl(const PodRequest& pod, NodeFree free, const MixDistribution& mix) {
-  const double delta_kib = std::clamp(std::round(delta_impl(pod, free, mix) / kKiB), -kMaxDeltaKiB,
-                                      kMaxDeltaKiB);
-  const std::int64_t tie_break = pod.epc_bytes > 0
-                                     ? best_fit_score(pod.epc_bytes, free.epc)
-                                     : best_fit_score(pod.enclave_slots, free.slots);
+  const double delta_kib =
+      std::clamp(std::round(delta_impl(pod, free, mix) / kKiB), -kMaxDeltaKiB, kMaxDeltaKiB);
+  const std::int64_t tie_break = pod.epc_bytes > 0 ? best_fit_score(pod.epc_bytes, free.epc)
+                                                   : best_fit_score(pod.enclave_slots, free.slots);
   return kFragmentationOffset - (static_cast<std::int64_t>(delta_kib) << kTieBreakBits) + tie_break;
 }
 

@@ -24,8 +24,8 @@ void single_out_top_score(std::span<std::int64_t> scores, std::span<const std::u
   if (count < 2) {
     return;
   }
-  const std::int64_t top = *std::max_element(scores.begin(), scores.begin() +
-                                                                 static_cast<std::ptrdiff_t>(count));
+  const std::int64_t top =
+      *std::max_element(scores.begin(), scores.begin() + static_cast<std::ptrdiff_t>(count));
   if (top <= 0) {
     return;
   }

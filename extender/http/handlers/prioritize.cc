@@ -122,9 +122,8 @@ void prioritize(const codec::ExtenderArgsView& args, const state::Snapshot& snap
     for (std::size_t j = 0; j < scratch.positions.size(); ++j) {
       // The extender scale is 0..10 by convention only (kube-scheduler does not validate it), so
       // clamp here rather than trust every policy.
-      scratch.scores[scratch.positions[j]] =
-          std::clamp(scratch.fit_scores[j], core::score::kMinExtenderScore,
-                     core::score::kMaxExtenderScore);
+      scratch.scores[scratch.positions[j]] = std::clamp(
+          scratch.fit_scores[j], core::score::kMinExtenderScore, core::score::kMaxExtenderScore);
     }
   }
 

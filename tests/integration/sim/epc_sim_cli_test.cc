@@ -45,8 +45,8 @@ const std::string kTrace = std::string(EPC_TEST_DATA_DIR) + "/sim/small_cluster.
 TEST(EpcSimCli, RunsTheStudyAndWritesItsFiles) {
   const std::string dir = make_temp_dir();
   const SimRun run = run_sim({"--trace", kTrace, "--seeds", "1..3", "--churn-arrivals", "500",
-                           "--threads", "2", "--out", dir + "/out", "--quiet"},
-                          dir);
+                              "--threads", "2", "--out", dir + "/out", "--quiet"},
+                             dir);
   ASSERT_EQ(run.status, 0) << run.output;
   EXPECT_NE(run.output.find("Fill (median over 3 seeds;"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("Churn (median over 3 seeds, after warm-up;"), std::string::npos);
@@ -66,8 +66,10 @@ TEST(EpcSimCli, RunsTheStudyAndWritesItsFiles) {
 
 TEST(EpcSimCli, SameSeedSameNumbers) {
   const std::string dir = make_temp_dir();
-  const std::vector<std::string> args{"--trace", kTrace, "--seeds", "7", "--protocol", "fill",
-                                      "--strategies", "BestFit,FragmentationAware", "--quiet"};
+  const std::vector<std::string> args{
+      "--trace",    kTrace, "--seeds",      "7",
+      "--protocol", "fill", "--strategies", "BestFit,FragmentationAware",
+      "--quiet"};
   const SimRun first = run_sim(args, dir);
   const SimRun second = run_sim(args, dir);
   ASSERT_EQ(first.status, 0) << first.output;

@@ -31,8 +31,8 @@ Trace mixed_trace() {
     trace.nodes.push_back(node("s" + std::to_string(i), 32, 128, 16));
     trace.nodes.push_back(node("l" + std::to_string(i), 96, 512, 64));
   }
-  trace.pods = {pod(2, 8, 1, 30), pod(4, 16, 3, 300), pod(8, 32, 5, 3000), pod(12, 48, 12, 90),
-                pod(16, 64, 20, 1200), pod(24, 96, 40, 40)};
+  trace.pods = {pod(2, 8, 1, 30),    pod(4, 16, 3, 300),    pod(8, 32, 5, 3000),
+                pod(12, 48, 12, 90), pod(16, 64, 20, 1200), pod(24, 96, 40, 40)};
   return trace;
 }
 
@@ -64,7 +64,8 @@ TEST(ChurnProtocol, DivisibleShapesAreNeverRejectedAtFullLoad) {
 
 TEST(ChurnProtocol, ConservationAndDeterminism) {
   const Trace trace = mixed_trace();
-  Result<std::vector<Strategy>> all = select_strategies("all", Deployment{.percentage_of_nodes_to_score = 0});
+  Result<std::vector<Strategy>> all =
+      select_strategies("all", Deployment{.percentage_of_nodes_to_score = 0});
   ASSERT_TRUE(all.ok());
   for (const Strategy& strategy : *all) {
     Result<ChurnResult> a = run_churn(trace, strategy, 9, short_run());

@@ -67,7 +67,8 @@ TEST(FillProtocol, DeterministicForASeed) {
 
 TEST(FillProtocol, ConservesPodsAndNeverOvercommits) {
   const Trace trace = mixed_trace();
-  Result<std::vector<Strategy>> all = select_strategies("all", Deployment{.percentage_of_nodes_to_score = 0});
+  Result<std::vector<Strategy>> all =
+      select_strategies("all", Deployment{.percentage_of_nodes_to_score = 0});
   ASSERT_TRUE(all.ok());
   for (const Strategy& strategy : *all) {
     for (const std::uint64_t seed : {1ULL, 2ULL, 3ULL}) {

@@ -51,7 +51,8 @@ TEST(Scheduler, KubeAloneHonoursEpcOnlyAsAnExtendedResource) {
 
 // Node "tight" has exactly the pod's 4 GiB of EPC free but almost no CPU or memory, so
 // kube-scheduler's LeastAllocated and BalancedAllocation prefer the idle node "roomy":
-//   tight: LeastAllocated (0 + 4)/2 = 2, Balanced 97 → 99;  roomy: (93 + 98)/2 = 95, Balanced 97 → 192.
+//   tight: LeastAllocated (0 + 4)/2 = 2, Balanced 97 → 99;  roomy: (93 + 98)/2 = 95, Balanced 97 →
+//   192.
 // The extender (BestFit) gives tight 10 and roomy 2: 8 points × weight × 10.
 class WeightTest : public ::testing::Test {
  protected:

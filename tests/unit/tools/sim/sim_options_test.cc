@@ -26,11 +26,29 @@ TEST(SimOptions, OpenbInputWithDefaults) {
 }
 
 TEST(SimOptions, EveryFlag) {
-  Result<SimOptions> o =
-      parse({"--trace", "c.yaml", "--protocol", "churn", "--seeds", "1,5,9", "--weight", "7",
-             "--percentage-of-nodes-to-score", "0", "--churn-arrivals", "1000", "--threads", "3",
-             "--strategies", "BestFit,kube-default", "--out", "/tmp/x", "--quiet",
-             "--profile", "most-allocated", "--tie-break", "off"});
+  Result<SimOptions> o = parse({"--trace",
+                                "c.yaml",
+                                "--protocol",
+                                "churn",
+                                "--seeds",
+                                "1,5,9",
+                                "--weight",
+                                "7",
+                                "--percentage-of-nodes-to-score",
+                                "0",
+                                "--churn-arrivals",
+                                "1000",
+                                "--threads",
+                                "3",
+                                "--strategies",
+                                "BestFit,kube-default",
+                                "--out",
+                                "/tmp/x",
+                                "--quiet",
+                                "--profile",
+                                "most-allocated",
+                                "--tie-break",
+                                "off"});
   ASSERT_TRUE(o.ok()) << o.error().message;
   EXPECT_FALSE(o->fill);
   EXPECT_TRUE(o->churn);
@@ -54,8 +72,9 @@ TEST(SimOptions, ClearErrors) {
   EXPECT_EQ(error_of({"--nodes", "n.csv"}), "--nodes and --pods go together");
   EXPECT_EQ(error_of({"--trace", "t.yaml", "--weight", "0"}),
             "flag --weight: \"0\" is not a weight between 1 and 1000000");
-  EXPECT_EQ(error_of({"--trace", "t.yaml", "--seeds", "9..3"}),
-            "flag --seeds: \"9..3\" is not a seed range A..B or a list A,B,C (at most 10000 seeds)");
+  EXPECT_EQ(
+      error_of({"--trace", "t.yaml", "--seeds", "9..3"}),
+      "flag --seeds: \"9..3\" is not a seed range A..B or a list A,B,C (at most 10000 seeds)");
   EXPECT_EQ(error_of({"--trace", "t.yaml", "--protocol", "drain"}),
             "flag --protocol: \"drain\" is not fill, churn or both");
   EXPECT_EQ(error_of({"--trace", "t.yaml", "--profile", "spread"}),

@@ -24,14 +24,15 @@ Trace small_cluster() {
     trace.nodes.push_back(node("a" + std::to_string(i), 32, 128, 16));
     trace.nodes.push_back(node("b" + std::to_string(i), 64, 384, 48));
   }
-  trace.pods = {pod(2, 8, 2, 60),   pod(4, 16, 4, 600),  pod(8, 32, 8, 300),
+  trace.pods = {pod(2, 8, 2, 60),    pod(4, 16, 4, 600),  pod(8, 32, 8, 300),
                 pod(12, 48, 12, 90), pod(6, 24, 6, 1800), pod(16, 64, 16, 120)};
   return trace;
 }
 
 StudyOptions options(unsigned threads) {
   StudyOptions o;
-  Result<std::vector<Strategy>> all = select_strategies("all", Deployment{.percentage_of_nodes_to_score = 0});
+  Result<std::vector<Strategy>> all =
+      select_strategies("all", Deployment{.percentage_of_nodes_to_score = 0});
   EXPECT_TRUE(all.ok());
   o.strategies = *all;
   o.seeds = {42, 43};

@@ -106,7 +106,7 @@ TEST(FragmentationAware, BatchKeepsOrderAndBestScoresTen) {
   const MixDistribution mix = four_and_eight();
   const ScoreContext context{.accounting = {}, .weights = {}, .mix = &mix};
   const std::array<NodeRow, 4> rows{node_with_free(8), node_with_free(12), node_with_free(6),
-                                     node_with_free(20, 1)};
+                                    node_with_free(20, 1)};
   const std::array<const NodeRow*, 5> nodes{&rows[0], &rows[1], &rows[2], &rows[3], nullptr};
   std::array<std::int64_t, 5> raws{};
   fragmentation_aware_raws(pod(4 * kGi, 1), nodes, context, raws);
@@ -124,8 +124,8 @@ TEST(FragmentationAware, BatchKeepsOrderAndBestScoresTen) {
   score_nodes(PolicyKind::kFragmentationAware, pod(4 * kGi, 1), nodes, context, scores);
   EXPECT_EQ(scores[2], kMaxExtenderScore);  // free 6: the tight fit
   EXPECT_LT(scores[1], kMaxExtenderScore);
-  EXPECT_GT(scores[1], scores[0]);          // free 12 over free 8
-  EXPECT_EQ(scores[3], 0);                  // the worst maps to 0 after the shift
+  EXPECT_GT(scores[1], scores[0]);  // free 12 over free 8
+  EXPECT_EQ(scores[3], 0);          // the worst maps to 0 after the shift
 }
 
 TEST(FragmentationAware, NamedInThePolicyTable) {
