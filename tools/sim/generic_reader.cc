@@ -124,8 +124,7 @@ std::string parse_cpu(std::string_view text, std::int64_t& out) {
     return value.error().message + " (write e.g. 4, 500m)";
   }
   if (*value < 0 || *value > kGenericMaxCpuMilli) {
-    return "\"" + std::string(text) + "\" is out of range 0.." +
-           std::to_string(kGenericMaxCpuMilli / 1000);
+    return quoted_then(text, " is out of range 0.." + std::to_string(kGenericMaxCpuMilli / 1000));
   }
   out = *value;
   return {};
@@ -171,9 +170,12 @@ class TraceBuilder {
 
   // "source:line" or "source:line:column".
   std::string at(Where where) const {
-    std::string text = std::string(source_) + ":" + std::to_string(where.line);
+    std::string text(source_);
+    text += ':';
+    text += std::to_string(where.line);
     if (where.column > 0) {
-      text += ":" + std::to_string(where.column);
+      text += ':';
+      text += std::to_string(where.column);
     }
     return text;
   }

@@ -130,15 +130,19 @@ class OpenbTable {
     std::int64_t value = 0;
     const char* end = text.data() + text.size();
     const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    std::string why;
+    // Built by appending: GCC 12 at -O3 warns falsely (-Wrestrict, its bug 105329) about
+    // `"\"" + std::string(text)`.
+    std::string why = "\"";
+    why += text;
+    why += '"';
     if (ec == std::errc::result_out_of_range) {
-      why = "\"" + std::string(text) + "\" does not fit in 64 bits";
+      why += " does not fit in 64 bits";
     } else if (ec != std::errc() || ptr != end) {
-      why = "\"" + std::string(text) + "\" is not an integer";
+      why += " is not an integer";
     } else if (value < 0) {
-      why = "\"" + std::string(text) + "\" is negative";
+      why += " is negative";
     } else if (value > max) {
-      why = "\"" + std::string(text) + "\" is above the limit " + std::to_string(max);
+      why += " is above the limit " + std::to_string(max);
     } else {
       out = value;
       return {};
