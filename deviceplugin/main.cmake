@@ -1,4 +1,29 @@
 # The epc-device-plugin binary: flags -> SGX discovery -> kubelet plugins (serve, register,
 # re-register after kubelet restarts).
-add_executable(epc-device-plugin main.cc)
-target_link_libraries(epc-device-plugin PRIVATE epc_dp_node epc_dp_report epc_warnings)
+#
+# Footprint (issue target: idle RSS <= 16 MiB, docs/benchmarks.md). Most of the plugin's RSS is
+# pages of the shared libraries it maps, so the binary maps only what it uses:
+# - gRPC's "unsecure" build (libgrpc++_unsecure, libgrpc_unsecure): the plugin speaks plaintext
+#   only (unix sockets to kubelet, loopback/cluster TCP to the extender), and the full build
+#   brings TLS/ALTS and with them libssl + libcrypto (~1.7 MiB resident, mostly relocated data);
+# - --as-needed: no DT_NEEDED entry for a library none of its symbols are used from.
+# The libraries (epc_dp_*, epc_proto, epc_k8s_proto) link gRPC::grpc++ for the tests, which mix
+# them with the extender's reports server and the kubelet stand-ins. Linking those targets here
+# would put both gRPC builds into one process (same symbols, two copies of core state), so the
+# binary takes their object files and names its link dependencies itself; a library added to
+# the plugin must be added to the list below (the link fails loudly otherwise).
+add_library(epc_dp_main OBJECT main.cc)
+# Compile-time usage requirements only (include paths, generated headers, warnings).
+target_link_libraries(epc_dp_main PRIVATE epc_dp_node epc_dp_report epc_warnings)
+
+add_executable(epc-device-plugin
+  $<TARGET_OBJECTS:epc_dp_main>
+  $<TARGET_OBJECTS:epc_dp_node>
+  $<TARGET_OBJECTS:epc_dp_report>
+  $<TARGET_OBJECTS:epc_dp_kubelet>
+  $<TARGET_OBJECTS:epc_dp_sgx>
+  $<TARGET_OBJECTS:epc_proto>
+  $<TARGET_OBJECTS:epc_k8s_proto>)
+target_link_libraries(epc-device-plugin PRIVATE gRPC::grpc++_unsecure protobuf::libprotobuf
+                                                yaml-cpp Threads::Threads)
+target_link_options(epc-device-plugin PRIVATE LINKER:--as-needed)

@@ -1,20 +1,17 @@
 #include "deviceplugin/kubelet/device_plugin_service.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
+
+#include <grpcpp/grpcpp.h>
+#include <pthread.h>
 
 #include "deviceplugin/kubelet/preferred_allocation.h"
 
 namespace epc::deviceplugin::kubelet {
 
 namespace {
-
-grpc::ServerUnaryReactor* finish_unary(grpc::CallbackServerContext* context,
-                                       const grpc::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(status);
-  return reactor;
-}
 
 // OK, or INVALID_ARGUMENT naming the first id that is not one of our slots.
 template <typename Ids>
@@ -31,101 +28,181 @@ grpc::Status check_ids(const PluginSettings& settings, const Ids& ids) {
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
-// One ListAndWatch stream.
-//
-// One write outstanding at a time. A list offered while a write is in flight replaces any list
-// still waiting (every message is a full snapshot, so only the newest matters). gRPC operations
-// start outside mutex_; Finish is the last thing a function does, and is only called with no
-// write in flight, so a reactor whose write_in_flight_ is set stays alive until that write is done.
-class DevicePluginService::ListAndWatchReactor final
-    : public grpc::ServerWriteReactor<v1beta1::ListAndWatchResponse> {
+// Calls. Each is a heap object that gRPC hands back through the tags of its operations; it lives
+// on the service thread only and deletes itself once no operation of its is outstanding.
+
+class DevicePluginService::Call {
  public:
-  explicit ListAndWatchReactor(DevicePluginService& service) : service_(service) {}
+  virtual ~Call() = default;
+  // Once per completed operation of this call, on the service thread.
+  virtual void completed(Op op, bool ok) = 0;
+};
 
-  // Queues `list` as the next message. True: the caller must call start_write() (after releasing
-  // its locks); the write is then reserved, so this reactor cannot finish before it completes.
-  bool offer(v1beta1::ListAndWatchResponse list) {
-    std::lock_guard lock(mutex_);
-    if (finished_ || cancelled_) {
-      return false;
+// One unary call: requested -> answered from memory -> finished.
+template <typename Request, typename Response>
+class DevicePluginService::UnaryCall final : public Call {
+ public:
+  using RequestMethod = void (v1beta1::DevicePlugin::AsyncService::*)(
+      grpc::ServerContext*, Request*, grpc::ServerAsyncResponseWriter<Response>*,
+      grpc::CompletionQueue*, grpc::ServerCompletionQueue*, void*);
+  using Answer = grpc::Status (DevicePluginService::*)(const Request&, Response*);
+
+  // Asks gRPC for the next call of this method.
+  static void request(DevicePluginService& service, RequestMethod method, Answer answer) {
+    auto* call = new UnaryCall(service, method, answer);
+    if (!service.start_operation([&] {
+          (service.async_.*method)(&call->context_, &call->request_, &call->responder_,
+                                   service.cq_.get(), service.cq_.get(), &call->requested_);
+        })) {
+      delete call;
     }
-    if (write_in_flight_) {
-      next_ = std::move(list);
-      has_next_ = true;
-      return false;
-    }
-    writing_ = std::move(list);
-    write_in_flight_ = true;
-    return true;
   }
 
-  void start_write() { StartWrite(&writing_); }
-
-  // Ends a stream that could not be started (service shutting down).
-  void refuse() {
-    {
-      std::lock_guard lock(mutex_);
-      finished_ = true;
-    }
-    Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "device plugin is shutting down"));
-  }
-
-  void OnWriteDone(bool ok) override {
-    bool write = false;
-    bool finish = false;
-    {
-      std::lock_guard lock(mutex_);
-      write_in_flight_ = false;
-      if (!ok) {
-        cancelled_ = true;  // the stream is broken: kubelet went away or the call was cancelled
-      }
-      if (cancelled_) {
-        finish = !finished_;
-        finished_ = true;
-      } else if (has_next_) {
-        writing_ = std::move(next_);
-        has_next_ = false;
-        write_in_flight_ = true;
-        write = true;
+  void completed(Op op, bool ok) override {
+    if (op == Op::kRequested && ok) {
+      request(service_, method_, answer_);  // be ready for the next one
+      const grpc::Status status = (service_.*answer_)(request_, &response_);
+      if (service_.start_operation([&] { responder_.Finish(response_, status, &finished_); })) {
+        return;
       }
     }
-    if (write) {
-      StartWrite(&writing_);
-    }
-    if (finish) {
-      Finish(grpc::Status::CANCELLED);  // last: OnDone may run and delete this
-    }
-  }
-
-  void OnCancel() override {
-    bool finish = false;
-    {
-      std::lock_guard lock(mutex_);
-      cancelled_ = true;
-      if (!write_in_flight_ && !finished_) {
-        finished_ = true;
-        finish = true;
-      }
-    }
-    if (finish) {
-      Finish(grpc::Status::CANCELLED);  // last: OnDone may run and delete this
-    }
-  }
-
-  void OnDone() override {
-    service_.stream_done(this);
+    // Finished; or no call came (the server is shutting down); or the queue is closing, in which
+    // case dropping the context cancels the call.
     delete this;
   }
 
  private:
+  UnaryCall(DevicePluginService& service, RequestMethod method, Answer answer)
+      : service_(service), method_(method), answer_(answer) {}
+
   DevicePluginService& service_;
-  std::mutex mutex_;
+  const RequestMethod method_;
+  const Answer answer_;
+  grpc::ServerContext context_;
+  Request request_;
+  Response response_;
+  grpc::ServerAsyncResponseWriter<Response> responder_{&context_};
+  Tag requested_{this, Op::kRequested};
+  Tag finished_{this, Op::kFinished};
+};
+
+// One ListAndWatch stream. Outstanding operations: the done notification (from the start of the
+// call until it is over: cancelled by kubelet or by the server's shutdown), at most one write, and
+// the finish of a refused stream. One write at a time; a list offered while a write is in flight
+// replaces any list still waiting (every message is a full snapshot, so only the newest matters).
+class DevicePluginService::ListAndWatchCall final : public Call {
+ public:
+  // Asks gRPC for the next stream.
+  static void request(DevicePluginService& service) {
+    auto* call = new ListAndWatchCall(service);
+    // Before the request: gRPC arms the notification when a call arrives, and only then.
+    call->context_.AsyncNotifyWhenDone(&call->done_);
+    if (!service.start_operation([&] {
+          service.async_.RequestListAndWatch(&call->context_, &call->request_, &call->writer_,
+                                             service.cq_.get(), service.cq_.get(),
+                                             &call->requested_);
+        })) {
+      delete call;
+    }
+  }
+
+  void offer(v1beta1::ListAndWatchResponse list) {
+    if (ended_) {
+      return;
+    }
+    if (write_in_flight_) {
+      next_ = std::move(list);
+      has_next_ = true;
+      return;
+    }
+    writing_ = std::move(list);
+    write();
+  }
+
+  void completed(Op op, bool ok) override {
+    switch (op) {
+      case Op::kRequested:
+        if (!ok) {
+          delete this;  // no stream came: the server is shutting down (and no done notification)
+          return;
+        }
+        request(service_);  // be ready for kubelet's next stream
+        outstanding_ = 1;   // the done notification
+        if (auto list = service_.stream_started(this)) {
+          counted_ = true;
+          offer(std::move(*list));
+        } else {
+          refuse();
+        }
+        break;
+      case Op::kWritten:
+        --outstanding_;
+        write_in_flight_ = false;
+        if (!ok) {
+          ended_ = true;  // the stream is broken: kubelet went away or the call was cancelled
+        } else if (has_next_ && !ended_) {
+          writing_ = std::move(next_);
+          has_next_ = false;
+          write();
+        }
+        break;
+      case Op::kFinished:
+        --outstanding_;
+        break;
+      case Op::kDone:
+        --outstanding_;
+        ended_ = true;
+        break;
+      case Op::kWake:
+        break;  // not a call's operation
+    }
+    if (outstanding_ == 0) {
+      if (counted_) {
+        service_.stream_ended(this);
+      }
+      delete this;
+    }
+  }
+
+ private:
+  explicit ListAndWatchCall(DevicePluginService& service) : service_(service) {}
+
+  void write() {
+    if (service_.start_operation([this] { writer_.Write(writing_, &written_); })) {
+      write_in_flight_ = true;
+      ++outstanding_;
+    } else {
+      ended_ = true;  // the queue is closing: the server is shutting down
+    }
+  }
+
+  // A stream that arrived while the service shuts down: ended at once.
+  void refuse() {
+    ended_ = true;
+    if (service_.start_operation([this] {
+          writer_.Finish(
+              grpc::Status(grpc::StatusCode::UNAVAILABLE, "device plugin is shutting down"),
+              &finished_);
+        })) {
+      ++outstanding_;
+    }
+  }
+
+  DevicePluginService& service_;
+  grpc::ServerContext context_;
+  v1beta1::Empty request_;
+  grpc::ServerAsyncWriter<v1beta1::ListAndWatchResponse> writer_{&context_};
+  Tag requested_{this, Op::kRequested};
+  Tag written_{this, Op::kWritten};
+  Tag finished_{this, Op::kFinished};
+  Tag done_{this, Op::kDone};
+  int outstanding_ = 0;
+  bool counted_ = false;  // in the service's streams_
+  bool ended_ = false;    // no more writes
+  bool write_in_flight_ = false;
   v1beta1::ListAndWatchResponse writing_;  // owned by gRPC while write_in_flight_
-  v1beta1::ListAndWatchResponse next_;     // guarded by mutex_
-  bool has_next_ = false;                  // guarded by mutex_
-  bool write_in_flight_ = false;           // guarded by mutex_
-  bool cancelled_ = false;                 // guarded by mutex_
-  bool finished_ = false;                  // guarded by mutex_
+  v1beta1::ListAndWatchResponse next_;
+  bool has_next_ = false;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -134,118 +211,92 @@ class DevicePluginService::ListAndWatchReactor final
 DevicePluginService::DevicePluginService(PluginSettings settings, bool healthy, Callbacks callbacks)
     : settings_(std::move(settings)), callbacks_(std::move(callbacks)), healthy_(healthy) {}
 
-DevicePluginService::~DevicePluginService() = default;
+DevicePluginService::~DevicePluginService() { stop(); }
 
-grpc::ServerUnaryReactor* DevicePluginService::GetDevicePluginOptions(
-    grpc::CallbackServerContext* context, const v1beta1::Empty* /*request*/,
-    v1beta1::DevicePluginOptions* response) {
-  response->set_pre_start_required(settings_.options.pre_start_required);
-  response->set_get_preferred_allocation_available(
-      settings_.options.get_preferred_allocation_available);
-  return finish_unary(context, grpc::Status::OK);
+void DevicePluginService::attach(grpc::ServerBuilder& builder) {
+  builder.RegisterService(&async_);
+  cq_ = builder.AddCompletionQueue();
 }
 
-grpc::ServerWriteReactor<v1beta1::ListAndWatchResponse>* DevicePluginService::ListAndWatch(
-    grpc::CallbackServerContext* /*context*/, const v1beta1::Empty* /*request*/) {
-  auto* reactor = new ListAndWatchReactor(*this);
-  bool write = false;
+void DevicePluginService::start() {
   {
     std::lock_guard lock(mutex_);
-    if (shutting_down_) {
-      write = false;
+    queue_open_ = true;
+  }
+  using Async = v1beta1::DevicePlugin::AsyncService;
+  UnaryCall<v1beta1::Empty, v1beta1::DevicePluginOptions>::request(
+      *this, &Async::RequestGetDevicePluginOptions, &DevicePluginService::get_options);
+  UnaryCall<v1beta1::PreferredAllocationRequest, v1beta1::PreferredAllocationResponse>::request(
+      *this, &Async::RequestGetPreferredAllocation, &DevicePluginService::get_preferred_allocation);
+  UnaryCall<v1beta1::AllocateRequest, v1beta1::AllocateResponse>::request(
+      *this, &Async::RequestAllocate, &DevicePluginService::allocate);
+  UnaryCall<v1beta1::PreStartContainerRequest, v1beta1::PreStartContainerResponse>::request(
+      *this, &Async::RequestPreStartContainer, &DevicePluginService::pre_start_container);
+  ListAndWatchCall::request(*this);
+  thread_ = std::thread([this] {
+    ::pthread_setname_np(::pthread_self(), "epc-dp-serve");  // for ps/top and leak checks
+    run();
+  });
+}
+
+void DevicePluginService::begin_shutdown() {
+  std::lock_guard lock(mutex_);
+  shutting_down_ = true;
+}
+
+void DevicePluginService::stop() {
+  if (stopped_ || cq_ == nullptr) {
+    return;
+  }
+  stopped_ = true;
+  {
+    std::lock_guard lock(mutex_);
+    shutting_down_ = true;
+    queue_open_ = false;
+  }
+  // Next() returns false only once every operation started on the queue has come back, so when
+  // the thread ends, every call has been deleted.
+  cq_->Shutdown();
+  if (thread_.joinable()) {
+    thread_.join();
+  } else {
+    run();  // never started (the server did not build): drain here
+  }
+}
+
+void DevicePluginService::run() {
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq_->Next(&tag, &ok)) {
+    const Tag& completed = *static_cast<Tag*>(tag);
+    if (completed.call == nullptr) {
+      wake_streams();
     } else {
-      streams_.push_back(reactor);
-      write = reactor->offer(device_list_locked());
+      completed.call->completed(completed.op, ok);
     }
   }
-  if (!write) {
-    reactor->refuse();  // OnDone's stream_done finds it in no list: harmless
-    return reactor;
-  }
-  if (callbacks_.stream_opened) {
-    callbacks_.stream_opened();
-  }
-  reactor->start_write();
-  return reactor;
 }
 
-grpc::ServerUnaryReactor* DevicePluginService::GetPreferredAllocation(
-    grpc::CallbackServerContext* context, const v1beta1::PreferredAllocationRequest* request,
-    v1beta1::PreferredAllocationResponse* response) {
-  for (const auto& container : request->container_requests()) {
-    const std::vector<std::string> available(container.available_deviceids().begin(),
-                                             container.available_deviceids().end());
-    const std::vector<std::string> must_include(container.must_include_deviceids().begin(),
-                                                container.must_include_deviceids().end());
-    auto* out = response->add_container_responses();
-    for (std::string& id :
-         preferred_allocation(available, must_include, container.allocation_size())) {
-      out->add_deviceids(std::move(id));
-    }
+template <typename StartOp>
+bool DevicePluginService::start_operation(StartOp&& start_op) {
+  std::lock_guard lock(mutex_);
+  if (!queue_open_) {
+    return false;
   }
-  return finish_unary(context, grpc::Status::OK);
-}
-
-grpc::ServerUnaryReactor* DevicePluginService::Allocate(grpc::CallbackServerContext* context,
-                                                        const v1beta1::AllocateRequest* request,
-                                                        v1beta1::AllocateResponse* response) {
-  for (const auto& container : request->container_requests()) {
-    if (container.devices_ids().empty()) {
-      return finish_unary(
-          context, {grpc::StatusCode::INVALID_ARGUMENT,
-                    "a container request without device ids for " + settings_.resource_name});
-    }
-    if (grpc::Status status = check_ids(settings_, container.devices_ids()); !status.ok()) {
-      return finish_unary(context, status);
-    }
-  }
-  if (!healthy()) {
-    return finish_unary(context, {grpc::StatusCode::FAILED_PRECONDITION,
-                                  settings_.resource_name +
-                                      " slots are unhealthy: the SGX device node is missing"});
-  }
-  for (int i = 0; i < request->container_requests_size(); ++i) {
-    auto* out = response->add_container_responses();
-    for (const DeviceNode& node : settings_.device_nodes) {
-      auto* spec = out->add_devices();
-      spec->set_container_path(node.container_path);
-      spec->set_host_path(node.host_path);
-      spec->set_permissions(node.permissions);
-    }
-  }
-  if (callbacks_.allocated) {
-    for (const auto& container : request->container_requests()) {
-      callbacks_.allocated(
-          std::vector<std::string>(container.devices_ids().begin(), container.devices_ids().end()));
-    }
-  }
-  return finish_unary(context, grpc::Status::OK);
-}
-
-grpc::ServerUnaryReactor* DevicePluginService::PreStartContainer(
-    grpc::CallbackServerContext* context, const v1beta1::PreStartContainerRequest* request,
-    v1beta1::PreStartContainerResponse* /*response*/) {
-  return finish_unary(context, check_ids(settings_, request->devices_ids()));
+  start_op();
+  return true;
 }
 
 void DevicePluginService::set_healthy(bool healthy) {
-  std::vector<ListAndWatchReactor*> to_write;
-  {
-    std::lock_guard lock(mutex_);
-    if (healthy_ == healthy) {
-      return;
-    }
-    healthy_ = healthy;
-    const v1beta1::ListAndWatchResponse list = device_list_locked();
-    for (ListAndWatchReactor* reactor : streams_) {
-      if (reactor->offer(list)) {
-        to_write.push_back(reactor);
-      }
-    }
+  std::lock_guard lock(mutex_);
+  if (healthy_ == healthy) {
+    return;
   }
-  // Each of these has a write reserved: it stays alive until that write completes.
-  for (ListAndWatchReactor* reactor : to_write) {
-    reactor->start_write();
+  healthy_ = healthy;
+  // The streams are the service thread's: wake it (an alarm due now completes at once).
+  if (queue_open_ && !shutting_down_ && !wake_pending_) {
+    wake_pending_ = true;
+    wake_alarm_.Set(cq_.get(), gpr_now(GPR_CLOCK_MONOTONIC), &wake_tag_);
   }
 }
 
@@ -254,19 +305,47 @@ bool DevicePluginService::healthy() const {
   return healthy_;
 }
 
-void DevicePluginService::begin_shutdown() {
-  std::lock_guard lock(mutex_);
-  shutting_down_ = true;
+void DevicePluginService::wake_streams() {
+  v1beta1::ListAndWatchResponse list;
+  {
+    std::lock_guard lock(mutex_);
+    wake_pending_ = false;
+    list = device_list_locked();
+  }
+  for (ListAndWatchCall* stream : streams_) {
+    stream->offer(list);
+  }
 }
 
-void DevicePluginService::wait_idle() {
-  std::unique_lock lock(mutex_);
-  idle_cv_.wait(lock, [this] { return streams_.empty(); });
+std::optional<v1beta1::ListAndWatchResponse> DevicePluginService::stream_started(
+    ListAndWatchCall* call) {
+  std::optional<v1beta1::ListAndWatchResponse> list;
+  {
+    std::lock_guard lock(mutex_);
+    if (shutting_down_) {
+      return std::nullopt;
+    }
+    list = device_list_locked();
+  }
+  streams_.push_back(call);
+  open_streams_.fetch_add(1);
+  if (callbacks_.stream_opened) {
+    callbacks_.stream_opened();
+  }
+  return list;
 }
 
-std::size_t DevicePluginService::open_streams() const {
-  std::lock_guard lock(mutex_);
-  return streams_.size();
+void DevicePluginService::stream_ended(ListAndWatchCall* call) {
+  streams_.erase(std::find(streams_.begin(), streams_.end(), call));
+  open_streams_.fetch_sub(1);
+  bool shutting_down = false;
+  {
+    std::lock_guard lock(mutex_);
+    shutting_down = shutting_down_;
+  }
+  if (!shutting_down && callbacks_.stream_closed) {
+    callbacks_.stream_closed();
+  }
 }
 
 v1beta1::ListAndWatchResponse DevicePluginService::device_list_locked() const {
@@ -282,27 +361,71 @@ v1beta1::ListAndWatchResponse DevicePluginService::device_list_locked() const {
   return list;
 }
 
-void DevicePluginService::stream_done(ListAndWatchReactor* reactor) {
-  // A copy: once this stream is off the list, wait_idle() may return and the service may be gone
-  // before the callback runs.
-  std::function<void()> closed;
-  {
-    std::lock_guard lock(mutex_);
-    const auto it = std::find(streams_.begin(), streams_.end(), reactor);
-    if (it == streams_.end()) {
-      return;  // refused at start: never counted as open
-    }
-    streams_.erase(it);
-    if (!shutting_down_) {
-      closed = callbacks_.stream_closed;
-    }
-    if (streams_.empty()) {
-      idle_cv_.notify_all();
+// ---------------------------------------------------------------------------------------------
+// The answers.
+
+grpc::Status DevicePluginService::get_options(const v1beta1::Empty& /*request*/,
+                                              v1beta1::DevicePluginOptions* response) {
+  response->set_pre_start_required(settings_.options.pre_start_required);
+  response->set_get_preferred_allocation_available(
+      settings_.options.get_preferred_allocation_available);
+  return grpc::Status::OK;
+}
+
+grpc::Status DevicePluginService::get_preferred_allocation(
+    const v1beta1::PreferredAllocationRequest& request,
+    v1beta1::PreferredAllocationResponse* response) {
+  for (const auto& container : request.container_requests()) {
+    const std::vector<std::string> available(container.available_deviceids().begin(),
+                                             container.available_deviceids().end());
+    const std::vector<std::string> must_include(container.must_include_deviceids().begin(),
+                                                container.must_include_deviceids().end());
+    auto* out = response->add_container_responses();
+    for (std::string& id :
+         preferred_allocation(available, must_include, container.allocation_size())) {
+      out->add_deviceids(std::move(id));
     }
   }
-  if (closed) {
-    closed();
+  return grpc::Status::OK;
+}
+
+grpc::Status DevicePluginService::allocate(const v1beta1::AllocateRequest& request,
+                                           v1beta1::AllocateResponse* response) {
+  for (const auto& container : request.container_requests()) {
+    if (container.devices_ids().empty()) {
+      return {grpc::StatusCode::INVALID_ARGUMENT,
+              "a container request without device ids for " + settings_.resource_name};
+    }
+    if (grpc::Status status = check_ids(settings_, container.devices_ids()); !status.ok()) {
+      return status;
+    }
   }
+  if (!healthy()) {
+    return {grpc::StatusCode::FAILED_PRECONDITION,
+            settings_.resource_name + " slots are unhealthy: the SGX device node is missing"};
+  }
+  for (int i = 0; i < request.container_requests_size(); ++i) {
+    auto* out = response->add_container_responses();
+    for (const DeviceNode& node : settings_.device_nodes) {
+      auto* spec = out->add_devices();
+      spec->set_container_path(node.container_path);
+      spec->set_host_path(node.host_path);
+      spec->set_permissions(node.permissions);
+    }
+  }
+  if (callbacks_.allocated) {
+    for (const auto& container : request.container_requests()) {
+      callbacks_.allocated(
+          std::vector<std::string>(container.devices_ids().begin(), container.devices_ids().end()));
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status DevicePluginService::pre_start_container(
+    const v1beta1::PreStartContainerRequest& request,
+    v1beta1::PreStartContainerResponse* /*response*/) {
+  return check_ids(settings_, request.devices_ids());
 }
 
 }  // namespace epc::deviceplugin::kubelet

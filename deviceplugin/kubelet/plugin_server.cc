@@ -37,11 +37,12 @@ core::Result<std::unique_ptr<PluginServer>> PluginServer::create(
   grpc::ServerBuilder builder;
   builder.AddListeningPort("unix:" + path, grpc::InsecureServerCredentials());
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
-  builder.RegisterService(service.get());
+  service->attach(builder);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr) {
     return core::Error{"cannot listen on " + path + " (directory missing or not writable?)"};
   }
+  service->start();
   std::unique_ptr<PluginServer> out(new PluginServer(std::move(service), path));
   out->server_ = std::move(server);
   struct stat st {};
@@ -65,7 +66,8 @@ void PluginServer::shutdown() {
   service_->begin_shutdown();
   // ListAndWatch never ends by itself: a deadline of "now" cancels the open streams at once.
   server_->Shutdown(std::chrono::system_clock::now());
-  service_->wait_idle();
+  // gRPC wants the server shut down before its completion queue.
+  service_->stop();
   server_->Wait();
   server_.reset();
 }

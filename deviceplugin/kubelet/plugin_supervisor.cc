@@ -61,7 +61,7 @@ std::string missing_paths(const std::vector<std::string>& paths) {
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
-// Per-resource state. Loop-thread only, except the atomics (set from gRPC threads).
+// Per-resource state. Loop-thread only, except the atomics (set from the service threads).
 struct PluginSupervisor::Plugin {
   explicit Plugin(PluginSettings s) : settings(std::move(s)) {}
 

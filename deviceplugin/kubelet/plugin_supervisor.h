@@ -35,7 +35,7 @@ namespace epc::deviceplugin::kubelet {
 // No thread, socket or descriptor is created per restart beyond the new server's own.
 //
 // Thread-safety: status(), wake() and stop() from any thread. Callbacks run on the supervisor
-// thread (health_changed) or on gRPC threads (allocated) and must not block.
+// thread (health_changed) or on a server's service thread (allocated) and must not block.
 class PluginSupervisor {
  public:
   struct Options {

@@ -1,5 +1,6 @@
 // The real epc-device-plugin binary on a fake SGX root against the kubelet stand-in: it registers
-// both resources, answers Allocate, re-registers after a kubelet restart and exits 0 on SIGTERM.
+// both resources, answers Allocate, re-registers after a kubelet restart (and after 20 in a row with
+// its threads and descriptors flat) and exits 0 on SIGTERM.
 #include <chrono>
 #include <string>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "tests/support/kubelet/fake_kubelet.h"
 #include "tests/support/kubelet/fake_pod_resources.h"
 #include "tests/support/kubelet/fake_sgx_root.h"
+#include "tests/support/kubelet/process_counts.h"
 #include "tests/support/kubelet/temp_dir.h"
 
 extern char** environ;
@@ -30,6 +32,8 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr auto kWait = 10s;
+// Counts unchanged this long after a restart: gRPC is done winding the old connections down.
+constexpr auto kSettleQuiet = 300ms;
 const std::string kEnclave = "sgx.intel.com/enclave";
 const std::string kProvision = "sgx.intel.com/provision";
 
@@ -52,6 +56,7 @@ class Process {
     }
   }
   bool started() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
   // SIGTERM, then the exit status (-1 when it did not exit normally within the timeout).
   int terminate(std::chrono::milliseconds timeout) {
     ::kill(pid_, SIGTERM);
@@ -97,6 +102,55 @@ TEST(DevicePluginProcess, RegistersAllocatesSurvivesKubeletRestartAndStopsCleanl
   EXPECT_TRUE(kubelet.wait_for_registrations(kEnclave, 2, kWait));
   EXPECT_TRUE(kubelet.wait_for_registrations(kProvision, 2, kWait));
 
+  EXPECT_EQ(plugin.terminate(kWait), 0);
+}
+
+// Kubelet restarts 20 times in a row (spec §6.3), counted on the plugin process alone: both
+// resources are registered again within 1 s each time, and the plugin's threads and open
+// descriptors stay flat. "Flat" is exact: the baseline is taken once the first restart has settled
+// (gRPC starts some threads and opens some descriptors lazily, on first use), and after every
+// later restart, once gRPC has wound the old connections down, both counts must be back at it. A
+// server, channel, completion queue or thread left behind by a restart would add to one of them,
+// and so would a gRPC pool that grows with restarts (the callback API's executor did, up to
+// 2 x cores threads: see DevicePluginService).
+TEST(DevicePluginProcess, KubeletRestarts20TimesReRegisteredWithin1sThreadsAndFdsFlat) {
+  epc::test_support::FakeSgxRoot root;
+  root.make_sgx2_node(2, 64ULL << 30);
+  epc::test_support::TempDir dir("epc-dpp");
+  epc::test_support::FakeKubelet kubelet(dir.path());
+  ASSERT_TRUE(kubelet.start().ok());
+  Process plugin({EPC_BINARY_DIR "/deviceplugin/epc-device-plugin", "--root", root.path(),
+                  "--kubelet-dir", dir.path(), "--node-name", "node-a"});
+  ASSERT_TRUE(plugin.started());
+  ASSERT_TRUE(kubelet.wait_for_registrations(kEnclave, 1, kWait));
+  ASSERT_TRUE(kubelet.wait_for_registrations(kProvision, 1, kWait));
+
+  constexpr std::size_t kRestarts = 20;
+  epc::test_support::ProcessCounts baseline;
+  for (std::size_t i = 1; i <= kRestarts; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    ASSERT_TRUE(kubelet.restart().ok());
+    ASSERT_TRUE(kubelet.wait_for_registrations(kEnclave, 1 + i, kWait)) << "restart " << i;
+    ASSERT_TRUE(kubelet.wait_for_registrations(kProvision, 1 + i, kWait)) << "restart " << i;
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    EXPECT_LT(elapsed, 1s) << "restart " << i << " took "
+                           << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()
+                           << " ms";
+    ASSERT_TRUE(kubelet.wait_for_devices(
+        kEnclave, [](const auto& d) { return d.size() == 110; }, kWait));
+    if (i == 1) {
+      baseline = epc::test_support::settled_counts(plugin.pid(), kSettleQuiet, kWait);
+      ASSERT_GT(baseline.threads, 0U);  // the plugin is alive and its /proc entries readable
+      continue;
+    }
+    const auto counts = epc::test_support::wait_for_counts(plugin.pid(), baseline, kWait);
+    EXPECT_EQ(counts.threads, baseline.threads)
+        << "threads after restart " << i << ": "
+        << epc::test_support::describe_threads(plugin.pid());
+    EXPECT_EQ(counts.fds, baseline.fds) << "descriptors after restart " << i;
+  }
+  EXPECT_EQ(kubelet.registration_count(kEnclave), 1 + kRestarts);
+  EXPECT_EQ(kubelet.registration_count(kProvision), 1 + kRestarts);
   EXPECT_EQ(plugin.terminate(kWait), 0);
 }
 

@@ -3,12 +3,20 @@
 #include <filesystem>
 #include <fstream>
 #include <system_error>
+#include <thread>
 
 namespace epc::test_support {
 
 namespace {
 
-std::size_t entries(const char* dir) {
+using Clock = std::chrono::steady_clock;
+constexpr std::chrono::milliseconds kPollPeriod{20};
+
+std::string proc_dir(pid_t pid) {
+  return pid == 0 ? std::string("/proc/self") : "/proc/" + std::to_string(pid);
+}
+
+std::size_t entries(const std::string& dir) {
   std::error_code ec;
   std::size_t n = 0;
   for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
@@ -19,41 +27,59 @@ std::size_t entries(const char* dir) {
 
 }  // namespace
 
-std::size_t open_fd_count() { return entries("/proc/self/fd"); }
-std::size_t thread_count() { return entries("/proc/self/task"); }
+std::size_t open_fd_count(pid_t pid) { return entries(proc_dir(pid) + "/fd"); }
+std::size_t thread_count(pid_t pid) { return entries(proc_dir(pid) + "/task"); }
 
-std::map<std::string, std::size_t> threads_by_name() {
+std::map<std::string, std::size_t> threads_by_name(pid_t pid) {
   std::map<std::string, std::size_t> out;
   std::error_code ec;
-  for (std::filesystem::directory_iterator it("/proc/self/task", ec), end; !ec && it != end;
+  for (std::filesystem::directory_iterator it(proc_dir(pid) + "/task", ec), end; !ec && it != end;
        it.increment(ec)) {
     std::ifstream comm(it->path() / "comm");
     std::string name;
     std::getline(comm, name);
-    ++out[name];  // a thread that exited meanwhile counts under ""
+    ++out[name];
   }
   return out;
 }
 
-bool is_grpc_elastic_pool(const std::string& thread_name) {
-  return thread_name == "default-executo" || thread_name == "resolver-execut" ||
-         thread_name == "grpc_global_tim";
+std::string describe_threads(pid_t pid) {
+  std::string out;
+  for (const auto& [name, count] : threads_by_name(pid)) {
+    out += (out.empty() ? "" : " ") + name + "=" + std::to_string(count);
+  }
+  return out;
 }
 
-std::size_t threads_outside_grpc_pools() {
-  std::size_t n = 0;
-  for (const auto& [name, count] : threads_by_name()) {
-    n += is_grpc_elastic_pool(name) ? 0 : count;
+ProcessCounts process_counts(pid_t pid) { return {thread_count(pid), open_fd_count(pid)}; }
+
+ProcessCounts settled_counts(pid_t pid, std::chrono::milliseconds quiet,
+                             std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  ProcessCounts last = process_counts(pid);
+  auto unchanged_since = Clock::now();
+  while (Clock::now() < deadline) {
+    std::this_thread::sleep_for(kPollPeriod);
+    const ProcessCounts now = process_counts(pid);
+    if (now != last) {
+      last = now;
+      unchanged_since = Clock::now();
+    } else if (Clock::now() - unchanged_since >= quiet) {
+      break;
+    }
   }
-  return n;
+  return last;
 }
 
-std::size_t grpc_pool_threads() {
-  std::size_t n = 0;
-  for (const auto& [name, count] : threads_by_name()) {
-    n += is_grpc_elastic_pool(name) ? count : 0;
+ProcessCounts wait_for_counts(pid_t pid, const ProcessCounts& want,
+                              std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  ProcessCounts now = process_counts(pid);
+  while (now != want && Clock::now() < deadline) {
+    std::this_thread::sleep_for(kPollPeriod);
+    now = process_counts(pid);
   }
-  return n;
+  return now;
 }
 
 }  // namespace epc::test_support

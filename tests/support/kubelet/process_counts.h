@@ -1,25 +1,44 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <map>
 #include <string>
 
+#include <sys/types.h>
+
 namespace epc::test_support {
 
-// Entries in /proc/self/fd (open descriptors, including the one used to list them).
-std::size_t open_fd_count();
-// Entries in /proc/self/task (threads of this process).
-std::size_t thread_count();
-// Threads of this process by name (/proc/self/task/*/comm, at most 15 characters).
-std::map<std::string, std::size_t> threads_by_name();
+// Resource counts of a running process from /proc, for leak checks. pid 0 means this process.
+// A process that is gone counts 0 everywhere.
 
-// gRPC's own elastic thread pools: they grow on demand up to a cap and then stay (iomgr executors:
-// 2 x cores each; the timer manager). Their growth is not a leak of ours, so leak checks count
-// them apart (see grpc_pool_threads) and bound them instead.
-bool is_grpc_elastic_pool(const std::string& thread_name);
+// Entries in /proc/PID/fd (open descriptors; for this process, including the one used to list).
+std::size_t open_fd_count(pid_t pid = 0);
+// Entries in /proc/PID/task (threads).
+std::size_t thread_count(pid_t pid = 0);
+// Threads by name (/proc/PID/task/*/comm, at most 15 characters); a thread that exits while
+// being listed counts under "".
+std::map<std::string, std::size_t> threads_by_name(pid_t pid = 0);
+// "name=count name=count ...": for failure messages.
+std::string describe_threads(pid_t pid = 0);
 
-// Threads not in gRPC's elastic pools / threads in them.
-std::size_t threads_outside_grpc_pools();
-std::size_t grpc_pool_threads();
+struct ProcessCounts {
+  std::size_t threads = 0;
+  std::size_t fds = 0;
+
+  bool operator==(const ProcessCounts&) const = default;
+};
+
+ProcessCounts process_counts(pid_t pid = 0);
+
+// The counts once they stopped changing: polls every 20 ms until they have been the same for
+// `quiet`, or until `timeout` (then the last counts). For a baseline after activity, which gRPC
+// winds down on its own threads (connections closing, calls being destroyed).
+ProcessCounts settled_counts(pid_t pid, std::chrono::milliseconds quiet,
+                             std::chrono::milliseconds timeout);
+
+// Polls every 20 ms until the counts equal `want`, or until `timeout`; returns the last counts.
+ProcessCounts wait_for_counts(pid_t pid, const ProcessCounts& want,
+                              std::chrono::milliseconds timeout);
 
 }  // namespace epc::test_support
