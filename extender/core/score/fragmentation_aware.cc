@@ -69,9 +69,21 @@ MixDistribution MixDistribution::from_mix(const PodMix& mix) {
     }
     out.epc_[out.size_] = sorted[i].shape.epc_bytes;
     out.slots_[out.size_] = sorted[i].shape.enclave_slots;
-    out.probability_[out.size_] = sorted[i].weight / total;
+    // Weighted by EPC, not by pod count: see the header.
+    out.probability_[out.size_] = sorted[i].weight * static_cast<double>(sorted[i].shape.epc_bytes);
     out.max_slots_ = std::max(out.max_slots_, sorted[i].shape.enclave_slots);
     ++out.size_;
+  }
+  double mass = 0.0;
+  for (std::size_t i = 0; i < out.size_; ++i) {
+    mass += out.probability_[i];
+  }
+  if (!(mass > 0.0)) {
+    out.size_ = 0;
+    return out;
+  }
+  for (std::size_t i = 0; i < out.size_; ++i) {
+    out.probability_[i] /= mass;
   }
   double tail = 0.0;
   out.larger_or_equal_[out.size_] = 0.0;

@@ -25,7 +25,7 @@ NodeRow node_with_free(std::int64_t free_gib, std::int64_t free_slots = 10) {
   return NodeBuilder().epc(64 * kGi, (64 - free_gib) * kGi).enclave_slots(10, 10 - free_slots);
 }
 
-// Equal parts 4 GiB and 8 GiB pods (each needs one slot).
+// Equal numbers of 4 GiB and 8 GiB pods (each needs one slot): by EPC, 1/3 and 2/3 of the demand.
 MixDistribution four_and_eight() {
   PodMix mix(1e9);  // no decay to speak of: equal counts give equal weights
   mix.observe(pod(4 * kGi, 1));
@@ -36,8 +36,8 @@ MixDistribution four_and_eight() {
 TEST(MixDistribution, ExpectedFragmentIsFreeEpcTimesChanceItIsUnusable) {
   const MixDistribution mix = four_and_eight();
   ASSERT_EQ(mix.size(), 2U);
-  // 6 GiB free: the 8 GiB half cannot use it.
-  EXPECT_NEAR(mix.expected_fragment(6 * kGi, 10), 3 * kGiB, kTolerance);
+  // 6 GiB free: the 8 GiB pods (2/3 of the EPC demand) cannot use it.
+  EXPECT_NEAR(mix.expected_fragment(6 * kGi, 10), 4 * kGiB, kTolerance);
   // 3 GiB free: nobody can.
   EXPECT_NEAR(mix.expected_fragment(3 * kGi, 10), 3 * kGiB, kTolerance);
   // 8 GiB or more: everybody can.
@@ -59,12 +59,12 @@ TEST(MixDistribution, EmptyMixAndSingleShape) {
 TEST(FragmentationDelta, WorkedExample) {
   const MixDistribution mix = four_and_eight();
   const PodRequest four = pod(4 * kGi, 1);
-  // Free 6 → 2: F 3 → 2 GiB: the pod fills a hole the 8 GiB pods could not use.
-  EXPECT_NEAR(fragmentation_delta(four, node_with_free(6), {}, mix), -1 * kGiB, kTolerance);
+  // Free 6 → 2: F 4 → 2 GiB: the pod fills a hole the 8 GiB pods could not use.
+  EXPECT_NEAR(fragmentation_delta(four, node_with_free(6), {}, mix), -2 * kGiB, kTolerance);
   // Free 12 → 8: 0 → 0.
   EXPECT_NEAR(fragmentation_delta(four, node_with_free(12), {}, mix), 0.0, kTolerance);
-  // Free 8 → 4: 0 → 2 GiB: leaves a hole only the 4 GiB half can use.
-  EXPECT_NEAR(fragmentation_delta(four, node_with_free(8), {}, mix), 2 * kGiB, kTolerance);
+  // Free 8 → 4: 0 → 4 · 2/3 GiB: leaves a hole only the 4 GiB pods can use.
+  EXPECT_NEAR(fragmentation_delta(four, node_with_free(8), {}, mix), 4 * kGiB * 2 / 3, kTolerance);
   // Last slot taken with 16 GiB still free: all of it is stranded.
   EXPECT_NEAR(fragmentation_delta(four, node_with_free(20, 1), {}, mix), 16 * kGiB, kTolerance);
 }

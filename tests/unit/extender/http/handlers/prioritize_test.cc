@@ -165,7 +165,8 @@ TEST_F(PrioritizeTest, hosts_are_json_escaped) {
 
 // ---------------------------------------------------------------------------------------------
 // FragmentationAware and the recent pod mix (formula in extender/core/score/fragmentation_aware.h:
-// Δ = F(f − s, q − k) − F(f, q), F(f, q) = f · P(next pod's EPC > f), smallest Δ scores 10).
+// Δ = F(f − s, q − k) − F(f, q), F(f, q) = f · (share of the mix's EPC demand in shapes > f),
+// smallest Δ scores 10).
 // Two nodes with 5 GiB and 12 GiB free EPC and 20 free slots (slots never block a shape here);
 // the pod to place asks for 4 GiB and one slot.
 
@@ -221,9 +222,9 @@ TEST_F(PrioritizeFragmentationAwareTest, mix_of_4gib_pods_prefers_the_roomy_node
 }
 
 // After 200 pods of 8 GiB (half-life 500: their weight is Σ_{i=1..200} 2^(−i/500) = 174.55) the
-// 4 GiB pod joins with weight 1: P(8 GiB) = 174.55 / 175.55 = 0.9943.
-//   node-5g:  F(5 GiB) = 0.9943 · 5 GiB = 4.97 GiB (no 8 GiB pod fits), F(1 GiB) = 1 GiB
-//             → Δ = 1 − 4.97 = −3.97 GiB: the pod fills a hole the mix could not use
+// 4 GiB pod joins with weight 1; by EPC, 8 GiB pods are 174.55·8 / (174.55·8 + 4) = 0.9971 of it.
+//   node-5g:  F(5 GiB) = 0.9971 · 5 GiB = 4.99 GiB (no 8 GiB pod fits), F(1 GiB) = 1 GiB
+//             → Δ = 1 − 4.99 = −3.99 GiB: the pod fills a hole the mix could not use
 //   node-12g: F(12 GiB) = 0, F(8 GiB) = 0 (an 8 GiB pod still fits)  → Δ = 0
 // node-5g has the smallest Δ → 10; node-12g's shifted raw is 1 → 0. The same pod on the same nodes
 // as in mix_of_4gib_pods_prefers_the_roomy_node, the opposite answer: only the mix differs.
