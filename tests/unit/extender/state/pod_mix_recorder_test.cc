@@ -14,8 +14,9 @@ constexpr std::int64_t kSlots = 20;  // more than any shape here: only EPC decid
 
 core::PodRequest pod_gi(std::int64_t epc_gi) { return core::PodRequest{epc_gi * kGi, 1, 0}; }
 
-// The probability that the next pod is larger than `free_gi` GiB, read back through F:
-// expected_fragment(f, q) = f · P(s > f) when slots never block (q >= every shape's slots).
+// The share of the mix's EPC demand in shapes larger than `free_gi` GiB, read back through F:
+// expected_fragment(f, q) = f · share(s > f) when slots never block (q >= every shape's slots).
+// Shares are by EPC: weight × size, normalised (core/score/fragmentation_aware.h).
 double p_larger_than(const core::score::MixDistribution& mix, std::int64_t free_gi) {
   return mix.expected_fragment(free_gi * kGi, kSlots) / static_cast<double>(free_gi * kGi);
 }
@@ -38,16 +39,17 @@ TEST(PodMixRecorderTest, returned_distribution_includes_the_observed_pod) {
 }
 
 // Half-life 1 pod: each observation halves the older weights. 8 GiB then 4 GiB:
-//   w8 = 1 · 0.5 = 0.5, w4 = 1  →  P(8 GiB) = 0.5 / 1.5 = 1/3.
+//   w8 = 1 · 0.5 = 0.5, w4 = 1  →  by EPC 0.5 · 8 = 4 against 1 · 4 = 4: the 8 GiB share is 1/2
+//   (by count it would be 1/3).
 TEST(PodMixRecorderTest, distribution_follows_the_half_life) {
   PodMixRecorder recorder(1.0);
   recorder.observe_and_distribution(pod_gi(8));
   const core::score::MixDistribution mix = recorder.observe_and_distribution(pod_gi(4));
   ASSERT_EQ(mix.size(), 2u);
-  EXPECT_NEAR(p_larger_than(mix, 5), 1.0 / 3.0, 1e-12);
+  EXPECT_NEAR(p_larger_than(mix, 5), 0.5, 1e-12);
   EXPECT_NEAR(p_larger_than(mix, 3), 1.0, 1e-12);
   // distribution() reads the same mix without adding to it.
-  EXPECT_NEAR(p_larger_than(recorder.distribution(), 5), 1.0 / 3.0, 1e-12);
+  EXPECT_NEAR(p_larger_than(recorder.distribution(), 5), 0.5, 1e-12);
   EXPECT_EQ(recorder.observed_pods(), 2u);
 }
 
@@ -65,8 +67,8 @@ TEST(PodMixRecorderTest, pods_without_epc_are_not_observed) {
 // Several HTTP threads observe at once. Each thread observes its own shape kPerThread times while
 // the others do the same; no observation may be lost and each shape ends with its share of the
 // mix. The half-life is long (10^6 pods) so that the interleaving order moves the weights by less
-// than 1 − 2^(−4000/10^6) ≈ 0.3 %: each share is 1/4 within 1 %. (Under TSan this test also checks
-// that there is no data race.)
+// than 1 − 2^(−4000/10^6) ≈ 0.3 %: equal counts of 1, 2, 3 and 4 GiB are 1/10, 2/10, 3/10 and 4/10
+// of the EPC within 1 %. (Under TSan this test also checks that there is no data race.)
 TEST(PodMixRecorderTest, concurrent_observers_lose_nothing) {
   constexpr int kThreads = 4;
   constexpr int kPerThread = 1000;
@@ -87,10 +89,10 @@ TEST(PodMixRecorderTest, concurrent_observers_lose_nothing) {
   EXPECT_EQ(recorder.observed_pods(), static_cast<std::uint64_t>(kThreads * kPerThread));
   const core::score::MixDistribution mix = recorder.distribution();
   ASSERT_EQ(mix.size(), static_cast<std::size_t>(kThreads));
-  // P(s > k GiB) = (4 − k) / 4 for k = 1..3.
-  EXPECT_NEAR(p_larger_than(mix, 1), 0.75, 0.01);
-  EXPECT_NEAR(p_larger_than(mix, 2), 0.50, 0.01);
-  EXPECT_NEAR(p_larger_than(mix, 3), 0.25, 0.01);
+  // EPC share of the shapes larger than k GiB: (2 + 3 + 4)/10, (3 + 4)/10, 4/10.
+  EXPECT_NEAR(p_larger_than(mix, 1), 0.9, 0.01);
+  EXPECT_NEAR(p_larger_than(mix, 2), 0.7, 0.01);
+  EXPECT_NEAR(p_larger_than(mix, 3), 0.4, 0.01);
 }
 
 }  // namespace
