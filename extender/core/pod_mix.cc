@@ -32,12 +32,4 @@ void PodMix::observe(const PodRequest& pod) {
   match->weight += 1.0;
 }
 
-double PodMix::total_weight() const {
-  double total = 0.0;
-  for (const Entry& entry : entries()) {
-    total += entry.weight;
-  }
-  return total;
-}
-
 }  // namespace epc::core

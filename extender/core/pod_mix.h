@@ -42,7 +42,6 @@ class PodMix {
   void observe(const PodRequest& pod);
 
   std::span<const Entry> entries() const { return {entries_.data(), size_}; }
-  double total_weight() const;
   double half_life_pods() const { return half_life_pods_; }
 
  private:

@@ -11,7 +11,6 @@
 namespace epc::tools::sim {
 namespace {
 
-constexpr std::uint64_t kTieBreakStream = 0x9e3779b97f4a7c15ULL;
 constexpr std::size_t kRejected = static_cast<std::size_t>(-1);
 
 struct Departure {
@@ -39,7 +38,7 @@ core::Result<ChurnResult> run_churn(const Trace& trace, const Strategy& strategy
     return core::Error{"churn needs pod lifetimes, and no pod in the list has one"};
   }
   SimCluster cluster(trace.nodes);
-  Scheduler scheduler(strategy, seed ^ kTieBreakStream);
+  Scheduler scheduler(strategy, seed);
   std::mt19937_64 draw(seed);
   std::uniform_int_distribution<std::size_t> pick(0, with_lifetime.size() - 1);
   std::priority_queue<Departure, std::vector<Departure>, std::greater<>> departures;

@@ -10,10 +10,6 @@
 namespace epc::tools::sim {
 namespace {
 
-// The arrival stream and the scheduler's tie-breaks draw from separate generators, so strategies
-// that break ties differently still see the same pods in the same order.
-constexpr std::uint64_t kTieBreakStream = 0x9e3779b97f4a7c15ULL;
-
 std::int64_t cluster_epc(const Trace& trace) {
   std::int64_t total = 0;
   for (const SimNode& node : trace.nodes) {
@@ -64,7 +60,7 @@ std::vector<std::size_t> draw_arrivals(const Trace& trace, std::uint64_t seed,
 FillResult run_fill(const Trace& trace, const Strategy& strategy, std::uint64_t seed,
                     const FillOptions& options, const ProgressFn& progress) {
   SimCluster cluster(trace.nodes);
-  Scheduler scheduler(strategy, seed ^ kTieBreakStream);
+  Scheduler scheduler(strategy, seed);
   const std::vector<char> fits_empty = fits_some_empty_node(trace, cluster);
   const std::vector<std::size_t> arrivals = draw_arrivals(trace, seed, options.stop_at_arrived);
 

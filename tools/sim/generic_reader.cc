@@ -18,6 +18,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "extender/core/quantity.h"
+#include "tools/sim/csv_line.h"
 
 namespace epc::tools::sim {
 
@@ -321,31 +322,6 @@ class TraceBuilder {
 // ---------------------------------------------------------------------------------------------
 // CSV.
 
-std::string_view trim(std::string_view text) {
-  // '\r' is the tail of a CRLF line end; blanks are tolerated around every cell.
-  constexpr std::string_view kBlank = " \t\r";
-  const std::size_t first = text.find_first_not_of(kBlank);
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  return text.substr(first, text.find_last_not_of(kBlank) - first + 1);
-}
-
-// "a,b," has three cells, the last one empty. Views point into `line`.
-void split_cells(std::string_view line, std::vector<std::string_view>& cells) {
-  cells.clear();
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t comma = line.find(',', start);
-    if (comma == std::string_view::npos) {
-      cells.push_back(trim(line.substr(start)));
-      return;
-    }
-    cells.push_back(trim(line.substr(start, comma - start)));
-    start = comma + 1;
-  }
-}
-
 core::Result<Trace> read_csv(std::istream& in, std::string_view source) {
   TraceBuilder builder(source);
   std::string line;
@@ -363,11 +339,8 @@ core::Result<Trace> read_csv(std::istream& in, std::string_view source) {
                        ": empty input, expected a header line (kind,name,...)"};
   }
   line_number = 1;
-  std::string_view header = trim(line);
-  if (header.starts_with("\xEF\xBB\xBF")) {  // UTF-8 byte-order mark from spreadsheet exports
-    header.remove_prefix(3);
-  }
-  split_cells(header, cells);
+  const std::string_view header = header_line(line);
+  split_csv_line(header, cells);
   const std::size_t width = cells.size();
   for (std::size_t c = 0; c < cells.size(); ++c) {
     std::size_t* slot = nullptr;
@@ -397,10 +370,10 @@ core::Result<Trace> read_csv(std::istream& in, std::string_view source) {
   RawEntry entry;
   while (std::getline(in, line)) {
     ++line_number;
-    if (trim(line).empty()) {
+    if (trim_cell(line).empty()) {
       continue;
     }
-    split_cells(line, cells);
+    split_csv_line(line, cells);
     if (cells.size() != width) {
       return core::Error{at_line() + ": " + std::to_string(cells.size()) +
                          " cells, but the header has " + std::to_string(width)};

@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "tools/sim/csv_line.h"
+
 namespace epc::tools::sim {
 
 namespace {
@@ -17,33 +19,7 @@ constexpr std::int64_t kMiB = std::int64_t{1} << 20;
 constexpr std::size_t kAbsent = std::numeric_limits<std::size_t>::max();
 
 // ---------------------------------------------------------------------------------------------
-// CSV lines.
-
-std::string_view trim(std::string_view text) {
-  // '\r' is the tail of a CRLF line end; blanks are tolerated around every field.
-  constexpr std::string_view kBlank = " \t\r";
-  const std::size_t first = text.find_first_not_of(kBlank);
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  return text.substr(first, text.find_last_not_of(kBlank) - first + 1);
-}
-
-// Splits on commas into `fields` (reused across lines, so a row allocates nothing once warm). The
-// views point into `line`. "a,b," has three fields, the last one empty.
-void split_fields(std::string_view line, std::vector<std::string_view>& fields) {
-  fields.clear();
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t comma = line.find(',', start);
-    if (comma == std::string_view::npos) {
-      fields.push_back(trim(line.substr(start)));
-      return;
-    }
-    fields.push_back(trim(line.substr(start, comma - start)));
-    start = comma + 1;
-  }
-}
+// Columns by header name.
 
 struct Column {
   std::string_view name;
@@ -61,11 +37,8 @@ class OpenbTable {
     if (!next_line()) {
       return std::string(source_) + ": empty input, expected a header line";
     }
-    std::string_view header = trim(line_);
-    if (header.starts_with("\xEF\xBB\xBF")) {  // UTF-8 byte-order mark from spreadsheet exports
-      header.remove_prefix(3);
-    }
-    split_fields(header, fields_);
+    const std::string_view header = header_line(line_);
+    split_csv_line(header, fields_);
     width_ = fields_.size();
     index_.assign(columns.size(), kAbsent);
     names_.clear();
@@ -92,10 +65,10 @@ class OpenbTable {
   // Advances to the next non-blank row. False at the end of input or on an error (see `error()`).
   bool next_row() {
     while (next_line()) {
-      if (trim(line_).empty()) {
+      if (trim_cell(line_).empty()) {
         continue;
       }
-      split_fields(line_, fields_);
+      split_csv_line(line_, fields_);
       if (fields_.size() != width_) {
         error_ = location() + ": " + std::to_string(fields_.size()) +
                  " fields, but the header has " + std::to_string(width_);

@@ -17,20 +17,6 @@ std::string number(double value, int decimals) {
   return buffer;
 }
 
-// "median (min–max)": the spread over seeds shows how much of a difference is noise.
-std::string median_range(std::vector<double> values, int decimals, std::string_view unit) {
-  if (values.empty()) {
-    return "n/a";
-  }
-  const auto [low, high] = std::minmax_element(values.begin(), values.end());
-  const std::string range = " (" + number(*low, decimals) + "–" + number(*high, decimals) + ")";
-  std::sort(values.begin(), values.end());
-  const std::size_t mid = values.size() / 2;
-  const double middle =
-      values.size() % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2.0;
-  return number(middle, decimals) + std::string(unit) + range;
-}
-
 double median(std::vector<double> values) {
   if (values.empty()) {
     return 0.0;
@@ -38,6 +24,16 @@ double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   const std::size_t mid = values.size() / 2;
   return values.size() % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2.0;
+}
+
+// "median (min–max)": the spread over seeds shows how much of a difference is noise.
+std::string median_range(const std::vector<double>& values, int decimals, std::string_view unit) {
+  if (values.empty()) {
+    return "n/a";
+  }
+  const auto [low, high] = std::minmax_element(values.begin(), values.end());
+  return number(median(values), decimals) + std::string(unit) + " (" + number(*low, decimals) +
+         "–" + number(*high, decimals) + ")";
 }
 
 // Runs grouped by strategy, strategies in the order they first appear.

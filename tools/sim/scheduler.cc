@@ -48,15 +48,39 @@ std::int64_t kube_balanced_score(const SimCluster& cluster, std::size_t i, const
   return balanced_allocation_score(resources);
 }
 
+// The arrival stream and the scheduler's tie-breaks draw from separate generators, so strategies
+// that break ties differently still see the same pods in the same order.
+constexpr std::uint64_t kTieBreakStream = 0x9e3779b97f4a7c15ULL;
+
+// selectHost's rule: the highest score wins; among equal scores each node is kept with probability
+// 1/ties (reservoir sampling), so every tied node is equally likely.
+class RandomArgmax {
+ public:
+  explicit RandomArgmax(std::mt19937_64& rng) : rng_(rng) {}
+
+  void offer(std::size_t node, std::int64_t score) {
+    if (!best_ || score > best_score_) {
+      best_ = node;
+      best_score_ = score;
+      ties_ = 1;
+    } else if (score == best_score_ &&
+               std::uniform_int_distribution<std::size_t>(0, ties_++)(rng_) == 0) {
+      best_ = node;
+    }
+  }
+  std::optional<std::size_t> best() const { return best_; }
+
+ private:
+  std::mt19937_64& rng_;
+  std::optional<std::size_t> best_;
+  std::int64_t best_score_ = 0;
+  std::size_t ties_ = 0;
+};
+
 }  // namespace
 
 Scheduler::Scheduler(Strategy strategy, std::uint64_t seed)
-    : strategy_(std::move(strategy)), rng_(seed) {}
-
-bool Scheduler::keep_tie(std::size_t& ties) {
-  ++ties;
-  return std::uniform_int_distribution<std::size_t>(0, ties - 1)(rng_) == 0;
-}
+    : strategy_(std::move(strategy)), rng_(seed ^ kTieBreakStream) {}
 
 std::optional<std::size_t> Scheduler::schedule(const SimCluster& cluster, const PodDemand& pod) {
   return strategy_.ideal ? pick_ideal(cluster, pod) : pick_by_total(cluster, pod);
@@ -69,24 +93,14 @@ std::optional<std::size_t> Scheduler::pick_ideal(const SimCluster& cluster, cons
   const core::score::MixDistribution mix = core::score::MixDistribution::from_mix(mix_);
   const core::score::ScoreContext context{.accounting = {}, .weights = {}, .mix = &mix};
   const core::score::RawScoreFn raw = core::score::raw_score_function(kind);
-  std::optional<std::size_t> best;
-  std::int64_t best_raw = 0;
-  std::size_t ties = 0;
+  RandomArgmax best(rng_);
   for (std::size_t i = 0; i < cluster.size(); ++i) {
-    if (!cluster.kube_fits(i, pod, false) ||
-        !core::fit(pod.sgx, cluster.row(i), fit_context).fits()) {
-      continue;
-    }
-    const std::int64_t score = raw(pod.sgx, cluster.row(i), context);
-    if (!best || score > best_raw) {
-      best = i;
-      best_raw = score;
-      ties = 1;
-    } else if (score == best_raw && keep_tie(ties)) {
-      best = i;
+    if (cluster.kube_fits(i, pod, false) &&
+        core::fit(pod.sgx, cluster.row(i), fit_context).fits()) {
+      best.offer(i, raw(pod.sgx, cluster.row(i), context));
     }
   }
-  return best;
+  return best.best();
 }
 
 std::optional<std::size_t> Scheduler::pick_by_total(const SimCluster& cluster,
@@ -145,9 +159,7 @@ std::optional<std::size_t> Scheduler::pick_by_total(const SimCluster& cluster,
       core::score::single_out_top_score(extender_scores_, candidate_keys_, rng_());
     }
   }
-  std::optional<std::size_t> best;
-  std::int64_t best_total = 0;
-  std::size_t ties = 0;
+  RandomArgmax best(rng_);
   for (std::size_t c = 0; c < candidates_.size(); ++c) {
     const std::size_t i = candidates_[c];
     const std::int64_t kube =
@@ -155,17 +167,9 @@ std::optional<std::size_t> Scheduler::pick_by_total(const SimCluster& cluster,
             ? 0
             : kube_fit_score(cluster, i, pod, strategy_.kube_fit, strategy_.epc_in_kube) +
                   kube_balanced_score(cluster, i, pod);
-    const std::int64_t total =
-        kube + extender_scores_[c] * strategy_.extender_weight * kExtenderScoreScale;
-    if (!best || total > best_total) {
-      best = i;
-      best_total = total;
-      ties = 1;
-    } else if (total == best_total && keep_tie(ties)) {
-      best = i;
-    }
+    best.offer(i, kube + extender_scores_[c] * strategy_.extender_weight * kExtenderScoreScale);
   }
-  return best;
+  return best.best();
 }
 
 }  // namespace epc::tools::sim

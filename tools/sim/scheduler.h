@@ -26,6 +26,8 @@ namespace epc::tools::sim {
 // the extender policy's raw score decides (ties at random).
 class Scheduler {
  public:
+  // `seed` is the run's seed; the scheduler derives its own tie-break stream from it, apart from
+  // the protocols' arrival stream.
   Scheduler(Strategy strategy, std::uint64_t seed);
 
   // The chosen node, or nullopt when no node can take the pod. Does not place it.
@@ -36,8 +38,6 @@ class Scheduler {
  private:
   std::optional<std::size_t> pick_ideal(const SimCluster& cluster, const PodDemand& pod);
   std::optional<std::size_t> pick_by_total(const SimCluster& cluster, const PodDemand& pod);
-  // Reservoir sampling over equal maxima: each tied node is kept with probability 1/ties.
-  bool keep_tie(std::size_t& ties);
 
   Strategy strategy_;
   std::mt19937_64 rng_;

@@ -4,6 +4,7 @@
 include_guard(GLOBAL)
 
 add_library(epc_sim_io STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/csv_line.cc
   ${CMAKE_CURRENT_LIST_DIR}/generic_reader.cc
   ${CMAKE_CURRENT_LIST_DIR}/openb_reader.cc
   ${CMAKE_CURRENT_LIST_DIR}/progress_bar.cc)

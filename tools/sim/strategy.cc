@@ -1,6 +1,7 @@
 #include "tools/sim/strategy.h"
 
 #include <algorithm>
+#include <array>
 
 namespace epc::tools::sim {
 namespace {
@@ -9,6 +10,10 @@ constexpr std::size_t kMinFeasibleNodesToFind = 100;
 constexpr int kMinFeasibleNodesPercentageToFind = 5;
 constexpr int kAdaptiveBasePercentage = 50;
 constexpr std::size_t kAdaptiveNodesPerPercent = 125;
+
+constexpr std::array kExtenderPolicies{
+    core::score::PolicyKind::kLeastAllocated, core::score::PolicyKind::kMostAllocated,
+    core::score::PolicyKind::kBestFit, core::score::PolicyKind::kFragmentationAware};
 
 }  // namespace
 
@@ -26,8 +31,7 @@ std::vector<Strategy> standard_strategies(const Deployment& deployment) {
                          .epc_in_kube = true,
                          .extender = std::nullopt,
                          .percentage_of_nodes_to_score = percentage_of_nodes_to_score});
-  for (const PolicyKind kind : {PolicyKind::kLeastAllocated, PolicyKind::kMostAllocated,
-                                PolicyKind::kBestFit, PolicyKind::kFragmentationAware}) {
+  for (const PolicyKind kind : kExtenderPolicies) {
     out.push_back(Strategy{.name = std::string(core::score::policy_name(kind)),
                            .kube_fit = deployment.extender_profile,
                            .extender = kind,
@@ -35,8 +39,7 @@ std::vector<Strategy> standard_strategies(const Deployment& deployment) {
                            .extender_tie_break = deployment.extender_tie_break,
                            .percentage_of_nodes_to_score = percentage_of_nodes_to_score});
   }
-  for (const PolicyKind kind : {PolicyKind::kLeastAllocated, PolicyKind::kMostAllocated,
-                                PolicyKind::kBestFit, PolicyKind::kFragmentationAware}) {
+  for (const PolicyKind kind : kExtenderPolicies) {
     out.push_back(Strategy{.name = std::string(core::score::policy_name(kind)) + "/ideal",
                            .extender = kind,
                            .extender_weight = deployment.extender_weight,

@@ -52,10 +52,6 @@ const MixDistribution& mix_for(const ScoreContext& context, const PodRequest& po
 
 MixDistribution MixDistribution::from_mix(const PodMix& mix) {
   MixDistribution out;
-  const double total = mix.total_weight();
-  if (!(total > 0.0)) {
-    return out;
-  }
   std::array<PodMix::Entry, PodMix::kMaxShapes> sorted{};
   const std::span<const PodMix::Entry> entries = mix.entries();
   std::copy(entries.begin(), entries.end(), sorted.begin());
@@ -63,20 +59,17 @@ MixDistribution MixDistribution::from_mix(const PodMix& mix) {
             [](const PodMix::Entry& a, const PodMix::Entry& b) {
               return a.shape.epc_bytes < b.shape.epc_bytes;
             });
+  double mass = 0.0;  // Σ weight · EPC: weighted by EPC, not by pod count (see the header)
   for (std::size_t i = 0; i < entries.size(); ++i) {
     if (sorted[i].weight <= 0.0) {
       continue;
     }
     out.epc_[out.size_] = sorted[i].shape.epc_bytes;
     out.slots_[out.size_] = sorted[i].shape.enclave_slots;
-    // Weighted by EPC, not by pod count: see the header.
     out.probability_[out.size_] = sorted[i].weight * static_cast<double>(sorted[i].shape.epc_bytes);
+    mass += out.probability_[out.size_];
     out.max_slots_ = std::max(out.max_slots_, sorted[i].shape.enclave_slots);
     ++out.size_;
-  }
-  double mass = 0.0;
-  for (std::size_t i = 0; i < out.size_; ++i) {
-    mass += out.probability_[i];
   }
   if (!(mass > 0.0)) {
     out.size_ = 0;

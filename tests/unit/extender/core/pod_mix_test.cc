@@ -40,14 +40,13 @@ TEST(PodMix, HalfLifeHalvesOldWeight) {
   EXPECT_NEAR(weight_of(mix, 4 * kGi), 0.5, 1e-12);
   // 8 GiB: 1 · 2^-1/2 + 1.
   EXPECT_NEAR(weight_of(mix, 8 * kGi), std::exp2(-0.5) + 1.0, 1e-12);
-  EXPECT_NEAR(mix.total_weight(), 0.5 + std::exp2(-0.5) + 1.0, 1e-12);
+  EXPECT_EQ(mix.entries().size(), 2U);
 }
 
 TEST(PodMix, PodsWithoutEpcAreNotPartOfTheMix) {
   PodMix mix;
   mix.observe(pod(0, 1));
   EXPECT_TRUE(mix.entries().empty());
-  EXPECT_EQ(mix.total_weight(), 0.0);
 }
 
 TEST(PodMix, SlotsAreDistinguishingPartOfTheShape) {
