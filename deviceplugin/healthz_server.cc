@@ -40,11 +40,11 @@ std::string response(int status, std::string_view reason, const std::string& bod
 
 }  // namespace
 
-core::Result<std::unique_ptr<HealthzServer>> HealthzServer::create(
+common::Result<std::unique_ptr<HealthzServer>> HealthzServer::create(
     const std::string& address, std::function<HealthVerdict()> check) {
   const auto colon = address.rfind(':');
   if (colon == std::string::npos) {
-    return core::Error{"healthz address: expected host:port, got '" + address + "'"};
+    return common::Error{"healthz address: expected host:port, got '" + address + "'"};
   }
   const std::string host = address.substr(0, colon);
   int port = -1;
@@ -55,12 +55,12 @@ core::Result<std::unique_ptr<HealthzServer>> HealthzServer::create(
   sa.sin_family = AF_INET;
   if (ec != std::errc() || end != port_end || port < 0 || port > 65535 ||
       ::inet_pton(AF_INET, host.c_str(), &sa.sin_addr) != 1) {
-    return core::Error{"healthz address: expected IPv4:port, got '" + address + "'"};
+    return common::Error{"healthz address: expected IPv4:port, got '" + address + "'"};
   }
   sa.sin_port = htons(static_cast<std::uint16_t>(port));
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
-    return core::Error{std::string("healthz socket: ") + std::strerror(errno)};
+    return common::Error{std::string("healthz socket: ") + std::strerror(errno)};
   }
   const int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -69,12 +69,12 @@ core::Result<std::unique_ptr<HealthzServer>> HealthzServer::create(
       ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &length) != 0) {
     const std::string why = std::strerror(errno);
     ::close(fd);
-    return core::Error{"healthz cannot listen on " + address + ": " + why};
+    return common::Error{"healthz cannot listen on " + address + ": " + why};
   }
   const int wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake < 0) {
     ::close(fd);
-    return core::Error{std::string("healthz eventfd: ") + std::strerror(errno)};
+    return common::Error{std::string("healthz eventfd: ") + std::strerror(errno)};
   }
   std::unique_ptr<HealthzServer> server(
       new HealthzServer(fd, wake, ntohs(sa.sin_port), std::move(check)));

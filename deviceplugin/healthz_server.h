@@ -6,7 +6,7 @@
 #include <string>
 #include <thread>
 
-#include "extender/core/result.h"
+#include "common/result.h"
 
 namespace epc::deviceplugin {
 
@@ -25,7 +25,7 @@ struct HealthVerdict {
 class HealthzServer {
  public:
   // `address` is "host:port" with a numeric IPv4 host (port 0: any free port).
-  static core::Result<std::unique_ptr<HealthzServer>> create(
+  static common::Result<std::unique_ptr<HealthzServer>> create(
       const std::string& address, std::function<HealthVerdict()> check);
   ~HealthzServer();
   HealthzServer(const HealthzServer&) = delete;

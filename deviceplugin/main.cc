@@ -10,7 +10,6 @@
 // exit 2: bad flags.
 
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -20,21 +19,22 @@
 #include <vector>
 
 #include <malloc.h>
-#include <pthread.h>
 #include <unistd.h>
 
+#include "deviceplugin/health_policy.h"
 #include "deviceplugin/healthz_server.h"
 #include "deviceplugin/kubelet/plugin_supervisor.h"
 #include "deviceplugin/kubelet/pod_resources_client_impl.h"
 #include "deviceplugin/kubelet/registration_client_impl.h"
+#include "deviceplugin/live_epc_poller.h"
 #include "deviceplugin/plugin_config.h"
 #include "deviceplugin/report/node_state_keeper.h"
 #include "deviceplugin/report/report_stream.h"
 #include "deviceplugin/report/slot_tracker.h"
 #include "deviceplugin/sgx/discovery.h"
-#include "deviceplugin/sgx/misc_cgroup.h"
 #include "deviceplugin/sgx/sgx_probe_impl.h"
 #include "deviceplugin/sgx_resources.h"
+#include "deviceplugin/stop_signals.h"
 
 namespace {
 
@@ -42,7 +42,7 @@ namespace dp = epc::deviceplugin;
 
 constexpr const char* kPluginVersion = "0.1.0";
 // Live EPC use (misc cgroup) is re-read this often where the kernel offers it.
-constexpr std::chrono::seconds kLiveEpcPeriod{5};
+constexpr std::chrono::milliseconds kLiveEpcPeriod{5000};
 
 // ---------------------------------------------------------------------------------------------
 // Logging: "2025-01-02T03:04:05.678Z epc-device-plugin: <line>", whole lines from any thread.
@@ -75,14 +75,96 @@ std::string default_node_name() {
   return "unknown";
 }
 
+// ---------------------------------------------------------------------------------------------
+// The pieces run() composes, each started from the configuration.
+
+// The report side: only with --extender. It never blocks the kubelet side (update() is
+// non-blocking). Members are null without --extender; the tracker also on a node serving nothing.
+struct Reporting {
+  std::unique_ptr<dp::report::ReportStream> stream;
+  std::unique_ptr<dp::report::NodeStateKeeper> keeper;
+  std::unique_ptr<dp::report::SlotTracker> tracker;
+};
+
+epc::common::Result<Reporting> start_reporting(const dp::PluginConfig& config,
+                                               const dp::sgx::SgxInfo& info, bool serves_plugins) {
+  Reporting out;
+  if (config.extender.empty()) {
+    return out;
+  }
+  const dp::report::NodeState initial =
+      dp::report::initial_node_state(info, config.enclave_limit, config.provision_limit);
+  dp::report::ReportStream::Options stream_options;
+  stream_options.target = config.extender;
+  stream_options.node_name = config.node_name;
+  stream_options.instance_id = dp::report::ReportStream::new_instance_id();
+  stream_options.plugin_version = kPluginVersion;
+  stream_options.heartbeat = config.heartbeat;
+  stream_options.log = log_line;
+  auto created = dp::report::ReportStream::create(stream_options, initial);
+  if (!created.ok()) {
+    return created.error();
+  }
+  out.stream = std::move(created).value();
+  out.keeper = std::make_unique<dp::report::NodeStateKeeper>(
+      initial, std::string(epc::common::kEnclaveResource),
+      std::string(epc::common::kProvisionResource),
+      [raw = out.stream.get()](const dp::report::NodeState& s) { raw->update(s); });
+  if (serves_plugins) {
+    dp::report::SlotTracker::Options tracker_options;
+    tracker_options.enclave_resource = std::string(epc::common::kEnclaveResource);
+    tracker_options.provision_resource = std::string(epc::common::kProvisionResource);
+    tracker_options.period = config.holders_period;
+    tracker_options.log = log_line;
+    out.tracker = std::make_unique<dp::report::SlotTracker>(
+        tracker_options,
+        std::make_unique<dp::kubelet::PodResourcesClientImpl>(config.pod_resources_socket,
+                                                              std::chrono::seconds(10)),
+        [raw = out.keeper.get()](const std::vector<dp::report::Holder>& holders) {
+          raw->set_holders(holders);
+        });
+  }
+  return out;
+}
+
+// The kubelet side: one device plugin per usable resource, served and registered (and
+// re-registered after kubelet restarts) by the supervisor. Allocations wake the tracker, health
+// changes go to the keeper (both may be null: no --extender).
+epc::common::Result<std::unique_ptr<dp::kubelet::PluginSupervisor>> start_supervisor(
+    const dp::PluginConfig& config, std::vector<dp::kubelet::PluginSettings> plugins,
+    dp::report::SlotTracker* tracker, dp::report::NodeStateKeeper* keeper) {
+  dp::kubelet::PluginSupervisor::Options options;
+  options.device_plugin_dir = config.kubelet_dir;
+  options.check_interval = config.check_interval;
+  options.log = log_line;
+  options.allocated = [tracker](const std::string& resource, const std::vector<std::string>& ids) {
+    std::string list;
+    for (const std::string& id : ids) {
+      list += list.empty() ? id : "," + id;
+    }
+    log_line(resource + ": allocated " + list);
+    if (tracker != nullptr) {
+      tracker->poke();  // learn the holder soon (PodResources lists it once the pod is admitted)
+    }
+  };
+  options.health_changed = [keeper](const std::string& resource, bool healthy) {
+    if (keeper != nullptr) {
+      keeper->set_resource_health(resource, healthy);
+    }
+  };
+  return dp::kubelet::PluginSupervisor::create(
+      options, std::move(plugins),
+      std::make_unique<dp::kubelet::RegistrationClientImpl>(
+          dp::kubelet::join_path(config.kubelet_dir, dp::kubelet::kKubeletSocketName),
+          config.register_timeout));
+}
+
+// ---------------------------------------------------------------------------------------------
+
 int run(dp::PluginConfig config) {
-  // Block the stop signals in every thread (gRPC's threads inherit this mask) so that only the
-  // sigwait() below receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before any thread exists: gRPC's threads inherit the blocked mask, so only the waits below
+  // receive SIGINT/SIGTERM.
+  const dp::StopSignals stop_signals;
 
   if (config.node_name.empty()) {
     config.node_name = default_node_name();
@@ -109,75 +191,20 @@ int run(dp::PluginConfig config) {
   auto plugins = dp::sgx_plugin_settings(
       config.root, *info, dp::SlotLimits{config.enclave_limit, config.provision_limit});
 
-  // The report side: only with --extender. It never blocks what follows (update() is non-blocking).
-  std::unique_ptr<dp::report::ReportStream> stream;
-  std::unique_ptr<dp::report::NodeStateKeeper> keeper;
-  std::unique_ptr<dp::report::SlotTracker> tracker;
-  if (!config.extender.empty()) {
-    const dp::report::NodeSnapshot initial =
-        dp::report::initial_snapshot(*info, config.enclave_limit, config.provision_limit);
-    dp::report::ReportStream::Options stream_options;
-    stream_options.target = config.extender;
-    stream_options.node_name = config.node_name;
-    stream_options.instance_id = dp::report::ReportStream::new_instance_id();
-    stream_options.plugin_version = kPluginVersion;
-    stream_options.heartbeat = config.heartbeat;
-    stream_options.log = log_line;
-    auto created = dp::report::ReportStream::create(stream_options, initial);
-    if (!created.ok()) {
-      log_line("cannot start reporting: " + created.error().message);
-      return 1;
-    }
-    stream = std::move(created).value();
-    keeper = std::make_unique<dp::report::NodeStateKeeper>(
-        initial, std::string(dp::kEnclaveResource), std::string(dp::kProvisionResource),
-        [raw = stream.get()](const dp::report::NodeSnapshot& s) { raw->update(s); });
-    if (!plugins.empty()) {
-      dp::report::SlotTracker::Options tracker_options;
-      tracker_options.enclave_resource = std::string(dp::kEnclaveResource);
-      tracker_options.provision_resource = std::string(dp::kProvisionResource);
-      tracker_options.period = config.holders_period;
-      tracker_options.log = log_line;
-      tracker = std::make_unique<dp::report::SlotTracker>(
-          tracker_options,
-          std::make_unique<dp::kubelet::PodResourcesClientImpl>(config.pod_resources_socket,
-                                                                std::chrono::seconds(10)),
-          [raw = keeper.get()](const std::vector<dp::report::Holder>& holders) {
-            raw->set_holders(holders);
-          });
-    }
+  auto reporting = start_reporting(config, *info, !plugins.empty());
+  if (!reporting.ok()) {
+    log_line("cannot start reporting: " + reporting.error().message);
+    return 1;
   }
+  const Reporting& report = *reporting;
 
   std::unique_ptr<dp::kubelet::PluginSupervisor> supervisor;
   if (plugins.empty()) {
     log_line("SGX not usable here (" + info->unusable_reason() +
              "): advertising no sgx.intel.com resources; idle until stopped");
   } else {
-    dp::kubelet::PluginSupervisor::Options options;
-    options.device_plugin_dir = config.kubelet_dir;
-    options.check_interval = config.check_interval;
-    options.log = log_line;
-    options.allocated = [raw = tracker.get()](const std::string& resource,
-                                              const std::vector<std::string>& ids) {
-      std::string list;
-      for (const std::string& id : ids) {
-        list += list.empty() ? id : "," + id;
-      }
-      log_line(resource + ": allocated " + list);
-      if (raw != nullptr) {
-        raw->poke();  // learn the holder soon (PodResources lists it once the pod is admitted)
-      }
-    };
-    options.health_changed = [raw = keeper.get()](const std::string& resource, bool healthy) {
-      if (raw != nullptr) {
-        raw->set_resource_health(resource, healthy);
-      }
-    };
-    auto created = dp::kubelet::PluginSupervisor::create(
-        options, std::move(plugins),
-        std::make_unique<dp::kubelet::RegistrationClientImpl>(
-            dp::kubelet::join_path(config.kubelet_dir, dp::kubelet::kKubeletSocketName),
-            config.register_timeout));
+    auto created =
+        start_supervisor(config, std::move(plugins), report.tracker.get(), report.keeper.get());
     if (!created.ok()) {
       log_line("cannot start: " + created.error().message);
       return 1;
@@ -185,31 +212,13 @@ int run(dp::PluginConfig config) {
     supervisor = std::move(created).value();
   }
 
-  // /healthz: healthy while every resource is served and registered with kubelet (kubelet only
-  // offers the resources then); a node without SGX has nothing to register and is healthy.
   std::unique_ptr<dp::HealthzServer> healthz;
   if (!config.healthz_address.empty()) {
     auto created = dp::HealthzServer::create(
         config.healthz_address,
-        [raw = supervisor.get(), kubelet_socket = dp::kubelet::join_path(
-                                     config.kubelet_dir, dp::kubelet::kKubeletSocketName)]()
-            -> dp::HealthVerdict {
-          if (raw == nullptr) {
-            return {true, ""};
-          }
-          // kubelet gone (restarting): the supervisor's view lags until the new one is back.
-          if (::access(kubelet_socket.c_str(), F_OK) != 0) {
-            return {false, kubelet_socket + " missing: kubelet not running"};
-          }
-          for (const auto& status : raw->status()) {
-            if (!status.serving || !status.registered) {
-              return {false, status.resource_name + " not " +
-                                 (status.serving ? "registered with kubelet" : "served") +
-                                 (status.last_error.empty() ? "" : ": " + status.last_error)};
-            }
-          }
-          return {true, ""};
-        });
+        dp::make_health_check(
+            supervisor.get(),
+            dp::kubelet::join_path(config.kubelet_dir, dp::kubelet::kKubeletSocketName)));
     if (!created.ok()) {
       log_line("cannot serve /healthz: " + created.error().message);
       return 1;
@@ -220,25 +229,19 @@ int run(dp::PluginConfig config) {
              std::to_string(healthz->port()));
   }
 
+  // The main thread waits for a stop signal, re-reading live EPC use meanwhile where the kernel
+  // offers it and someone listens.
   int signal = 0;
-  const bool live_epc = info->live_epc.known && keeper != nullptr;
-  for (;;) {
-    const timespec period{static_cast<std::time_t>(kLiveEpcPeriod.count()), 0};
-    signal = live_epc ? sigtimedwait(&stop_signals, nullptr, &period)
-                      : sigwaitinfo(&stop_signals, nullptr);
-    if (signal == SIGINT || signal == SIGTERM) {
-      break;
-    }
-    if (live_epc) {
-      auto live = dp::sgx::read_live_epc(config.root);
-      if (live.ok()) {
-        keeper->set_live_epc(live->known, live->used_bytes);
-      } else {
-        keeper->set_live_epc(false, 0);  // garbage now: say unknown rather than a stale number
-      }
-    }
+  if (info->live_epc.known && report.keeper != nullptr) {
+    dp::LiveEpcPoller poller({config.root, kLiveEpcPeriod},
+                             [keeper = report.keeper.get()](bool known, std::uint64_t used_bytes) {
+                               keeper->set_live_epc(known, used_bytes);
+                             });
+    signal = poller.run_until_stopped(stop_signals);
+  } else {
+    signal = stop_signals.wait();
   }
-  log_line(std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
+  log_line(std::string("received ") + dp::stop_signal_name(signal) + ", stopping");
   // Reverse order: no more probes, no more Allocate callbacks, no more holder polls, the stream.
   if (healthz) {
     healthz->stop();
@@ -246,11 +249,11 @@ int run(dp::PluginConfig config) {
   if (supervisor) {
     supervisor->stop();
   }
-  if (tracker) {
-    tracker->stop();
+  if (report.tracker) {
+    report.tracker->stop();
   }
-  if (stream) {
-    stream->stop();
+  if (report.stream) {
+    report.stream->stop();
   }
   log_line("stopped");
   return 0;

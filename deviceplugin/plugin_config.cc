@@ -20,20 +20,20 @@ std::optional<std::uint64_t> to_u64(std::string_view text) {
   return value;
 }
 
-core::Result<std::uint32_t> slot_limit(const std::string& flag, const std::string& value) {
+common::Result<std::uint32_t> slot_limit(const std::string& flag, const std::string& value) {
   const auto n = to_u64(value);
   if (!n || *n == 0 || *n > kubelet::kMaxSlots) {
-    return core::Error{flag + ": expected a slot count from 1 to " +
+    return common::Error{flag + ": expected a slot count from 1 to " +
                        std::to_string(kubelet::kMaxSlots) + ", got '" + value + "'"};
   }
   return static_cast<std::uint32_t>(*n);
 }
 
-core::Result<std::chrono::milliseconds> millis(const std::string& flag, const std::string& value) {
+common::Result<std::chrono::milliseconds> millis(const std::string& flag, const std::string& value) {
   const auto n = to_u64(value);
   // Capped at one hour: a longer interval is a typo, not a setting.
   if (!n || *n == 0 || *n > 3'600'000) {
-    return core::Error{flag + ": expected milliseconds from 1 to 3600000, got '" + value + "'"};
+    return common::Error{flag + ": expected milliseconds from 1 to 3600000, got '" + value + "'"};
   }
   return std::chrono::milliseconds(static_cast<std::int64_t>(*n));
 }
@@ -48,7 +48,7 @@ bool valid_host_port(const std::string& value) {
 }
 
 // The YAML file as "--key=value" arguments, in file order.
-core::Result<std::vector<std::string>> config_file_args(const std::string& path) {
+common::Result<std::vector<std::string>> config_file_args(const std::string& path) {
   std::vector<std::string> out;
   try {
     const YAML::Node root = YAML::LoadFile(path);
@@ -56,25 +56,25 @@ core::Result<std::vector<std::string>> config_file_args(const std::string& path)
       return out;  // an empty file: nothing to set
     }
     if (!root.IsMap()) {
-      return core::Error{"config " + path + ": expected a map of flag names to values"};
+      return common::Error{"config " + path + ": expected a map of flag names to values"};
     }
     for (const auto& entry : root) {
       const std::string key = entry.first.as<std::string>();
       if (!entry.second.IsScalar()) {
-        return core::Error{"config " + path + ": '" + key + "' must be a single value"};
+        return common::Error{"config " + path + ": '" + key + "' must be a single value"};
       }
       if (key == "config" || key == "help") {
-        return core::Error{"config " + path + ": '" + key + "' is a command-line flag only"};
+        return common::Error{"config " + path + ": '" + key + "' is a command-line flag only"};
       }
       out.push_back("--" + key + "=" + entry.second.as<std::string>());
     }
   } catch (const YAML::Exception& e) {
-    return core::Error{"config " + path + ": " + e.what()};
+    return common::Error{"config " + path + ": " + e.what()};
   }
   return out;
 }
 
-core::Result<std::monostate> apply_flags(const std::vector<std::string>& args,
+common::Result<std::monostate> apply_flags(const std::vector<std::string>& args,
                                          PluginConfig& config) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string flag = args[i];
@@ -89,7 +89,7 @@ core::Result<std::monostate> apply_flags(const std::vector<std::string>& args,
     }
     if (!value) {
       if (i + 1 >= args.size()) {
-        return core::Error{flag + ": missing value"};
+        return common::Error{flag + ": missing value"};
       }
       value = args[++i];
     }
@@ -113,7 +113,7 @@ core::Result<std::monostate> apply_flags(const std::vector<std::string>& args,
       config.node_name = *value;
     } else if (flag == "--extender") {
       if (!valid_host_port(*value)) {
-        return core::Error{"--extender: expected host:port, got '" + *value + "'"};
+        return common::Error{"--extender: expected host:port, got '" + *value + "'"};
       }
       config.extender = *value;
     } else if (flag == "--pod-resources-socket") {
@@ -144,13 +144,13 @@ core::Result<std::monostate> apply_flags(const std::vector<std::string>& args,
       config.register_timeout = *ms;
     } else if (flag == "--healthz-address") {
       if (!valid_host_port(*value) && !value->ends_with(":0")) {
-        return core::Error{"--healthz-address: expected host:port, got '" + *value + "'"};
+        return common::Error{"--healthz-address: expected host:port, got '" + *value + "'"};
       }
       config.healthz_address = *value;
     } else if (flag == "--config") {
       config.config_file = *value;  // read by parse_plugin_flags before the other flags
     } else {
-      return core::Error{"unknown flag '" + flag + "'"};
+      return common::Error{"unknown flag '" + flag + "'"};
     }
   }
   return std::monostate{};
@@ -158,7 +158,7 @@ core::Result<std::monostate> apply_flags(const std::vector<std::string>& args,
 
 }  // namespace
 
-core::Result<PluginConfig> parse_plugin_flags(const std::vector<std::string>& args) {
+common::Result<PluginConfig> parse_plugin_flags(const std::vector<std::string>& args) {
   PluginConfig config;
   // Flags first, only to learn --config; then the file; then the flags again over it.
   if (auto first = apply_flags(args, config); !first.ok()) {
@@ -172,14 +172,14 @@ core::Result<PluginConfig> parse_plugin_flags(const std::vector<std::string>& ar
     }
     config = PluginConfig{};
     if (auto from_file = apply_flags(*file_args, config); !from_file.ok()) {
-      return core::Error{"config " + path + ": " + from_file.error().message};
+      return common::Error{"config " + path + ": " + from_file.error().message};
     }
     if (auto flags = apply_flags(args, config); !flags.ok()) {
       return flags.error();
     }
   }
   if (config.root.empty() || config.kubelet_dir.empty()) {
-    return core::Error{"--root and --kubelet-dir must not be empty"};
+    return common::Error{"--root and --kubelet-dir must not be empty"};
   }
   return config;
 }

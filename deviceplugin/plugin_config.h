@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "deviceplugin/kubelet/plugin_settings.h"
-#include "extender/core/result.h"
+#include "common/result.h"
 
 namespace epc::deviceplugin {
 
@@ -32,7 +32,7 @@ struct PluginConfig {
 // Parses "--flag value" and "--flag=value" arguments (argv without the program name), reading the
 // --config file first when there is one. Unknown flags or keys, missing values, non-numbers,
 // out-of-range limits and unreadable or malformed files -> Error naming the flag (or file).
-core::Result<PluginConfig> parse_plugin_flags(const std::vector<std::string>& args);
+common::Result<PluginConfig> parse_plugin_flags(const std::vector<std::string>& args);
 
 // The --help text.
 std::string plugin_help_text();

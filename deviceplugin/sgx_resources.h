@@ -5,22 +5,19 @@
 #include <string_view>
 #include <vector>
 
+#include "common/sgx_resources.h"
 #include "deviceplugin/kubelet/plugin_settings.h"
 #include "deviceplugin/sgx/sgx_info.h"
 
 namespace epc::deviceplugin {
-
-// The extended resources this plugin serves (the names Intel's SGX plugin uses, so workloads and
-// Intel's admission webhook work unchanged).
-inline constexpr std::string_view kEnclaveResource = "sgx.intel.com/enclave";
-inline constexpr std::string_view kProvisionResource = "sgx.intel.com/provision";
 
 struct SlotLimits {
   std::uint32_t enclave = kubelet::kDefaultSlots;
   std::uint32_t provision = kubelet::kDefaultSlots;
 };
 
-// The kubelet plugins for what discovery found under `root`:
+// The kubelet plugins for what discovery found (resource names from common/sgx_resources.h: the
+// names Intel's SGX plugin uses, so workloads and Intel's admission webhook work unchanged) under `root`:
 // - nothing when SGX is not usable (no SGX1 or no /dev/sgx_enclave): advertise no slot at all;
 // - sgx.intel.com/enclave: `limits.enclave` slots, each Allocate mounts /dev/sgx_enclave (rw);
 // - sgx.intel.com/provision: only when /dev/sgx_provision exists, mounts /dev/sgx_provision (rw).

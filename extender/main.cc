@@ -47,20 +47,6 @@ std::string grpc_listen_address(const std::string& address, int port) {
   return address.substr(0, colon) + ":" + std::to_string(port);
 }
 
-epc::metrics::ReportKind to_metrics(epc::reports::MessageKind kind) {
-  switch (kind) {
-    case epc::reports::MessageKind::kSnapshot:
-      return epc::metrics::ReportKind::kSnapshot;
-    case epc::reports::MessageKind::kChange:
-      return epc::metrics::ReportKind::kChange;
-    case epc::reports::MessageKind::kHeartbeat:
-      return epc::metrics::ReportKind::kHeartbeat;
-    case epc::reports::MessageKind::kInvalid:
-      break;
-  }
-  return epc::metrics::ReportKind::kInvalid;
-}
-
 // The pod-mix half-life, shown beside the policy only when the policy reads it.
 std::string mix_note(const epc::config::ExtenderConfig& config) {
   if (config.policy != epc::core::score::PolicyKind::kFragmentationAware) {
@@ -84,19 +70,19 @@ int run(const epc::config::ExtenderConfig& config) {
 
   epc::state::ClusterState::Options state_options;
   state_options.request_memory_pods = config.request_memory_pods;
+  // Only FragmentationAware reads the recent pod mix; other policies leave the writer without one.
+  state_options.keep_pod_mix = config.policy == epc::core::score::PolicyKind::kFragmentationAware;
+  state_options.mix_half_life_pods = static_cast<double>(config.mix_half_life_pods);
   const epc::core::NodeAccounting accounting{config.epc_headroom_bytes};
-  state_options.on_publish = [&metrics = *metrics, accounting](const epc::state::Snapshot& snap) {
+  state_options.on_publish = [&metrics = *metrics, accounting](const epc::state::ClusterSnapshot& snap) {
     metrics.refresh_nodes(snap, epc::state::monotonic_now_ns(), accounting);
   };
   auto state = epc::state::ClusterState::create(std::move(state_options));
 
   auto reports = epc::reports::ReportsServer::create(
       config, *state,
-      [&metrics = *metrics](epc::reports::MessageKind kind, epc::reports::MessageResult result) {
-        metrics.observe_report_message(to_metrics(kind),
-                                       result == epc::reports::MessageResult::kApplied
-                                           ? epc::metrics::ReportResult::kApplied
-                                           : epc::metrics::ReportResult::kRefused);
+      [&metrics = *metrics](epc::state::ReportKind kind, epc::state::ReportResult result) {
+        metrics.observe_report_message(kind, result);
       });
   if (!reports.ok()) {
     std::cerr << "epc-extender: " << reports.error().message << std::endl;

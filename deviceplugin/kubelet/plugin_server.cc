@@ -22,7 +22,7 @@ constexpr int kMaxRequestBytes = 1024 * 1024;
 PluginServer::PluginServer(std::unique_ptr<DevicePluginService> service, std::string socket_path)
     : service_(std::move(service)), socket_path_(std::move(socket_path)) {}
 
-core::Result<std::unique_ptr<PluginServer>> PluginServer::create(
+common::Result<std::unique_ptr<PluginServer>> PluginServer::create(
     const std::string& device_plugin_dir, const PluginSettings& settings, bool healthy,
     DevicePluginService::Callbacks callbacks) {
   if (auto valid = validate(settings, device_plugin_dir); !valid.ok()) {
@@ -31,7 +31,7 @@ core::Result<std::unique_ptr<PluginServer>> PluginServer::create(
   const std::string path = join_path(device_plugin_dir, settings.socket_name);
   // A socket left by an earlier run (or an earlier server of ours) would make bind() fail.
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-    return core::Error{"cannot remove stale " + path + ": " + std::strerror(errno)};
+    return common::Error{"cannot remove stale " + path + ": " + std::strerror(errno)};
   }
   auto service = std::make_unique<DevicePluginService>(settings, healthy, std::move(callbacks));
   grpc::ServerBuilder builder;
@@ -40,7 +40,7 @@ core::Result<std::unique_ptr<PluginServer>> PluginServer::create(
   service->attach(builder);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr) {
-    return core::Error{"cannot listen on " + path + " (directory missing or not writable?)"};
+    return common::Error{"cannot listen on " + path + " (directory missing or not writable?)"};
   }
   service->start();
   std::unique_ptr<PluginServer> out(new PluginServer(std::move(service), path));
@@ -50,7 +50,7 @@ core::Result<std::unique_ptr<PluginServer>> PluginServer::create(
     // Deleted between bind and now (kubelet starting up): report it; the caller serves again.
     const int err = errno;
     out->shutdown();
-    return core::Error{"socket " + path + " vanished right after listening: " + std::strerror(err)};
+    return common::Error{"socket " + path + " vanished right after listening: " + std::strerror(err)};
   }
   out->socket_dev_ = st.st_dev;
   out->socket_ino_ = st.st_ino;

@@ -7,7 +7,7 @@
 
 #include "deviceplugin/kubelet/device_plugin_service.h"
 #include "deviceplugin/kubelet/plugin_settings.h"
-#include "extender/core/result.h"
+#include "common/result.h"
 
 namespace grpc {
 class Server;
@@ -25,7 +25,7 @@ namespace epc::deviceplugin::kubelet {
 // Thread-safety: service() and socket_intact() from any thread; shutdown() from one thread.
 class PluginServer {
  public:
-  static core::Result<std::unique_ptr<PluginServer>> create(
+  static common::Result<std::unique_ptr<PluginServer>> create(
       const std::string& device_plugin_dir, const PluginSettings& settings, bool healthy,
       DevicePluginService::Callbacks callbacks);
   ~PluginServer();

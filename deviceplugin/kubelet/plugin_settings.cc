@@ -28,36 +28,36 @@ std::optional<std::uint32_t> device_index(const PluginSettings& settings, std::s
   return static_cast<std::uint32_t>(index);
 }
 
-core::Result<std::monostate> validate(const PluginSettings& settings,
+common::Result<std::monostate> validate(const PluginSettings& settings,
                                       std::string_view device_plugin_dir) {
   const std::string& name = settings.resource_name;
   const std::size_t slash = name.find('/');
   if (slash == std::string::npos || slash == 0 || slash + 1 == name.size()) {
-    return core::Error{"resource name '" + name + "' is not an extended resource (domain/name)"};
+    return common::Error{"resource name '" + name + "' is not an extended resource (domain/name)"};
   }
   if (name.starts_with("kubernetes.io/") || name.starts_with("requests.")) {
-    return core::Error{"resource name '" + name + "' is reserved by Kubernetes"};
+    return common::Error{"resource name '" + name + "' is reserved by Kubernetes"};
   }
   if (settings.socket_name.empty() || settings.socket_name.find('/') != std::string::npos ||
       settings.socket_name == "." || settings.socket_name == ".." ||
       settings.socket_name == kKubeletSocketName) {
-    return core::Error{"socket name '" + settings.socket_name +
+    return common::Error{"socket name '" + settings.socket_name +
                        "' must be a plain file name other than kubelet.sock"};
   }
   if (settings.slots == 0 || settings.slots > kMaxSlots) {
-    return core::Error{name + ": slot count " + std::to_string(settings.slots) + " is outside 1.." +
+    return common::Error{name + ": slot count " + std::to_string(settings.slots) + " is outside 1.." +
                        std::to_string(kMaxSlots)};
   }
   if (device_id(settings, settings.slots - 1).size() > kMaxDeviceIdChars) {
-    return core::Error{name + ": device ids longer than " + std::to_string(kMaxDeviceIdChars) +
+    return common::Error{name + ": device ids longer than " + std::to_string(kMaxDeviceIdChars) +
                        " characters"};
   }
   if (settings.device_nodes.empty()) {
-    return core::Error{name + ": no device node to hand to containers"};
+    return common::Error{name + ": no device node to hand to containers"};
   }
   const std::string socket_path = join_path(device_plugin_dir, settings.socket_name);
   if (socket_path.size() > kMaxSocketPathChars) {
-    return core::Error{"socket path '" + socket_path + "' is longer than " +
+    return common::Error{"socket path '" + socket_path + "' is longer than " +
                        std::to_string(kMaxSocketPathChars) + " characters"};
   }
   return std::monostate{};

@@ -7,7 +7,7 @@
 #include <variant>
 #include <vector>
 
-#include "extender/core/result.h"
+#include "common/result.h"
 
 namespace epc::deviceplugin::kubelet {
 
@@ -66,7 +66,7 @@ std::optional<std::uint32_t> device_index(const PluginSettings& settings, std::s
 // Checks what kubelet would refuse or what would break the plugin: an extended resource name
 // (domain/name, not kubernetes.io/), a bare socket basename, 1..kMaxSlots slots, ids within
 // kMaxDeviceIdChars, at least one device node, and the socket path within sun_path.
-core::Result<std::monostate> validate(const PluginSettings& settings,
+common::Result<std::monostate> validate(const PluginSettings& settings,
                                       std::string_view device_plugin_dir);
 
 // dir + "/" + name, without doubling a trailing slash.

@@ -93,15 +93,15 @@ PluginSupervisor::PluginSupervisor(Options options,
       registration_(std::move(registration)),
       wake_fd_(wake_fd) {}
 
-core::Result<std::unique_ptr<PluginSupervisor>> PluginSupervisor::create(
+common::Result<std::unique_ptr<PluginSupervisor>> PluginSupervisor::create(
     Options options, std::vector<PluginSettings> plugins,
     std::unique_ptr<RegistrationClient> registration) {
   if (registration == nullptr) {
-    return core::Error{"no registration client"};
+    return common::Error{"no registration client"};
   }
   if (options.check_interval.count() <= 0 || options.retry_initial.count() <= 0 ||
       options.retry_max < options.retry_initial || options.stream_grace.count() < 0) {
-    return core::Error{"supervisor intervals must be positive, retry_max >= retry_initial"};
+    return common::Error{"supervisor intervals must be positive, retry_max >= retry_initial"};
   }
   for (std::size_t i = 0; i < plugins.size(); ++i) {
     if (auto valid = validate(plugins[i], options.device_plugin_dir); !valid.ok()) {
@@ -110,14 +110,14 @@ core::Result<std::unique_ptr<PluginSupervisor>> PluginSupervisor::create(
     for (std::size_t j = 0; j < i; ++j) {
       if (plugins[j].resource_name == plugins[i].resource_name ||
           plugins[j].socket_name == plugins[i].socket_name) {
-        return core::Error{"resource " + plugins[i].resource_name +
+        return common::Error{"resource " + plugins[i].resource_name +
                            " configured twice (same name or socket)"};
       }
     }
   }
   const int wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd < 0) {
-    return core::Error{std::string("eventfd: ") + std::strerror(errno)};
+    return common::Error{std::string("eventfd: ") + std::strerror(errno)};
   }
   std::unique_ptr<PluginSupervisor> out(
       new PluginSupervisor(std::move(options), std::move(registration), wake_fd));

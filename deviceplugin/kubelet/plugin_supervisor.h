@@ -14,7 +14,7 @@
 #include "deviceplugin/kubelet/plugin_server.h"
 #include "deviceplugin/kubelet/plugin_settings.h"
 #include "deviceplugin/kubelet/registration_client.h"
-#include "extender/core/result.h"
+#include "common/result.h"
 
 namespace epc::deviceplugin::kubelet {
 
@@ -64,7 +64,7 @@ class PluginSupervisor {
   };
 
   // Validates every settings entry and starts the loop (serving and registering right away).
-  static core::Result<std::unique_ptr<PluginSupervisor>> create(
+  static common::Result<std::unique_ptr<PluginSupervisor>> create(
       Options options, std::vector<PluginSettings> plugins,
       std::unique_ptr<RegistrationClient> registration);
   ~PluginSupervisor();

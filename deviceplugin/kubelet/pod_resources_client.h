@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "extender/core/result.h"
+#include "common/result.h"
 
 namespace epc::deviceplugin::kubelet {
 
@@ -34,7 +34,7 @@ class PodResourcesClient {
 
   // PodResourcesLister/List, reduced to the pods holding devices of `resources`, in kubelet's
   // order. Kubelet rate-limits this call (100/s, burst 10): callers poll sparingly.
-  virtual core::Result<std::vector<PodDeviceUse>> list(
+  virtual common::Result<std::vector<PodDeviceUse>> list(
       const std::vector<std::string>& resources) = 0;
 };
 

@@ -14,7 +14,7 @@ PodResourcesClientImpl::PodResourcesClientImpl(std::string socket_path,
                                                std::chrono::milliseconds timeout)
     : socket_path_(std::move(socket_path)), timeout_(timeout) {}
 
-core::Result<std::vector<PodDeviceUse>> PodResourcesClientImpl::list(
+common::Result<std::vector<PodDeviceUse>> PodResourcesClientImpl::list(
     const std::vector<std::string>& resources) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
@@ -27,7 +27,7 @@ core::Result<std::vector<PodDeviceUse>> PodResourcesClientImpl::list(
   v1::ListPodResourcesResponse reply;
   const grpc::Status status = stub->List(&context, v1::ListPodResourcesRequest(), &reply);
   if (!status.ok()) {
-    return core::Error{"PodResources List at " + socket_path_ + ": " + status.error_message() +
+    return common::Error{"PodResources List at " + socket_path_ + ": " + status.error_message() +
                        " (gRPC code " + std::to_string(static_cast<int>(status.error_code())) +
                        ")"};
   }

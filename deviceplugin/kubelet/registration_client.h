@@ -4,7 +4,7 @@
 #include <variant>
 
 #include "deviceplugin/kubelet/plugin_settings.h"
-#include "extender/core/result.h"
+#include "common/result.h"
 
 namespace epc::deviceplugin::kubelet {
 
@@ -27,7 +27,7 @@ class RegistrationClient {
   // Blocks until kubelet accepted or refused the registration, or a timeout. Kubelet dials the
   // plugin back and calls GetDevicePluginOptions inside this call (k8s >= 1.25), so the plugin
   // must already be serving. Refusal or failure -> Error with kubelet's (or gRPC's) words.
-  virtual core::Result<std::monostate> register_plugin(const RegistrationRequest& request) = 0;
+  virtual common::Result<std::monostate> register_plugin(const RegistrationRequest& request) = 0;
 
   // Makes a blocked register_plugin() return soon with an Error (shutdown).
   virtual void cancel() = 0;

@@ -12,7 +12,7 @@ RegistrationClientImpl::RegistrationClientImpl(std::string kubelet_socket_path,
                                                std::chrono::milliseconds timeout)
     : kubelet_socket_path_(std::move(kubelet_socket_path)), timeout_(timeout) {}
 
-core::Result<std::monostate> RegistrationClientImpl::register_plugin(
+common::Result<std::monostate> RegistrationClientImpl::register_plugin(
     const RegistrationRequest& request) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
@@ -33,7 +33,7 @@ core::Result<std::monostate> RegistrationClientImpl::register_plugin(
   {
     std::lock_guard lock(mutex_);
     if (cancelled_) {
-      return core::Error{"registration cancelled"};
+      return common::Error{"registration cancelled"};
     }
     active_ = &context;
   }
@@ -44,7 +44,7 @@ core::Result<std::monostate> RegistrationClientImpl::register_plugin(
     active_ = nullptr;
   }
   if (!status.ok()) {
-    return core::Error{"Register " + request.resource_name + " at " + kubelet_socket_path_ + ": " +
+    return common::Error{"Register " + request.resource_name + " at " + kubelet_socket_path_ + ": " +
                        status.error_message() + " (gRPC code " +
                        std::to_string(static_cast<int>(status.error_code())) + ")"};
   }

@@ -24,7 +24,7 @@ class RegistrationClientImpl final : public RegistrationClient {
   RegistrationClientImpl(std::string kubelet_socket_path, std::chrono::milliseconds timeout);
 
   // RegistrationClient
-  core::Result<std::monostate> register_plugin(const RegistrationRequest& request) override;
+  common::Result<std::monostate> register_plugin(const RegistrationRequest& request) override;
   void cancel() override;
 
  private:

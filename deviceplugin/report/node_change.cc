@@ -47,7 +47,7 @@ std::string key_of(const epc::v1::SlotHolder& holder) {
 
 }  // namespace
 
-ChangeDiff diff_snapshots(const NodeSnapshot& before, const NodeSnapshot& after,
+ChangeDiff diff_node_states(const NodeState& before, const NodeState& after,
                           epc::v1::NodeChange& out) {
   out.Clear();
   epc::v1::NodeState old_state;

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "deviceplugin/report/node_snapshot.h"
+#include "deviceplugin/report/node_state.h"
 #include "epc/v1/node_reports.pb.h"
 
 namespace epc::deviceplugin::report {
@@ -19,7 +19,7 @@ struct ChangeDiff {
 // only when they differ, holders that appeared or changed (by namespace/name) as upserts, holders
 // gone as "namespace/name" removals. Both sides are compared in their to_proto form, so the
 // extender merging the change into its copy of `before` has exactly `after`.
-ChangeDiff diff_snapshots(const NodeSnapshot& before, const NodeSnapshot& after,
+ChangeDiff diff_node_states(const NodeState& before, const NodeState& after,
                           epc::v1::NodeChange& out);
 
 }  // namespace epc::deviceplugin::report

@@ -4,9 +4,9 @@
 
 namespace epc::deviceplugin::report {
 
-NodeStateKeeper::NodeStateKeeper(NodeSnapshot initial, std::string enclave_resource,
+NodeStateKeeper::NodeStateKeeper(NodeState initial, std::string enclave_resource,
                                  std::string provision_resource,
-                                 std::function<void(const NodeSnapshot&)> on_change)
+                                 std::function<void(const NodeState&)> on_change)
     : enclave_resource_(std::move(enclave_resource)),
       provision_resource_(std::move(provision_resource)),
       on_change_(std::move(on_change)),
@@ -23,7 +23,7 @@ void NodeStateKeeper::set_holders(const std::vector<Holder>& holders) {
     enclave += holder.enclave_slots;
     provision += holder.provision_slots;
   }
-  NodeSnapshot next = current_;
+  NodeState next = current_;
   next.holders = holders;
   next.enclave.used = enclave;
   next.provision.used = provision;
@@ -43,7 +43,7 @@ void NodeStateKeeper::set_resource_health(const std::string& resource, bool heal
   } else {
     return;
   }
-  NodeSnapshot next = current_;
+  NodeState next = current_;
   // Without /dev/sgx_provision no provisioning pod can start: advertise no provision slots, so the
   // extender still places enclave-only pods here.
   next.provision.total = provision_healthy_ ? provision_total_ : 0;
@@ -74,7 +74,7 @@ void NodeStateKeeper::set_live_epc(bool known, std::uint64_t used_bytes) {
   publish(lock);
 }
 
-NodeSnapshot NodeStateKeeper::snapshot() const {
+NodeState NodeStateKeeper::snapshot() const {
   std::lock_guard lock(mutex_);
   return current_;
 }

@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "deviceplugin/report/node_snapshot.h"
+#include "deviceplugin/report/node_state.h"
 
 namespace epc::deviceplugin::report {
 
-// The node's current NodeSnapshot, assembled from the pieces that change at runtime: slot
+// The node's current NodeState, assembled from the pieces that change at runtime: slot
 // holders (SlotTracker), per-resource health (PluginSupervisor), live EPC use. Every change that
 // alters the snapshot is handed to `on_change` (the ReportStream's update()).
 //
@@ -18,9 +18,9 @@ namespace epc::deviceplugin::report {
 // keeper's lock (so changes arrive in order): it must not block nor call back into the keeper.
 class NodeStateKeeper {
  public:
-  NodeStateKeeper(NodeSnapshot initial, std::string enclave_resource,
+  NodeStateKeeper(NodeState initial, std::string enclave_resource,
                   std::string provision_resource,
-                  std::function<void(const NodeSnapshot&)> on_change);
+                  std::function<void(const NodeState&)> on_change);
 
   // Holders and the used-slot counts they add up to.
   void set_holders(const std::vector<Holder>& holders);
@@ -29,16 +29,16 @@ class NodeStateKeeper {
   void set_resource_health(const std::string& resource, bool healthy);
   void set_live_epc(bool known, std::uint64_t used_bytes);
 
-  NodeSnapshot snapshot() const;
+  NodeState snapshot() const;
 
  private:
   void publish(std::unique_lock<std::mutex>& lock);
 
   const std::string enclave_resource_;
   const std::string provision_resource_;
-  const std::function<void(const NodeSnapshot&)> on_change_;
+  const std::function<void(const NodeState&)> on_change_;
   mutable std::mutex mutex_;
-  NodeSnapshot current_;           // guarded by mutex_
+  NodeState current_;           // guarded by mutex_
   bool enclave_healthy_ = true;    // guarded by mutex_
   bool provision_healthy_ = true;  // guarded by mutex_
   const bool sgx_present_;

@@ -4,12 +4,12 @@
 
 namespace epc::deviceplugin::report {
 
-void to_proto(const NodeSnapshot& snapshot, epc::v1::NodeState& out) {
+void to_proto(const NodeState& snapshot, epc::v1::NodeState& out) {
   out.Clear();
   out.set_sgx_present(snapshot.sgx_present);
   out.set_epc_capacity_bytes(snapshot.epc_capacity_bytes);
   const bool sections_reportable =
-      snapshot.epc_sections.size() <= kMaxReportedSections &&
+      snapshot.epc_sections.size() <= v1::kMaxEpcSections &&
       std::all_of(snapshot.epc_sections.begin(), snapshot.epc_sections.end(),
                   [](const sgx::EpcSection& s) { return s.numa_node >= 0; });
   if (sections_reportable) {
@@ -38,7 +38,7 @@ void to_proto(const NodeSnapshot& snapshot, epc::v1::NodeState& out) {
     h->set_provision_slots(holder.provision_slots);
   }
   out.mutable_health()->set_healthy(snapshot.healthy);
-  out.mutable_health()->set_reason(snapshot.health_reason.substr(0, kMaxHealthReasonChars));
+  out.mutable_health()->set_reason(snapshot.health_reason.substr(0, v1::kMaxHealthReasonBytes));
 }
 
 }  // namespace epc::deviceplugin::report

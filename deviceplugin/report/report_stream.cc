@@ -42,17 +42,17 @@ struct ReportStream::Stream {
   std::chrono::steady_clock::time_point last_ack;  // guarded by ReportStream::mutex_
 };
 
-ReportStream::ReportStream(Options options, NodeSnapshot initial)
+ReportStream::ReportStream(Options options, NodeState initial)
     : options_(std::move(options)), latest_(std::move(initial)) {}
 
-core::Result<std::unique_ptr<ReportStream>> ReportStream::create(Options options,
-                                                                 NodeSnapshot initial) {
+common::Result<std::unique_ptr<ReportStream>> ReportStream::create(Options options,
+                                                                 NodeState initial) {
   if (options.target.empty() || options.node_name.empty() || options.instance_id.empty()) {
-    return core::Error{"report stream needs a target, a node name and an instance id"};
+    return common::Error{"report stream needs a target, a node name and an instance id"};
   }
   if (options.heartbeat.count() <= 0 || options.backoff_initial.count() <= 0 ||
       options.backoff_max < options.backoff_initial) {
-    return core::Error{"report stream: heartbeat and backoff must be positive, max >= initial"};
+    return common::Error{"report stream: heartbeat and backoff must be positive, max >= initial"};
   }
   std::unique_ptr<ReportStream> out(new ReportStream(std::move(options), std::move(initial)));
   out->thread_ = std::thread([self = out.get()] { self->run(); });
@@ -61,7 +61,7 @@ core::Result<std::unique_ptr<ReportStream>> ReportStream::create(Options options
 
 ReportStream::~ReportStream() { stop(); }
 
-void ReportStream::update(NodeSnapshot snapshot) {
+void ReportStream::update(NodeState snapshot) {
   std::lock_guard lock(mutex_);
   if (snapshot == latest_) {
     return;
@@ -179,7 +179,7 @@ void ReportStream::serve_stream() {
 
   std::uint64_t sent_version = 0;
   bool sent_snapshot = false;  // the first message on every stream is a full snapshot
-  NodeSnapshot sent_state;     // what the extender has of this node after our last message
+  NodeState sent_state;     // what the extender has of this node after our last message
   auto last_send = std::chrono::steady_clock::now();
   std::uint64_t last_sent_sequence = 0;
   for (;;) {
@@ -204,7 +204,7 @@ void ReportStream::serve_stream() {
       bool changed = false;
       if (!snapshot && latest_version_ != sent_version) {
         // Only what changed: a few bytes per Allocate instead of every holder of the node.
-        const ChangeDiff diff = diff_snapshots(sent_state, latest_, *message.mutable_change());
+        const ChangeDiff diff = diff_node_states(sent_state, latest_, *message.mutable_change());
         snapshot = !diff.expressible;
         changed = !diff.empty;
         if (diff.empty) {

@@ -9,16 +9,16 @@
 #include <string>
 #include <thread>
 
-#include "deviceplugin/report/node_snapshot.h"
-#include "extender/core/result.h"
+#include "deviceplugin/report/node_state.h"
+#include "common/result.h"
 
 namespace epc::deviceplugin::report {
 
 // The plugin's NodeReports stream to the extender (proto/epc/v1/node_reports.proto).
 //
-// One thread keeps one stream open: on connect a full Snapshot; after every update() that changed
-// the node, a NodeChange with only what differs from the last message (diff_snapshots; a full
-// Snapshot when capacity or sections changed, or after the extender refused a message, so its copy
+// One thread keeps one stream open: on connect a full ClusterSnapshot; after every update() that changed
+// the node, a NodeChange with only what differs from the last message (diff_node_states; a full
+// ClusterSnapshot when capacity or sections changed, or after the extender refused a message, so its copy
 // is rebuilt); a Heartbeat when nothing changed for `heartbeat`. When the stream breaks or the
 // extender is unreachable it reconnects with exponential backoff (backoff_initial doubling up to
 // backoff_max) and ±20 % jitter, so a restarted extender is not hit by every node at once.
@@ -43,13 +43,13 @@ class ReportStream {
     std::function<void(const std::string&)> log;
   };
 
-  static core::Result<std::unique_ptr<ReportStream>> create(Options options, NodeSnapshot initial);
+  static common::Result<std::unique_ptr<ReportStream>> create(Options options, NodeState initial);
   ~ReportStream();
   ReportStream(const ReportStream&) = delete;
   ReportStream& operator=(const ReportStream&) = delete;
 
   // The node's new state; sent as soon as the stream can (only when it differs from the last one).
-  void update(NodeSnapshot snapshot);
+  void update(NodeState snapshot);
   // Cancels the stream and joins the thread. Idempotent.
   void stop();
 
@@ -64,7 +64,7 @@ class ReportStream {
  private:
   struct Stream;
 
-  ReportStream(Options options, NodeSnapshot initial);
+  ReportStream(Options options, NodeState initial);
   void run();
   // One connection's life: returns when the stream broke or stop() was called.
   void serve_stream();
@@ -74,7 +74,7 @@ class ReportStream {
   const Options options_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  NodeSnapshot latest_;               // guarded by mutex_
+  NodeState latest_;               // guarded by mutex_
   std::uint64_t latest_version_ = 1;  // guarded by mutex_; bumped by every real change
   bool stopping_ = false;             // guarded by mutex_
   Stream* active_ = nullptr;          // guarded by mutex_; the stream to cancel on stop()

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "deviceplugin/kubelet/pod_resources_client.h"
-#include "deviceplugin/report/node_snapshot.h"
+#include "deviceplugin/report/node_state.h"
 
 namespace epc::deviceplugin::report {
 

@@ -41,7 +41,7 @@ CpuFlags flags_of(std::string_view list) {
 
 }  // namespace
 
-core::Result<CpuFlags> parse_cpu_flags(std::string_view cpuinfo) {
+common::Result<CpuFlags> parse_cpu_flags(std::string_view cpuinfo) {
   while (!cpuinfo.empty()) {
     const std::size_t eol = cpuinfo.find('\n');
     const std::string_view line = cpuinfo.substr(0, eol);
@@ -53,7 +53,7 @@ core::Result<CpuFlags> parse_cpu_flags(std::string_view cpuinfo) {
     }
     return flags_of(line.substr(colon + 1));
   }
-  return core::Error{"no 'flags' line in cpuinfo"};
+  return common::Error{"no 'flags' line in cpuinfo"};
 }
 
 }  // namespace epc::deviceplugin::sgx

@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-#include "extender/core/result.h"
+#include "common/result.h"
 
 namespace epc::deviceplugin::sgx {
 
@@ -17,6 +17,6 @@ struct CpuFlags {
 
 // The flags of the first "flags" line of /proc/cpuinfo text (every CPU lists the same set). A text
 // with no "flags" line (truncated, not cpuinfo, binary garbage) -> Error.
-core::Result<CpuFlags> parse_cpu_flags(std::string_view cpuinfo);
+common::Result<CpuFlags> parse_cpu_flags(std::string_view cpuinfo);
 
 }  // namespace epc::deviceplugin::sgx

@@ -19,7 +19,7 @@ constexpr std::string_view kCpuinfoPath = "/proc/cpuinfo";
 constexpr std::size_t kCpuinfoPrefixBytes = 64 * 1024;
 
 // Features from CPUID when it answers; the CPUID result is returned for its EPC sections.
-core::Result<bool> discover_features(const DiscoveryOptions& options, SgxInfo& info,
+common::Result<bool> discover_features(const DiscoveryOptions& options, SgxInfo& info,
                                      CpuidSgx& cpuid) {
   if (options.probe != nullptr) {
     cpuid = read_cpuid_sgx(*options.probe);
@@ -43,7 +43,7 @@ core::Result<bool> discover_features(const DiscoveryOptions& options, SgxInfo& i
   }
   auto flags = parse_cpu_flags(**text);
   if (!flags.ok()) {
-    return core::Error{path + ": " + flags.error().message};
+    return common::Error{path + ": " + flags.error().message};
   }
   info.sgx1 = flags->sgx;
   info.sgx2 = flags->sgx && flags->sgx2;
@@ -52,7 +52,7 @@ core::Result<bool> discover_features(const DiscoveryOptions& options, SgxInfo& i
   return true;
 }
 
-core::Result<bool> discover_epc(const DiscoveryOptions& options, const CpuidSgx& cpuid,
+common::Result<bool> discover_epc(const DiscoveryOptions& options, const CpuidSgx& cpuid,
                                 SgxInfo& info) {
   auto sysfs = read_sysfs_epc_sections(options.root);
   if (!sysfs.ok()) {
@@ -78,7 +78,7 @@ core::Result<bool> discover_epc(const DiscoveryOptions& options, const CpuidSgx&
 
 }  // namespace
 
-core::Result<SgxInfo> discover(const DiscoveryOptions& options) {
+common::Result<SgxInfo> discover(const DiscoveryOptions& options) {
   SgxInfo info;
   CpuidSgx cpuid;
   if (auto done = discover_features(options, info, cpuid); !done.ok()) {

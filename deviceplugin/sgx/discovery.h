@@ -4,7 +4,7 @@
 
 #include "deviceplugin/sgx/sgx_info.h"
 #include "deviceplugin/sgx/sgx_probe.h"
-#include "extender/core/result.h"
+#include "common/result.h"
 
 namespace epc::deviceplugin::sgx {
 
@@ -27,6 +27,6 @@ struct DiscoveryOptions {
 // -> Error naming the file: a node that reports nonsense must not be trusted with pods.
 //
 // Thread-safety: reentrant; touches nothing but the files it reads.
-core::Result<SgxInfo> discover(const DiscoveryOptions& options);
+common::Result<SgxInfo> discover(const DiscoveryOptions& options);
 
 }  // namespace epc::deviceplugin::sgx

@@ -39,7 +39,7 @@ struct DirCloser {
 
 }  // namespace
 
-core::Result<std::optional<std::vector<EpcSection>>> read_sysfs_epc_sections(
+common::Result<std::optional<std::vector<EpcSection>>> read_sysfs_epc_sections(
     std::string_view root) {
   const std::string dir_path = rooted(root, kNumaNodesDir);
   std::unique_ptr<DIR, DirCloser> dir(::opendir(dir_path.c_str()));
@@ -68,7 +68,7 @@ core::Result<std::optional<std::vector<EpcSection>>> read_sysfs_epc_sections(
     found = true;
     auto bytes = parse_u64(**text);
     if (!bytes.ok()) {
-      return core::Error{path + ": " + bytes.error().message};
+      return common::Error{path + ": " + bytes.error().message};
     }
     if (*bytes > 0) {
       sections.push_back(EpcSection{n, *bytes});

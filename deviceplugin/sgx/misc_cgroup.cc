@@ -11,7 +11,7 @@ namespace {
 bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
 // nullopt: file absent or no sgx_epc line; Error: unreadable or garbage on our line.
-core::Result<std::optional<std::uint64_t>> read_misc_file(std::string_view root,
+common::Result<std::optional<std::uint64_t>> read_misc_file(std::string_view root,
                                                           std::string_view path) {
   const std::string full = rooted(root, path);
   auto text = read_small_file(full);
@@ -23,14 +23,14 @@ core::Result<std::optional<std::uint64_t>> read_misc_file(std::string_view root,
   }
   auto value = parse_misc_value(**text, kMiscSgxEpcKey);
   if (!value.ok()) {
-    return core::Error{full + ": " + value.error().message};
+    return common::Error{full + ": " + value.error().message};
   }
   return value;
 }
 
 }  // namespace
 
-core::Result<std::optional<std::uint64_t>> parse_misc_value(std::string_view text,
+common::Result<std::optional<std::uint64_t>> parse_misc_value(std::string_view text,
                                                             std::string_view key) {
   while (!text.empty()) {
     const std::size_t eol = text.find('\n');
@@ -44,14 +44,14 @@ core::Result<std::optional<std::uint64_t>> parse_misc_value(std::string_view tex
     }
     auto value = parse_u64(line.substr(key.size()));
     if (!value.ok()) {
-      return core::Error{std::string(key) + ": " + value.error().message};
+      return common::Error{std::string(key) + ": " + value.error().message};
     }
     return std::optional<std::uint64_t>{*value};
   }
   return std::optional<std::uint64_t>{};
 }
 
-core::Result<LiveEpc> read_live_epc(std::string_view root) {
+common::Result<LiveEpc> read_live_epc(std::string_view root) {
   auto capacity = read_misc_file(root, kMiscCapacityPath);
   if (!capacity.ok()) {
     return capacity.error();

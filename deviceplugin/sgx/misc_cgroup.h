@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "deviceplugin/sgx/sgx_info.h"
-#include "extender/core/result.h"
+#include "common/result.h"
 
 namespace epc::deviceplugin::sgx {
 
@@ -18,12 +18,12 @@ inline constexpr std::string_view kMiscSgxEpcKey = "sgx_epc";
 // The value of the `key` line ("sgx_epc 1234") in a misc.capacity / misc.current text.
 // No such line -> nullopt. A `key` line whose value is not a decimal number -> Error. Other lines
 // are not looked at: other misc resources are none of our business.
-core::Result<std::optional<std::uint64_t>> parse_misc_value(std::string_view text,
+common::Result<std::optional<std::uint64_t>> parse_misc_value(std::string_view text,
                                                             std::string_view key);
 
 // Live EPC use under `root`: known only when both files exist and both have an sgx_epc line.
 // Absent files or lines -> known = false (not an error: the kernel lacks the feature).
 // Garbage on an sgx_epc line, or an unreadable file -> Error naming the file.
-core::Result<LiveEpc> read_live_epc(std::string_view root);
+common::Result<LiveEpc> read_live_epc(std::string_view root);
 
 }  // namespace epc::deviceplugin::sgx

@@ -16,14 +16,14 @@ namespace {
 constexpr std::size_t kExcerptChars = 40;
 constexpr std::size_t kReadChunkBytes = 4096;
 
-core::Error io_error(const std::string& path, const char* what, int err) {
-  return core::Error{path + ": " + what + ": " + std::strerror(err)};
+common::Error io_error(const std::string& path, const char* what, int err) {
+  return common::Error{path + ": " + what + ": " + std::strerror(err)};
 }
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 // Reads up to `max_bytes + 1` bytes so the caller can tell "exactly max" from "more than max".
-core::Result<std::optional<std::string>> read_up_to(const std::string& path, std::size_t limit) {
+common::Result<std::optional<std::string>> read_up_to(const std::string& path, std::size_t limit) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT || errno == ENOTDIR) {
@@ -67,22 +67,22 @@ std::string rooted(std::string_view root, std::string_view path) {
   return out;
 }
 
-core::Result<std::optional<std::string>> read_file_prefix(const std::string& path,
+common::Result<std::optional<std::string>> read_file_prefix(const std::string& path,
                                                           std::size_t max_bytes) {
   return read_up_to(path, max_bytes);
 }
 
-core::Result<std::optional<std::string>> read_small_file(const std::string& path,
+common::Result<std::optional<std::string>> read_small_file(const std::string& path,
                                                          std::size_t max_bytes) {
   auto content = read_up_to(path, max_bytes + 1);
   if (content.ok() && content->has_value() && (*content)->size() > max_bytes) {
-    return core::Error{path + ": larger than " + std::to_string(max_bytes) +
+    return common::Error{path + ": larger than " + std::to_string(max_bytes) +
                        " bytes, not a value file"};
   }
   return content;
 }
 
-core::Result<std::uint64_t> parse_u64(std::string_view text) {
+common::Result<std::uint64_t> parse_u64(std::string_view text) {
   std::size_t begin = 0;
   std::size_t end = text.size();
   while (begin < end && is_space(text[begin])) {
@@ -92,18 +92,18 @@ core::Result<std::uint64_t> parse_u64(std::string_view text) {
     --end;
   }
   if (begin == end) {
-    return core::Error{"expected a decimal number, found nothing"};
+    return common::Error{"expected a decimal number, found nothing"};
   }
   std::uint64_t value = 0;
   constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
   for (std::size_t i = begin; i < end; ++i) {
     const char c = text[i];
     if (c < '0' || c > '9') {
-      return core::Error{"expected a decimal number, found '" + excerpt(text) + "'"};
+      return common::Error{"expected a decimal number, found '" + excerpt(text) + "'"};
     }
     const auto digit = static_cast<std::uint64_t>(c - '0');
     if (value > (kMax - digit) / 10) {
-      return core::Error{"number out of range: '" + excerpt(text) + "'"};
+      return common::Error{"number out of range: '" + excerpt(text) + "'"};
     }
     value = value * 10 + digit;
   }

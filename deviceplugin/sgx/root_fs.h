@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "extender/core/result.h"
+#include "common/result.h"
 
 namespace epc::deviceplugin::sgx {
 
@@ -20,17 +20,17 @@ std::string rooted(std::string_view root, std::string_view path);
 // Reads at most `max_bytes` from the start of a file. sysfs and procfs report a size of 0, so the
 // file is read until EOF or the limit. Absent file (ENOENT, ENOTDIR) -> nullopt; any other failure
 // (permission, EIO, a directory) -> Error naming the path.
-core::Result<std::optional<std::string>> read_file_prefix(const std::string& path,
+common::Result<std::optional<std::string>> read_file_prefix(const std::string& path,
                                                           std::size_t max_bytes);
 
 // A whole small file (sysfs attributes, cgroup files). Bigger than `max_bytes` -> Error: a value
 // file that large is not what we expect to read and is refused rather than truncated.
-core::Result<std::optional<std::string>> read_small_file(const std::string& path,
+common::Result<std::optional<std::string>> read_small_file(const std::string& path,
                                                          std::size_t max_bytes = 4096);
 
 // A decimal unsigned 64-bit number with optional surrounding whitespace (sysfs writes "123\n").
 // Empty, signs, other characters or overflow -> Error that quotes (a bounded prefix of) the text.
-core::Result<std::uint64_t> parse_u64(std::string_view text);
+common::Result<std::uint64_t> parse_u64(std::string_view text);
 
 // `text` cut to a printable bounded excerpt for error messages (garbage may be binary or huge).
 std::string excerpt(std::string_view text);

@@ -56,7 +56,4 @@ struct SgxInfo {
 // present, /dev/sgx_provision present, live EPC use unknown".
 std::string describe(const SgxInfo& info);
 
-// "64 GiB", "93.5 MiB", "4096 B": bytes in binary units with at most one decimal.
-std::string format_bytes(std::uint64_t bytes);
-
 }  // namespace epc::deviceplugin::sgx

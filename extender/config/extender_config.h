@@ -5,7 +5,7 @@
 
 #include "extender/core/pod_mix.h"
 #include "extender/core/pod_request.h"
-#include "extender/core/result.h"
+#include "common/result.h"
 #include "extender/core/score/policy.h"
 
 namespace epc::config {

@@ -8,9 +8,9 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "extender/config/duration.h"
+#include "common/duration.h"
 #include "extender/core/pod_mix.h"
-#include "extender/core/quantity.h"
+#include "common/quantity.h"
 
 namespace epc::config {
 
@@ -52,7 +52,7 @@ std::string parse_int(std::string_view text, std::int64_t min, std::int64_t max,
 
 std::string parse_bytes(std::string_view text, std::int64_t min, std::int64_t max,
                         std::int64_t& out) {
-  auto value = core::parse_quantity_units(text);
+  auto value = common::parse_quantity_units(text);
   if (!value.ok()) {
     return "\"" + std::string(text) +
            "\" is not a byte quantity (e.g. 8Mi, 1Gi, 65536): " + value.error().message;
@@ -66,7 +66,7 @@ std::string parse_bytes(std::string_view text, std::int64_t min, std::int64_t ma
 }
 
 std::string parse_positive_duration(std::string_view text, bool allow_zero, std::int64_t& out) {
-  auto value = parse_duration_ms(text);
+  auto value = common::parse_duration_ms(text);
   if (!value.ok()) {
     return value.error().message;
   }
@@ -351,26 +351,26 @@ std::string apply_yaml_node(const YAML::Node& node, const std::string& path,
 
 }  // namespace
 
-core::Result<ExtenderConfig> apply_yaml_config(std::string_view yaml, ExtenderConfig config) {
+common::Result<ExtenderConfig> apply_yaml_config(std::string_view yaml, ExtenderConfig config) {
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml));
   } catch (const YAML::Exception& e) {
-    return core::Error{std::string("config is not valid YAML: ") + e.what()};
+    return common::Error{std::string("config is not valid YAML: ") + e.what()};
   }
   if (root.IsNull()) {
     return config;  // an empty file changes nothing
   }
   if (!root.IsMap()) {
-    return core::Error{"config: the top level must be a mapping of keys"};
+    return common::Error{"config: the top level must be a mapping of keys"};
   }
   if (auto bad = apply_yaml_node(root, "", config); !bad.empty()) {
-    return core::Error{"config: " + bad};
+    return common::Error{"config: " + bad};
   }
   return config;
 }
 
-core::Result<ExtenderConfig> load_extender_config(int argc, char** argv) {
+common::Result<ExtenderConfig> load_extender_config(int argc, char** argv) {
   std::vector<std::string_view> args;
   for (int i = 1; i < argc; ++i) {
     args.emplace_back(argv[i]);
@@ -386,7 +386,7 @@ core::Result<ExtenderConfig> load_extender_config(int argc, char** argv) {
     }
     if (args[i] == "--config") {
       if (i + 1 >= args.size()) {
-        return core::Error{"--config needs a file name"};
+        return common::Error{"--config needs a file name"};
       }
       config_path = std::string(args[++i]);
     } else if (args[i].starts_with("--config=")) {
@@ -398,13 +398,13 @@ core::Result<ExtenderConfig> load_extender_config(int argc, char** argv) {
   if (!config_path.empty()) {
     std::ifstream file(config_path);
     if (!file) {
-      return core::Error{"cannot read config file \"" + config_path + "\""};
+      return common::Error{"cannot read config file \"" + config_path + "\""};
     }
     std::ostringstream text;
     text << file.rdbuf();
     auto loaded = apply_yaml_config(text.str(), std::move(config));
     if (!loaded.ok()) {
-      return core::Error{config_path + ": " + loaded.error().message};
+      return common::Error{config_path + ": " + loaded.error().message};
     }
     config = std::move(loaded).value();
   }
@@ -413,7 +413,7 @@ core::Result<ExtenderConfig> load_extender_config(int argc, char** argv) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
     if (!arg.starts_with("--")) {
-      return core::Error{"unexpected argument \"" + std::string(arg) + "\" (see --help)"};
+      return common::Error{"unexpected argument \"" + std::string(arg) + "\" (see --help)"};
     }
     arg.remove_prefix(2);
     std::string_view value;
@@ -431,21 +431,21 @@ core::Result<ExtenderConfig> load_extender_config(int argc, char** argv) {
     }
     const Option* option = find_by_flag(arg);
     if (option == nullptr) {
-      return core::Error{"unknown flag --" + std::string(arg) + " (see --help)"};
+      return common::Error{"unknown flag --" + std::string(arg) + " (see --help)"};
     }
     if (!has_value) {
       if (i + 1 >= args.size()) {
-        return core::Error{"--" + std::string(arg) + " needs a value"};
+        return common::Error{"--" + std::string(arg) + " needs a value"};
       }
       value = args[++i];
     }
     if (auto bad = option->set(config, value); !bad.empty()) {
-      return core::Error{"--" + std::string(arg) + ": " + bad};
+      return common::Error{"--" + std::string(arg) + ": " + bad};
     }
   }
 
   if (auto bad = validate(config); !bad.empty()) {
-    return core::Error{bad};
+    return common::Error{bad};
   }
   return config;
 }

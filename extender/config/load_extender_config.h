@@ -4,7 +4,7 @@
 #include <string_view>
 
 #include "extender/config/extender_config.h"
-#include "extender/core/result.h"
+#include "common/result.h"
 
 namespace epc::config {
 
@@ -15,10 +15,10 @@ namespace epc::config {
 //
 // YAML keys (snake_case, nested by section) and flags, with their meaning and default, are listed
 // by help_text() and in config/extender/epc-extender.yaml.
-core::Result<ExtenderConfig> load_extender_config(int argc, char** argv);
+common::Result<ExtenderConfig> load_extender_config(int argc, char** argv);
 
 // Applies YAML text on top of `config` (the --config step, without the file system).
-core::Result<ExtenderConfig> apply_yaml_config(std::string_view yaml, ExtenderConfig config);
+common::Result<ExtenderConfig> apply_yaml_config(std::string_view yaml, ExtenderConfig config);
 
 // The `--help` text: usage, then every flag with its YAML key, meaning and default.
 std::string help_text();

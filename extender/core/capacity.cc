@@ -31,20 +31,19 @@ ClusterCapacity cluster_capacity(const PodRequest& shape, std::span<const NodeRo
   const bool want_per_node = per_node_out.size() == rows.size();
   ClusterCapacity capacity;
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    // Rows fit would turn away whatever their free numbers say (no report, no SGX, unhealthy,
-    // stale) take nothing. Rows that fail only for lack of free room compute 0 below anyway.
-    const FitResult result = fit(shape, rows[i], context);
-    const bool can_take_pods = result.fits() || result.reason == FitReason::kInsufficientEpc ||
-                               result.reason == FitReason::kInsufficientEnclaveSlots ||
-                               result.reason == FitReason::kInsufficientProvisionSlots;
-    const std::int64_t count =
-        can_take_pods ? pods_that_fit(shape, rows[i], context.accounting) : 0;
+    // Rows fit would turn away whatever their free numbers say take nothing. Rows that fail only
+    // for lack of room (or a capacity below the shape) compute 0 below.
+    const bool trusted = node_trusted(rows[i], context.now_ns, context.stale_after_ns);
+    const std::int64_t count = trusted ? pods_that_fit(shape, rows[i], context.accounting) : 0;
     if (want_per_node) {
       per_node_out[i] = count;
     }
     capacity.total_pods = saturating_add(capacity.total_pods, count);
     if (count > 0) {
       ++capacity.nodes_with_room;
+    } else if (trusted) {
+      capacity.stranded_epc_bytes = saturating_add(capacity.stranded_epc_bytes,
+                                                   free_epc_bytes(rows[i], context.accounting));
     }
   }
   return capacity;

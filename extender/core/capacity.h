@@ -14,13 +14,19 @@ namespace epc::core {
 std::int64_t pods_that_fit(const PodRequest& shape, const NodeRow& node,
                            const NodeAccounting& accounting);
 
+// What still fits of one shape, in the whole table: the answer behind `/capacity`, the
+// placeable-pods metric and `epcctl capacity`.
 struct ClusterCapacity {
-  std::int64_t total_pods = 0;
-  std::int64_t nodes_with_room = 0;
+  std::int64_t total_pods = 0;       // Σ pods_that_fit over the trusted nodes
+  std::int64_t nodes_with_room = 0;  // trusted nodes that take at least one more
+  // Free EPC on trusted nodes that cannot take one more pod of this shape (too little EPC, or no
+  // slot left): EPC that this shape strands.
+  std::int64_t stranded_epc_bytes = 0;
 };
 
-// Sum over nodes; rows that cannot take pods (no report, no SGX, unhealthy, stale) count zero.
-// `per_node_out`, if non-empty, must have rows.size() entries and receives each node's count.
+// Sum over nodes; rows that core::node_trusted turns away (no report, no SGX, unhealthy, stale)
+// count zero and strand nothing (their free numbers are not believed). `per_node_out`, if it has
+// rows.size() entries, receives each node's count; any other size is left alone. No allocation.
 ClusterCapacity cluster_capacity(const PodRequest& shape, std::span<const NodeRow> rows,
                                  const FitContext& context,
                                  std::span<std::int64_t> per_node_out);

@@ -49,8 +49,32 @@ struct FitResult {
   bool fits() const { return reason == FitReason::kFits; }
 };
 
-// Checks in a fixed order: report present, SGX present, health, staleness, capacity (unresolvable),
-// then free amounts (resolvable). A pod that wants no SGX resource fits every node.
+// Whether a node's report can be trusted for placement at `now_ns`: the node reported, has SGX, its
+// devices are healthy, and its last report is not older than `stale_after_ns` (0 = never stale).
+// kFits when trusted, else the first failing reason in that order. fit() starts with this test and
+// the metrics' epc_node_up is this test, so "up" and "schedulable" cannot drift apart.
+inline FitReason node_trust(const NodeRow& node, std::int64_t now_ns, std::int64_t stale_after_ns) {
+  if (!node.ever_reported) {
+    return FitReason::kNoReport;
+  }
+  if (!node.has_sgx) {
+    return FitReason::kNoSgx;
+  }
+  if (node.health == NodeHealth::kUnhealthy) {
+    return FitReason::kUnhealthy;
+  }
+  if (stale_after_ns > 0 && saturating_sub(now_ns, node.report_time_ns) > stale_after_ns) {
+    return FitReason::kStaleReport;
+  }
+  return FitReason::kFits;
+}
+
+inline bool node_trusted(const NodeRow& node, std::int64_t now_ns, std::int64_t stale_after_ns) {
+  return node_trust(node, now_ns, stale_after_ns) == FitReason::kFits;
+}
+
+// Checks in a fixed order: the node's trust (node_trust above), capacity (unresolvable), then free
+// amounts (resolvable). A pod that wants no SGX resource fits every node.
 //
 // Defined here (inline) because it runs per node per request: inlined into the handlers' loops, the
 // figures a caller does not read (requested/available/capacity) are never computed.
@@ -67,20 +91,18 @@ inline FitResult fit(const PodRequest& pod, const NodeRow& node, const FitContex
   if (!pod.wants_sgx()) {
     return FitResult{};
   }
-  if (!node.ever_reported) {
-    return fail(FitReason::kNoReport, true, 0, 0, 0);
-  }
-  if (!node.has_sgx) {
-    return fail(FitReason::kNoSgx, true, 0, 0, 0);
-  }
-  if (node.health == NodeHealth::kUnhealthy) {
-    return fail(FitReason::kUnhealthy, false, 0, 0, 0);
-  }
-  if (context.stale_after_ns > 0) {
-    const std::int64_t age_ns = saturating_sub(context.now_ns, node.report_time_ns);
-    if (age_ns > context.stale_after_ns) {
-      return fail(FitReason::kStaleReport, false, age_ns, 0, context.stale_after_ns);
-    }
+  switch (node_trust(node, context.now_ns, context.stale_after_ns)) {
+    case FitReason::kFits:
+      break;
+    case FitReason::kNoReport:
+      return fail(FitReason::kNoReport, true, 0, 0, 0);
+    case FitReason::kNoSgx:
+      return fail(FitReason::kNoSgx, true, 0, 0, 0);
+    case FitReason::kStaleReport:
+      return fail(FitReason::kStaleReport, false, saturating_sub(context.now_ns, node.report_time_ns),
+                  0, context.stale_after_ns);
+    default:  // kUnhealthy: the only other reason node_trust gives
+      return fail(FitReason::kUnhealthy, false, 0, 0, 0);
   }
 
   const std::int64_t usable_epc = usable_epc_bytes(node, context.accounting);

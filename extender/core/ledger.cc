@@ -93,7 +93,8 @@ void Ledger::remove_node(std::string_view node) {
 // Scheduler side.
 
 bool Ledger::note_scheduler_request(const PodKey& pod, std::int64_t epc_bytes,
-                                    std::int64_t enclave_slots, std::int64_t provision_slots) {
+                                    std::int64_t enclave_slots, std::int64_t provision_slots,
+                                    std::vector<std::string>* moved_nodes) {
   const std::string& key = pod.namespace_name;
   RememberedRequest request{
       .epc_bytes = std::max<std::int64_t>(epc_bytes, 0),
@@ -110,8 +111,12 @@ bool Ledger::note_scheduler_request(const PodKey& pod, std::int64_t epc_bytes,
       if (node_it == nodes_.end()) {
         continue;
       }
-      if (auto entry = node_it->second.find(key); entry != node_it->second.end()) {
-        changed = apply_request(entry->second, request) || changed;
+      if (auto entry = node_it->second.find(key);
+          entry != node_it->second.end() && apply_request(entry->second, request)) {
+        changed = true;
+        if (moved_nodes != nullptr) {
+          moved_nodes->push_back(node);
+        }
       }
     }
   }

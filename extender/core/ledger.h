@@ -58,9 +58,11 @@ class Ledger {
 
   // Records the demand the scheduler showed for a pod (filter/prioritize). Fills in the EPC of any
   // holder on any node with the same pod key whose EPC is not known from a better source, and is
-  // remembered for holders reported later. Returns true if some node's totals changed.
+  // remembered for holders reported later. Returns true if some node's totals changed; when
+  // `moved_nodes` is given, the names of those nodes are appended to it.
   bool note_scheduler_request(const PodKey& pod, std::int64_t epc_bytes, std::int64_t enclave_slots,
-                              std::int64_t provision_slots);
+                              std::int64_t provision_slots,
+                              std::vector<std::string>* moved_nodes = nullptr);
 
   // Forgets a node and its entries (node removed or never coming back).
   void remove_node(std::string_view node);

@@ -1,6 +1,5 @@
 #include "extender/http/extender_routes.h"
 
-#include <memory>
 #include <string>
 #include <utility>
 
@@ -10,23 +9,35 @@
 #include "extender/http/handlers/handler_settings.h"
 #include "extender/http/handlers/prioritize.h"
 #include "extender/state/clock.h"
-#include "extender/state/pod_mix_recorder.h"
 
 namespace epc::http {
 
 namespace {
 
-// Tells the state what the scheduler wants for this pod: the ledger uses it to fill in the EPC of
-// pods that nodes report as slot holders without knowing their EPC.
-void note_pod(state::ClusterState& state, const codec::ExtenderArgsView& args) {
+// Sends the state writer what the scheduler showed about this SGX pod: its demand for the ledger
+// (which fills in the EPC of pods that nodes report as slot holders without knowing it), unless
+// this connection sent the same already, and with `join_mix` the pod for the recent pod mix.
+void observe_pod(state::ClusterState& state, ObservationMemo& memo,
+                 const codec::ExtenderArgsView& args, bool join_mix) {
   if (!args.request.wants_sgx()) {
     return;
   }
-  core::PodKey key;
-  key.namespace_name.reserve(args.pod.namespace_name.size() + 1 + args.pod.name.size());
-  key.namespace_name.append(args.pod.namespace_name).append("/").append(args.pod.name);
-  key.uid.assign(args.pod.uid);
-  state.note_pod_request(key, args.request);
+  const bool already_noted = memo.same(args.pod, args.request);
+  if (already_noted && !join_mix) {
+    return;
+  }
+  state::SchedulerObservation observation;
+  observation.request = args.request;
+  observation.join_mix = join_mix;
+  if (!already_noted) {
+    observation.note_request = true;
+    core::PodKey& key = observation.pod;
+    key.namespace_name.reserve(args.pod.namespace_name.size() + 1 + args.pod.name.size());
+    key.namespace_name.append(args.pod.namespace_name).append("/").append(args.pod.name);
+    key.uid.assign(args.pod.uid);
+    memo.remember(args.pod, args.request);
+  }
+  state.observe(std::move(observation));
 }
 
 }  // namespace
@@ -58,15 +69,15 @@ void add_extender_routes(RouteTable& table, const config::ExtenderConfig& config
   filter_route.verb = metrics::Verb::kFilter;
   filter_route.handler = [&state, settings](const RouteRequest& request, RouteReply& reply) {
     ConnectionContext& connection = request.connection;
-    const core::Result<codec::ExtenderArgsView> args =
+    const common::Result<codec::ExtenderArgsView> args =
         connection.decoder.decode(request.body, settings.pod_request);
     if (!args.ok()) {
       handlers::write_filter_error(args.error().message, reply.body);
       reply.outcome = metrics::Outcome::kError;
       return;
     }
-    note_pod(state, *args);
-    const state::SnapshotPtr snapshot = state.snapshot();
+    observe_pod(state, connection.last_observed, *args, /*join_mix=*/false);
+    const state::ClusterSnapshotPtr snapshot = state.snapshot();
     handlers::filter(*args, *snapshot, settings, state::monotonic_now_ns(), connection.scratch,
                      reply.body);
   };
@@ -79,27 +90,25 @@ void add_extender_routes(RouteTable& table, const config::ExtenderConfig& config
   prioritize_route.method = HttpMethod::kPost;
   prioritize_route.path = prefix + "/prioritize";
   prioritize_route.verb = metrics::Verb::kPrioritize;
-  // FragmentationAware's recent pod mix, one for all connections and HTTP threads (the mix is the
-  // cluster's, not a connection's). Only that policy gets one: the others never take its lock. The
-  // route handler owns it, so it lives as long as the route table.
-  std::shared_ptr<state::PodMixRecorder> pod_mix;
-  if (settings.policy == core::score::PolicyKind::kFragmentationAware) {
-    pod_mix = std::make_shared<state::PodMixRecorder>(settings.mix_half_life_pods);
-  }
-  prioritize_route.handler = [&state, settings, pod_mix](const RouteRequest& request,
-                                                         RouteReply& reply) {
+  // Only prioritize adds pods to the mix: kube-scheduler calls filter and then (if any node is
+  // left) prioritize once per scheduling attempt, so observing both would count every pod twice.
+  // A retried pod counts once per attempt: pods that keep failing weigh a little more, as a mix of
+  // pending demand should. Only FragmentationAware reads the mix.
+  const bool join_mix = settings.policy == core::score::PolicyKind::kFragmentationAware;
+  prioritize_route.handler = [&state, settings, join_mix](const RouteRequest& request,
+                                                          RouteReply& reply) {
     ConnectionContext& connection = request.connection;
-    const core::Result<codec::ExtenderArgsView> args =
+    const common::Result<codec::ExtenderArgsView> args =
         connection.decoder.decode(request.body, settings.pod_request);
     if (!args.ok()) {
       handlers::write_prioritize_error(reply.body);
       reply.outcome = metrics::Outcome::kError;
       return;
     }
-    note_pod(state, *args);
-    const state::SnapshotPtr snapshot = state.snapshot();
+    observe_pod(state, connection.last_observed, *args, join_mix);
+    const state::ClusterSnapshotPtr snapshot = state.snapshot();
     handlers::prioritize(*args, *snapshot, settings, state::monotonic_now_ns(), connection.scratch,
-                         reply.body, pod_mix.get());
+                         reply.body);
   };
   prioritize_route.error_writer = [](std::string_view, RouteReply& reply) {
     handlers::write_prioritize_error(reply.body);

@@ -18,11 +18,11 @@ namespace epc::http {
 //   GET  /readyz               200 when `serving()` and the state has a snapshot, else 503
 //   GET  /metrics              metrics.serialize(), Prometheus text format 0.0.4
 //
-// Each extender request decodes its body with the connection's decoder, reads one state snapshot,
-// tells the state about the pod's SGX demand (note_pod_request, SGX pods only) and answers with
-// HTTP 200; protocol errors go into the reply (filter Error field; prioritize "[]"). With the
-// FragmentationAware policy, prioritize also adds each SGX pod to the table's own recent pod mix
-// (state::PodMixRecorder, shared by all connections) and scores against it.
+// Each extender request decodes its body with the connection's decoder, sends the state writer a
+// state::SchedulerObservation of an SGX pod (its demand, once per connection and pod; with the
+// FragmentationAware policy prioritize also adds the pod to the recent pod mix), reads one state
+// snapshot and answers with HTTP 200; protocol errors go into the reply (filter Error field;
+// prioritize "[]"). The routes never write shared state themselves.
 //
 // `state`, `metrics` and whatever `serving` captures must outlive the table.
 void add_extender_routes(RouteTable& table, const config::ExtenderConfig& config,

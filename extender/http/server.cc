@@ -335,7 +335,7 @@ struct HttpServer::Impl {
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
 
-  core::Result<bool> listen();
+  common::Result<bool> listen();
   void do_accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
   void run_io_thread();
@@ -344,30 +344,30 @@ struct HttpServer::Impl {
 // --------------------------------------------------------------------------------------------------
 // Listener
 
-core::Result<bool> HttpServer::Impl::listen() {
+common::Result<bool> HttpServer::Impl::listen() {
   beast::error_code ec;
   const net::ip::address address = net::ip::make_address(config.http_address, ec);
   if (ec) {
-    return core::Error{"invalid http_address '" + config.http_address + "': " + ec.message()};
+    return common::Error{"invalid http_address '" + config.http_address + "': " + ec.message()};
   }
   const tcp::endpoint endpoint(address, config.http_port);
   const std::string where = config.http_address + ":" + std::to_string(config.http_port);
   acceptor.emplace(*ioc);
   if (acceptor->open(endpoint.protocol(), ec); ec) {
-    return core::Error{"cannot open HTTP socket for " + where + ": " + ec.message()};
+    return common::Error{"cannot open HTTP socket for " + where + ": " + ec.message()};
   }
   if (acceptor->set_option(net::socket_base::reuse_address(true), ec); ec) {
-    return core::Error{"cannot set SO_REUSEADDR on " + where + ": " + ec.message()};
+    return common::Error{"cannot set SO_REUSEADDR on " + where + ": " + ec.message()};
   }
   if (acceptor->bind(endpoint, ec); ec) {
-    return core::Error{"cannot bind HTTP listener to " + where + ": " + ec.message()};
+    return common::Error{"cannot bind HTTP listener to " + where + ": " + ec.message()};
   }
   if (acceptor->listen(net::socket_base::max_listen_connections, ec); ec) {
-    return core::Error{"cannot listen on " + where + ": " + ec.message()};
+    return common::Error{"cannot listen on " + where + ": " + ec.message()};
   }
   port = acceptor->local_endpoint(ec).port();
   if (ec) {
-    return core::Error{"cannot read the bound port of " + where + ": " + ec.message()};
+    return common::Error{"cannot read the bound port of " + where + ": " + ec.message()};
   }
   return true;
 }
@@ -412,7 +412,7 @@ void HttpServer::Impl::run_io_thread() {
 // --------------------------------------------------------------------------------------------------
 // HttpServer
 
-core::Result<std::unique_ptr<HttpServer>> HttpServer::create(const config::ExtenderConfig& config,
+common::Result<std::unique_ptr<HttpServer>> HttpServer::create(const config::ExtenderConfig& config,
                                                              state::ClusterState& state,
                                                              metrics::Metrics& metrics) {
   auto impl = std::make_unique<Impl>(config, metrics);

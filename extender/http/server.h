@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "extender/config/extender_config.h"
-#include "extender/core/result.h"
+#include "common/result.h"
 #include "extender/http/router.h"
 #include "extender/metrics/metrics.h"
 #include "extender/state/cluster_state.h"
@@ -28,7 +28,7 @@ namespace epc::http {
 class HttpServer {
  public:
   // Opens, binds and listens (errors such as "address in use" are values); does not serve yet.
-  static core::Result<std::unique_ptr<HttpServer>> create(const config::ExtenderConfig& config,
+  static common::Result<std::unique_ptr<HttpServer>> create(const config::ExtenderConfig& config,
                                                           state::ClusterState& state,
                                                           metrics::Metrics& metrics);
   ~HttpServer();  // stops

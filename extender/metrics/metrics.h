@@ -5,15 +5,13 @@
 #include <string>
 
 #include "extender/core/node_row.h"
-#include "extender/state/snapshot.h"
+#include "extender/state/cluster_snapshot.h"
+#include "extender/state/report_message.h"
 
 namespace epc::metrics {
 
 enum class Verb : std::uint8_t { kFilter, kPrioritize, kOther };
 enum class Outcome : std::uint8_t { kOk, kError };
-// A NodeReport message as the gRPC service saw it.
-enum class ReportKind : std::uint8_t { kSnapshot, kChange, kHeartbeat, kInvalid };
-enum class ReportResult : std::uint8_t { kApplied, kRefused };
 
 // The extender's Prometheus metrics. prometheus-cpp stays behind this interface: HTTP code never
 // includes a prometheus header. Families and per-verb children are registered once in create();
@@ -37,11 +35,11 @@ class Metrics {
   // Per-node gauges (EPC capacity, requested, free, live use, slots, report age); adds series for
   // new nodes and removes them for nodes that left. Report age and "up" are computed at scrape
   // time from the rows' report_time_ns, so they stay right between publications.
-  virtual void refresh_nodes(const state::Snapshot& snapshot, std::int64_t now_ns,
+  virtual void refresh_nodes(const state::ClusterSnapshot& snapshot, std::int64_t now_ns,
                              const core::NodeAccounting& accounting) = 0;
 
   // One NodeReport message received (epc_extender_report_messages_total). Any thread.
-  virtual void observe_report_message(ReportKind /*kind*/, ReportResult /*result*/) {}
+  virtual void observe_report_message(state::ReportKind /*kind*/, state::ReportResult /*result*/) {}
 
   // Prometheus text exposition format 0.0.4 of everything registered.
   virtual std::string serialize() const = 0;

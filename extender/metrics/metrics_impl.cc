@@ -5,6 +5,7 @@
 
 #include <prometheus/text_serializer.h>
 
+#include "extender/core/fit.h"
 #include "extender/state/clock.h"
 
 namespace epc::metrics {
@@ -30,14 +31,14 @@ const char* verb_label(int verb) {
 }
 
 const char* report_kind_label(int kind) {
-  switch (static_cast<ReportKind>(kind)) {
-    case ReportKind::kSnapshot:
+  switch (static_cast<state::ReportKind>(kind)) {
+    case state::ReportKind::kSnapshot:
       return "snapshot";
-    case ReportKind::kChange:
+    case state::ReportKind::kChange:
       return "change";
-    case ReportKind::kHeartbeat:
+    case state::ReportKind::kHeartbeat:
       return "heartbeat";
-    case ReportKind::kInvalid:
+    case state::ReportKind::kInvalid:
       break;
   }
   return "invalid";
@@ -142,12 +143,12 @@ void MetricsImpl::observe_request(Verb verb, Outcome outcome, double seconds) {
   durations_[v]->Observe(seconds);
 }
 
-void MetricsImpl::observe_report_message(ReportKind kind, ReportResult result) {
+void MetricsImpl::observe_report_message(state::ReportKind kind, state::ReportResult result) {
   const auto k = static_cast<std::size_t>(kind);
   if (k >= static_cast<std::size_t>(kReportKinds)) {
     return;
   }
-  report_messages_[k * kReportResults + static_cast<std::size_t>(result == ReportResult::kRefused)]
+  report_messages_[k * kReportResults + static_cast<std::size_t>(result == state::ReportResult::kRefused)]
       ->Increment();
 }
 
@@ -186,7 +187,7 @@ void MetricsImpl::remove_node(NodeSeries& series) {
   stream_connected_family_.Remove(series.stream_connected);
 }
 
-void MetricsImpl::refresh_nodes(const state::Snapshot& snapshot, std::int64_t now_ns,
+void MetricsImpl::refresh_nodes(const state::ClusterSnapshot& snapshot, std::int64_t now_ns,
                                 const core::NodeAccounting& accounting) {
   std::lock_guard lock(nodes_mutex_);
   const auto rows = snapshot.rows();
@@ -232,8 +233,7 @@ void MetricsImpl::refresh_nodes(const state::Snapshot& snapshot, std::int64_t no
     series.provision_used->Set(to_double(row.provision_slots_used));
     series.ledger_pods->Set(to_double(info.ledger_pods));
     series.stream_connected->Set(info.stream_connected ? 1.0 : 0.0);
-    series.report_time_ns = row.report_time_ns;
-    series.usable = row.ever_reported && row.has_sgx && row.health == core::NodeHealth::kHealthy;
+    series.row = row;
     if (row.has_sgx) {
       cluster_capacity += row.epc_capacity_bytes;
     }
@@ -250,10 +250,10 @@ void MetricsImpl::update_scrape_time_gauges(std::int64_t now_ns) const {
   std::int64_t cluster_free = 0;
   std::int64_t up_count = 0;
   for (const auto& [name, series] : nodes_) {
-    const std::int64_t age_ns = now_ns > series.report_time_ns ? now_ns - series.report_time_ns : 0;
+    const std::int64_t report_ns = series.row.report_time_ns;
+    const std::int64_t age_ns = now_ns > report_ns ? now_ns - report_ns : 0;
     series.report_age->Set(to_double(age_ns) / 1e9);
-    const bool fresh = options_.stale_after_ns <= 0 || age_ns <= options_.stale_after_ns;
-    const bool up = series.usable && fresh;
+    const bool up = core::node_trusted(series.row, now_ns, options_.stale_after_ns);
     series.up->Set(up ? 1.0 : 0.0);
     if (up) {
       cluster_free += series.free_bytes;

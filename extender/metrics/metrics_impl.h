@@ -13,6 +13,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "extender/core/node_row.h"
 #include "extender/metrics/metrics.h"
 
 namespace epc::metrics {
@@ -27,9 +28,9 @@ class MetricsImpl final : public Metrics {
 
   // Metrics
   void observe_request(Verb verb, Outcome outcome, double seconds) override;
-  void refresh_nodes(const state::Snapshot& snapshot, std::int64_t now_ns,
+  void refresh_nodes(const state::ClusterSnapshot& snapshot, std::int64_t now_ns,
                      const core::NodeAccounting& accounting) override;
-  void observe_report_message(ReportKind kind, ReportResult result) override;
+  void observe_report_message(state::ReportKind kind, state::ReportResult result) override;
   std::string serialize() const override;
 
   // Latency buckets in seconds: 10 µs (a filter on a small cluster) to 1 s (far beyond the
@@ -57,9 +58,8 @@ class MetricsImpl final : public Metrics {
     prometheus::Gauge* ledger_pods = nullptr;
     prometheus::Gauge* stream_connected = nullptr;
     // Inputs for the scrape-time gauges.
-    std::int64_t report_time_ns = 0;
     std::int64_t free_bytes = 0;
-    bool usable = false;  // reported, has SGX, healthy: "up" unless stale
+    core::NodeRow row;  // as last published: "up" is core::node_trusted at scrape time
   };
 
   void add_node(const std::string& name, NodeSeries& series);

@@ -4,7 +4,14 @@
 #include <string>
 #include <utility>
 
+#include "extender/core/node_row.h"
+
 namespace epc::reports {
+
+// The core keeps a node's EPC sections in a fixed array of its row: it must hold every section a
+// valid report can carry, or the writer would have to cut them.
+static_assert(static_cast<std::size_t>(core::kMaxEpcSections) == v1::kMaxEpcSections,
+              "core::NodeRow's section array must match the report contract");
 
 namespace {
 
@@ -22,15 +29,15 @@ std::string quoted(std::string_view text) {
 
 bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
-core::Error error(std::string message) { return core::Error{std::move(message)}; }
+common::Error error(std::string message) { return common::Error{std::move(message)}; }
 
 // ---- field converters: each returns an error text, empty when fine ----
 
 std::string convert_slots(const epc::v1::SlotUsage& in, std::string_view what,
                           state::SlotCount& out) {
-  if (in.total() > kMaxSlots) {
+  if (in.total() > v1::kMaxSlots) {
     return std::string(what) + ".total " + std::to_string(in.total()) + " exceeds " +
-           std::to_string(kMaxSlots);
+           std::to_string(v1::kMaxSlots);
   }
   if (in.used() > in.total()) {
     return std::string(what) + ".used " + std::to_string(in.used()) + " exceeds total " +
@@ -42,7 +49,7 @@ std::string convert_slots(const epc::v1::SlotUsage& in, std::string_view what,
 }
 
 std::string convert_live(const epc::v1::LiveEpcUse& in, state::LiveEpc& out) {
-  if (in.known() && in.used_bytes() > static_cast<std::uint64_t>(kMaxEpcCapacityBytes)) {
+  if (in.known() && in.used_bytes() > static_cast<std::uint64_t>(v1::kMaxEpcCapacityBytes)) {
     return "live_epc.used_bytes " + std::to_string(in.used_bytes()) + " exceeds 64 TiB";
   }
   out.known = in.known();
@@ -51,8 +58,8 @@ std::string convert_live(const epc::v1::LiveEpcUse& in, state::LiveEpc& out) {
 }
 
 std::string convert_health(const epc::v1::Health& in, state::HealthInfo& out) {
-  if (in.reason().size() > kMaxHealthReasonLength) {
-    return "health.reason is longer than " + std::to_string(kMaxHealthReasonLength) + " bytes";
+  if (in.reason().size() > v1::kMaxHealthReasonBytes) {
+    return "health.reason is longer than " + std::to_string(v1::kMaxHealthReasonBytes) + " bytes";
   }
   out.healthy = in.healthy();
   out.reason = in.reason();
@@ -63,7 +70,7 @@ std::string check_pod_name(std::string_view pod_namespace, std::string_view pod_
   if (!is_dns1123_label(pod_namespace)) {
     return "holder namespace " + quoted(pod_namespace) + " is not a valid DNS-1123 label";
   }
-  if (!is_dns1123_subdomain(pod_name, kMaxPodNameLength)) {
+  if (!is_dns1123_subdomain(pod_name, v1::kMaxPodNameLength)) {
     return "holder name " + quoted(pod_name) + " is not a valid DNS-1123 subdomain";
   }
   return {};
@@ -74,15 +81,15 @@ std::string convert_holder(const epc::v1::SlotHolder& in, core::SlotHolder& out)
     return bad;
   }
   const std::string pod = in.pod_namespace() + "/" + in.pod_name();
-  if (in.pod_uid().size() > kMaxInstanceIdLength) {
+  if (in.pod_uid().size() > v1::kMaxPodUidLength) {
     return "holder " + quoted(pod) + ": pod_uid is too long";
   }
-  if (in.epc_known() && in.epc_bytes() > static_cast<std::uint64_t>(kMaxEpcCapacityBytes)) {
+  if (in.epc_known() && in.epc_bytes() > static_cast<std::uint64_t>(v1::kMaxEpcCapacityBytes)) {
     return "holder " + quoted(pod) + ": epc_bytes " + std::to_string(in.epc_bytes()) +
            " exceeds 64 TiB";
   }
-  if (in.enclave_slots() > kMaxSlots || in.provision_slots() > kMaxSlots) {
-    return "holder " + quoted(pod) + ": slot count exceeds " + std::to_string(kMaxSlots);
+  if (in.enclave_slots() > v1::kMaxSlots || in.provision_slots() > v1::kMaxSlots) {
+    return "holder " + quoted(pod) + ": slot count exceeds " + std::to_string(v1::kMaxSlots);
   }
   out.pod.namespace_name = pod;
   out.pod.uid = in.pod_uid();
@@ -96,13 +103,13 @@ std::string convert_holder(const epc::v1::SlotHolder& in, core::SlotHolder& out)
   return {};
 }
 
-// Converts a list of holders, refusing more than kMaxHolders and duplicates of one pod.
+// Converts a list of holders, refusing more than v1::kMaxHolders and duplicates of one pod.
 template <typename Repeated>
 std::string convert_holders(const Repeated& in, std::string_view what,
                             std::vector<core::SlotHolder>& out) {
-  if (static_cast<std::size_t>(in.size()) > kMaxHolders) {
+  if (static_cast<std::size_t>(in.size()) > v1::kMaxHolders) {
     return std::string(what) + " lists " + std::to_string(in.size()) + " pods, more than " +
-           std::to_string(kMaxHolders);
+           std::to_string(v1::kMaxHolders);
   }
   out.resize(static_cast<std::size_t>(in.size()));
   std::set<std::string_view> seen;
@@ -118,25 +125,25 @@ std::string convert_holders(const Repeated& in, std::string_view what,
   return {};
 }
 
-core::Result<state::FullNodeState> convert_state(const epc::v1::NodeState& in) {
-  state::FullNodeState out;
+common::Result<state::NodeState> convert_state(const epc::v1::NodeState& in) {
+  state::NodeState out;
   out.sgx_present = in.sgx_present();
-  if (in.epc_capacity_bytes() > static_cast<std::uint64_t>(kMaxEpcCapacityBytes)) {
+  if (in.epc_capacity_bytes() > static_cast<std::uint64_t>(v1::kMaxEpcCapacityBytes)) {
     return error("epc_capacity_bytes " + std::to_string(in.epc_capacity_bytes()) +
                  " exceeds 64 TiB");
   }
   out.epc_capacity_bytes = static_cast<std::int64_t>(in.epc_capacity_bytes());
 
-  if (static_cast<std::size_t>(in.epc_sections_size()) > kMaxEpcSections) {
+  if (static_cast<std::size_t>(in.epc_sections_size()) > v1::kMaxEpcSections) {
     return error("epc_sections lists " + std::to_string(in.epc_sections_size()) +
-                 " sections, more than " + std::to_string(kMaxEpcSections));
+                 " sections, more than " + std::to_string(v1::kMaxEpcSections));
   }
   std::int64_t section_sum = 0;  // at most 64 × 64 TiB: no overflow
   for (const auto& section : in.epc_sections()) {
     if (section.numa_node() < 0) {
       return error("epc_sections: negative numa_node " + std::to_string(section.numa_node()));
     }
-    if (section.size_bytes() > static_cast<std::uint64_t>(kMaxEpcCapacityBytes)) {
+    if (section.size_bytes() > static_cast<std::uint64_t>(v1::kMaxEpcCapacityBytes)) {
       return error("epc_sections: size_bytes " + std::to_string(section.size_bytes()) +
                    " exceeds 64 TiB");
     }
@@ -177,8 +184,8 @@ core::Result<state::FullNodeState> convert_state(const epc::v1::NodeState& in) {
   return out;
 }
 
-core::Result<state::NodeStateChange> convert_change(const epc::v1::NodeChange& in) {
-  state::NodeStateChange out;
+common::Result<state::NodeChange> convert_change(const epc::v1::NodeChange& in) {
+  state::NodeChange out;
   if (in.has_enclave_slots()) {
     state::SlotCount slots;
     if (auto bad = convert_slots(in.enclave_slots(), "enclave_slots", slots); !bad.empty()) {
@@ -211,9 +218,9 @@ core::Result<state::NodeStateChange> convert_change(const epc::v1::NodeChange& i
       !bad.empty()) {
     return error(std::move(bad));
   }
-  if (static_cast<std::size_t>(in.holders_removed_size()) > kMaxHolders) {
+  if (static_cast<std::size_t>(in.holders_removed_size()) > v1::kMaxHolders) {
     return error("holders_removed lists " + std::to_string(in.holders_removed_size()) +
-                 " pods, more than " + std::to_string(kMaxHolders));
+                 " pods, more than " + std::to_string(v1::kMaxHolders));
   }
   for (const auto& removed : in.holders_removed()) {
     const auto slash = removed.find('/');
@@ -256,10 +263,10 @@ bool is_dns1123_subdomain(std::string_view name, std::size_t max_length) {
 
 bool is_dns1123_label(std::string_view name) {
   return name.find('.') == std::string_view::npos &&
-         is_dns1123_subdomain(name, kMaxNamespaceLength);
+         is_dns1123_subdomain(name, v1::kMaxNamespaceLength);
 }
 
-core::Result<state::ReportMessage> from_proto(const epc::v1::NodeReport& report) {
+common::Result<state::ReportMessage> from_proto(const epc::v1::NodeReport& report) {
   if (!is_dns1123_subdomain(report.node_name())) {
     return error("node_name " + quoted(report.node_name()) +
                  " is not a valid DNS-1123 subdomain (lower-case, at most 253 characters)");
@@ -267,11 +274,11 @@ core::Result<state::ReportMessage> from_proto(const epc::v1::NodeReport& report)
   if (report.instance_id().empty()) {
     return error("instance_id is empty");
   }
-  if (report.instance_id().size() > kMaxInstanceIdLength) {
-    return error("instance_id is longer than " + std::to_string(kMaxInstanceIdLength) + " bytes");
+  if (report.instance_id().size() > v1::kMaxInstanceIdLength) {
+    return error("instance_id is longer than " + std::to_string(v1::kMaxInstanceIdLength) + " bytes");
   }
-  if (report.plugin_version().size() > kMaxPluginVersionLength) {
-    return error("plugin_version is longer than " + std::to_string(kMaxPluginVersionLength) +
+  if (report.plugin_version().size() > v1::kMaxPluginVersionLength) {
+    return error("plugin_version is longer than " + std::to_string(v1::kMaxPluginVersionLength) +
                  " bytes");
   }
 
@@ -306,7 +313,7 @@ core::Result<state::ReportMessage> from_proto(const epc::v1::NodeReport& report)
   return out;
 }
 
-epc::v1::Ack make_ack(const core::Result<std::uint64_t>& result, std::uint64_t last_applied) {
+epc::v1::Ack make_ack(const common::Result<std::uint64_t>& result, std::uint64_t last_applied) {
   epc::v1::Ack ack;
   if (result.ok()) {
     ack.set_applied_sequence(*result);

@@ -12,18 +12,18 @@ namespace epc::reports {
 
 namespace {
 
-MessageKind kind_of(const epc::v1::NodeReport& report) {
+state::ReportKind kind_of(const epc::v1::NodeReport& report) {
   switch (report.kind_case()) {
     case epc::v1::NodeReport::kSnapshot:
-      return MessageKind::kSnapshot;
+      return state::ReportKind::kSnapshot;
     case epc::v1::NodeReport::kChange:
-      return MessageKind::kChange;
+      return state::ReportKind::kChange;
     case epc::v1::NodeReport::kHeartbeat:
-      return MessageKind::kHeartbeat;
+      return state::ReportKind::kHeartbeat;
     case epc::v1::NodeReport::KIND_NOT_SET:
       break;
   }
-  return MessageKind::kInvalid;
+  return state::ReportKind::kInvalid;
 }
 
 }  // namespace
@@ -45,11 +45,11 @@ class NodeReportsService::Reactor final
       on_reads_finished();
       return;
     }
-    const MessageKind kind = kind_of(request_);
+    const state::ReportKind kind = kind_of(request_);
     auto converted = from_proto(request_);
     Actions actions;
     if (!converted.ok()) {
-      observe(MessageKind::kInvalid, MessageResult::kRefused);
+      observe(state::ReportKind::kInvalid, state::ReportResult::kRefused);
       std::lock_guard lock(mutex_);
       results_.emplace_back(converted.error());
       read_idle_ = true;
@@ -66,7 +66,7 @@ class NodeReportsService::Reactor final
       }
       // Queued before the next read can start, so the writer applies messages in stream order.
       service_.state_.apply_async(std::move(message),
-                                  [this, kind, ordinal](core::Result<std::uint64_t> result) {
+                                  [this, kind, ordinal](common::Result<std::uint64_t> result) {
                                     on_applied(kind, ordinal, std::move(result));
                                   });
       std::lock_guard lock(mutex_);
@@ -108,8 +108,8 @@ class NodeReportsService::Reactor final
     bool finish = false;
   };
 
-  void on_applied(MessageKind kind, std::uint64_t ordinal, core::Result<std::uint64_t> result) {
-    observe(kind, result.ok() ? MessageResult::kApplied : MessageResult::kRefused);
+  void on_applied(state::ReportKind kind, std::uint64_t ordinal, common::Result<std::uint64_t> result) {
+    observe(kind, result.ok() ? state::ReportResult::kApplied : state::ReportResult::kRefused);
     Actions actions;
     {
       std::lock_guard lock(mutex_);
@@ -152,7 +152,7 @@ class NodeReportsService::Reactor final
         ++first_ordinal_;
       }
     } else if (!write_in_flight_ && !results_.empty() && results_.front().has_value()) {
-      const core::Result<std::uint64_t>& result = *results_.front();
+      const common::Result<std::uint64_t>& result = *results_.front();
       if (result.ok()) {
         last_applied_ = *result;
       }
@@ -186,7 +186,7 @@ class NodeReportsService::Reactor final
     }
   }
 
-  void observe(MessageKind kind, MessageResult result) {
+  void observe(state::ReportKind kind, state::ReportResult result) {
     if (service_.observer_) {
       service_.observer_(kind, result);
     }
@@ -201,7 +201,7 @@ class NodeReportsService::Reactor final
   std::mutex mutex_;
   // One entry per message read and not yet acknowledged, in stream order; empty until its result
   // is known. The front's ordinal is first_ordinal_.
-  std::deque<std::optional<core::Result<std::uint64_t>>> results_;  // guarded by mutex_
+  std::deque<std::optional<common::Result<std::uint64_t>>> results_;  // guarded by mutex_
   std::uint64_t first_ordinal_ = 0;                                 // guarded by mutex_
   epc::v1::Ack writing_;               // the Ack being written; owned by the write
   std::size_t applies_in_flight_ = 0;  // guarded by mutex_

@@ -10,10 +10,6 @@
 
 namespace epc::reports {
 
-// What happened to one received message, for metrics.
-enum class MessageKind : std::uint8_t { kSnapshot, kChange, kHeartbeat, kInvalid };
-enum class MessageResult : std::uint8_t { kApplied, kRefused };
-
 // The NodeReports gRPC service on gRPC's callback API: each stream is a reactor driven by gRPC's
 // own threads, so thousands of plugin streams need no thread each.
 //
@@ -28,7 +24,8 @@ enum class MessageResult : std::uint8_t { kApplied, kRefused };
 // Lifetime: `state` must outlive the service; wait_idle() returns once every stream is done.
 class NodeReportsService final : public epc::v1::NodeReports::CallbackService {
  public:
-  using MessageObserver = std::function<void(MessageKind, MessageResult)>;
+  // What happened to each received message (state::ReportKind/ReportResult), for metrics.
+  using MessageObserver = std::function<void(state::ReportKind, state::ReportResult)>;
 
   NodeReportsService(state::ClusterState& state, std::size_t max_in_flight,
                      MessageObserver observer = {});

@@ -11,12 +11,12 @@ namespace epc::reports {
 ReportsServer::ReportsServer(std::unique_ptr<NodeReportsService> service, int port)
     : service_(std::move(service)), port_(port) {}
 
-core::Result<std::unique_ptr<ReportsServer>> ReportsServer::create(
+common::Result<std::unique_ptr<ReportsServer>> ReportsServer::create(
     const config::ExtenderConfig& config, state::ClusterState& state,
     NodeReportsService::MessageObserver observer) {
   if (config.grpc_max_message_bytes == 0 ||
       config.grpc_max_message_bytes > static_cast<std::size_t>(INT_MAX)) {
-    return core::Error{"grpc max message size must be between 1 and " + std::to_string(INT_MAX) +
+    return common::Error{"grpc max message size must be between 1 and " + std::to_string(INT_MAX) +
                        " bytes"};
   }
   auto service = std::make_unique<NodeReportsService>(state, config.grpc_stream_max_in_flight,
@@ -35,7 +35,7 @@ core::Result<std::unique_ptr<ReportsServer>> ReportsServer::create(
     if (server != nullptr) {
       server->Shutdown();
     }
-    return core::Error{"cannot listen for gRPC on " + config.grpc_address +
+    return common::Error{"cannot listen for gRPC on " + config.grpc_address +
                        " (address in use or invalid)"};
   }
   std::unique_ptr<ReportsServer> out(new ReportsServer(std::move(service), selected_port));

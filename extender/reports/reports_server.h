@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "extender/config/extender_config.h"
-#include "extender/core/result.h"
+#include "common/result.h"
 #include "extender/reports/node_reports_service.h"
 #include "extender/state/cluster_state.h"
 
@@ -23,7 +23,7 @@ namespace epc::reports {
 // from one thread.
 class ReportsServer {
  public:
-  static core::Result<std::unique_ptr<ReportsServer>> create(
+  static common::Result<std::unique_ptr<ReportsServer>> create(
       const config::ExtenderConfig& config, state::ClusterState& state,
       NodeReportsService::MessageObserver observer = {});
   ~ReportsServer();

@@ -11,10 +11,10 @@ std::unique_ptr<ClusterState> ClusterState::create(Options options) {
   return std::make_unique<ClusterStateImpl>(std::move(options));
 }
 
-core::Result<std::uint64_t> ClusterState::apply(ReportMessage message) {
-  std::promise<core::Result<std::uint64_t>> promise;
+common::Result<std::uint64_t> ClusterState::apply(ReportMessage message) {
+  std::promise<common::Result<std::uint64_t>> promise;
   auto future = promise.get_future();
-  apply_async(std::move(message), [&promise](core::Result<std::uint64_t> result) {
+  apply_async(std::move(message), [&promise](common::Result<std::uint64_t> result) {
     promise.set_value(std::move(result));
   });
   return future.get();

@@ -23,16 +23,16 @@ void fail_op(OpVariant& op) {
           if (o.done) {
             o.done();
           }
-        } else if constexpr (requires { o.done(core::Error{}); }) {
+        } else if constexpr (requires { o.done(common::Error{}); }) {
           if (o.done) {
-            o.done(core::Error{kShuttingDown});
+            o.done(common::Error{kShuttingDown});
           }
         }
       },
       op);
 }
 
-void merge_change(NodeStateChange& change, FullNodeState& state) {
+void merge_change(NodeChange& change, NodeState& state) {
   if (change.enclave_slots) {
     state.enclave_slots = *change.enclave_slots;
   }
@@ -68,7 +68,9 @@ void merge_change(NodeStateChange& change, FullNodeState& state) {
 // Producer side.
 
 ClusterStateImpl::ClusterStateImpl(Options options)
-    : options_(std::move(options)), published_(std::make_shared<const Snapshot>()) {
+    : options_(std::move(options)),
+      published_(std::make_shared<const ClusterSnapshot>()),
+      pod_mix_(options_.mix_half_life_pods) {
   ledger_.set_request_memory_limit(options_.request_memory_pods);
   writer_ = std::thread([this] { run_writer(); });
 }
@@ -91,7 +93,7 @@ ClusterStateImpl::~ClusterStateImpl() {
   }
 }
 
-SnapshotPtr ClusterStateImpl::snapshot() const {
+ClusterSnapshotPtr ClusterStateImpl::snapshot() const {
   std::lock_guard lock(published_mutex_);
   return published_;
 }
@@ -119,24 +121,8 @@ void ClusterStateImpl::stream_closed(const std::string& node_name, const std::st
   push(StreamClosedOp{node_name, instance_id});
 }
 
-void ClusterStateImpl::note_pod_request(const core::PodKey& pod, const core::PodRequest& request) {
-  {
-    std::lock_guard lock(dedupe_mutex_);
-    // Looked up by string_view: a repeated note allocates nothing.
-    auto it = noted_requests_.find(std::string_view(pod.namespace_name));
-    if (it != noted_requests_.end()) {
-      if (it->second.uid == pod.uid && it->second.request == request) {
-        return;  // the ledger already has this demand: do not wake the writer
-      }
-      it->second = NotedRequest{pod.uid, request};
-    } else {
-      if (noted_requests_.size() >= kNoteDedupeCapacity) {
-        noted_requests_.clear();
-      }
-      noted_requests_.emplace(pod.namespace_name, NotedRequest{pod.uid, request});
-    }
-  }
-  push(PodRequestOp{pod, request});
+void ClusterStateImpl::observe(SchedulerObservation observation) {
+  push(ObserveOp{std::move(observation)});
 }
 
 void ClusterStateImpl::flush() {
@@ -158,7 +144,7 @@ void ClusterStateImpl::assert_writer_thread() const {
 void ClusterStateImpl::run_writer() {
   writer_id_.store(std::this_thread::get_id());
   std::vector<Op> batch;
-  std::vector<std::pair<ApplyDone, core::Result<std::uint64_t>>> acks;
+  std::vector<std::pair<ApplyDone, common::Result<std::uint64_t>>> acks;
   std::vector<std::function<void()>> flushes;
   for (;;) {
     {
@@ -170,31 +156,34 @@ void ClusterStateImpl::run_writer() {
       batch.swap(queue_);
     }
 
-    bool changed = false;
+    bool nodes_changed = false;
+    bool mix_changed = false;
     for (auto& op : batch) {
       if (auto* apply = std::get_if<ApplyOp>(&op)) {
         auto result = apply_message(apply->message);
-        changed = changed || result.ok();
+        nodes_changed = nodes_changed || result.ok();
         if (apply->done) {
           acks.emplace_back(std::move(apply->done), std::move(result));
         }
       } else if (auto* closed = std::get_if<StreamClosedOp>(&op)) {
         apply_stream_closed(*closed);
-        changed = true;
-      } else if (auto* noted = std::get_if<PodRequestOp>(&op)) {
-        changed = apply_pod_request(*noted) || changed;
+        nodes_changed = true;
+      } else if (auto* observed = std::get_if<ObserveOp>(&op)) {
+        const ObserveEffect effect = apply_observation(observed->observation);
+        nodes_changed = nodes_changed || effect.nodes;
+        mix_changed = mix_changed || effect.mix;
       } else if (auto* flush_op = std::get_if<FlushOp>(&op)) {
         flushes.push_back(std::move(flush_op->done));
       }
     }
     batch.clear();
 
-    if (changed) {
-      publish();
+    if (nodes_changed || mix_changed) {
+      publish(nodes_changed);
+    }
+    if (nodes_changed && options_.on_publish) {
       // Before the acks: whoever waits for an Ack may read /metrics next and must see its report.
-      if (options_.on_publish) {
-        options_.on_publish(*snapshot());
-      }
+      options_.on_publish(*snapshot());
     }
     for (auto& [done, result] : acks) {
       done(std::move(result));
@@ -207,16 +196,16 @@ void ClusterStateImpl::run_writer() {
   }
 }
 
-core::Result<std::uint64_t> ClusterStateImpl::apply_message(ReportMessage& message) {
+common::Result<std::uint64_t> ClusterStateImpl::apply_message(ReportMessage& message) {
   assert_writer_thread();
   auto it = nodes_.find(message.node_name);
   const bool same_instance = it != nodes_.end() && it->second.instance_id == message.instance_id;
   const std::int64_t now_ns = monotonic_now_ns();
 
   if (!same_instance) {
-    auto* full = std::get_if<FullNodeState>(&message.body);
+    auto* full = std::get_if<NodeState>(&message.body);
     if (full == nullptr) {
-      return core::Error{"node " + message.node_name + ": plugin instance " + message.instance_id +
+      return common::Error{"node " + message.node_name + ": plugin instance " + message.instance_id +
                          " sent no snapshot yet; the first message of an instance must be a "
                          "snapshot"};
     }
@@ -241,10 +230,10 @@ core::Result<std::uint64_t> ClusterStateImpl::apply_message(ReportMessage& messa
     // A replay or duplicate: acknowledged, not applied.
     return record.last_sequence;
   }
-  if (auto* full = std::get_if<FullNodeState>(&message.body)) {
+  if (auto* full = std::get_if<NodeState>(&message.body)) {
     record.state = std::move(*full);
     ledger_.set_node_holders(message.node_name, record.state.holders);
-  } else if (auto* change = std::get_if<NodeStateChange>(&message.body)) {
+  } else if (auto* change = std::get_if<NodeChange>(&message.body)) {
     const bool holders_touched =
         !change->holders_upserted.empty() || !change->holders_removed.empty();
     merge_change(*change, record.state);
@@ -274,19 +263,28 @@ void ClusterStateImpl::apply_stream_closed(const StreamClosedOp& op) {
   }
 }
 
-bool ClusterStateImpl::apply_pod_request(const PodRequestOp& op) {
+ClusterStateImpl::ObserveEffect ClusterStateImpl::apply_observation(
+    const SchedulerObservation& observation) {
   assert_writer_thread();
-  if (!ledger_.note_scheduler_request(op.pod, op.request.epc_bytes, op.request.enclave_slots,
-                                      op.request.provision_slots)) {
-    return false;  // remembered for holders reported later; no node's totals moved
+  ObserveEffect effect;
+  const core::PodRequest& request = observation.request;
+  if (observation.note_request) {
+    const std::size_t dirty_before = dirty_.size();
+    ledger_.note_scheduler_request(observation.pod, request.epc_bytes, request.enclave_slots,
+                                   request.provision_slots, &dirty_);
+    // Only the nodes holding this pod moved; a pod no node holds yet is just remembered.
+    effect.nodes = dirty_.size() != dirty_before;
   }
-  // The ledger does not say which node's totals moved (a pod key may be on several).
-  all_dirty_ = true;
-  return true;
+  if (observation.join_mix && options_.keep_pod_mix && request.epc_bytes > 0) {
+    pod_mix_.observe(request);
+    ++pods_in_mix_;
+    effect.mix = true;
+  }
+  return effect;
 }
 
 void ClusterStateImpl::rebuild_row(const std::string& name, NodeRecord& record) const {
-  const FullNodeState& s = record.state;
+  const NodeState& s = record.state;
   const core::Ledger::NodeTotals totals = ledger_.totals(name);
 
   core::NodeRow row;
@@ -296,8 +294,10 @@ void ClusterStateImpl::rebuild_row(const std::string& name, NodeRecord& record) 
   row.live_used_known = s.live_epc.known;
   row.epc_live_used_bytes = s.live_epc.known ? s.live_epc.used_bytes : 0;
   row.epc_capacity_bytes = s.epc_capacity_bytes;
-  const std::size_t sections =
-      std::min(s.epc_sections.size(), static_cast<std::size_t>(core::kMaxEpcSections));
+  // extender/reports refuses reports with more sections than the row holds (the two limits are
+  // tied by a static_assert there), so none is ever dropped here.
+  assert(s.epc_sections.size() <= row.epc_section_bytes.size());
+  const std::size_t sections = std::min(s.epc_sections.size(), row.epc_section_bytes.size());
   row.epc_section_count = static_cast<std::int32_t>(sections);
   for (std::size_t i = 0; i < sections; ++i) {
     row.epc_section_bytes[i] = s.epc_sections[i].size_bytes;
@@ -319,30 +319,29 @@ void ClusterStateImpl::rebuild_row(const std::string& name, NodeRecord& record) 
   record.info.stream_connected = record.stream_connected;
 }
 
-void ClusterStateImpl::publish() {
+void ClusterStateImpl::publish(bool nodes_changed) {
   assert_writer_thread();
-  if (all_dirty_) {
-    for (auto& [name, record] : nodes_) {
-      rebuild_row(name, record);
-    }
-  } else {
+  std::shared_ptr<NodeTable> table;
+  if (nodes_changed) {
     for (const auto& name : dirty_) {
       auto it = nodes_.find(name);
       if (it != nodes_.end()) {
         rebuild_row(it->first, it->second);
       }
     }
+    dirty_.clear();
+    table = std::make_shared<NodeTable>();
+    table->reserve(nodes_.size());
+    for (const auto& [name, record] : nodes_) {
+      table->add(record.info, record.row);
+    }
+  } else {
+    // Only the pod mix moved: the new snapshot shares the node table as it is.
+    table = snapshot()->shared_nodes();
   }
-  dirty_.clear();
-  all_dirty_ = false;
-
-  auto snapshot = std::make_shared<Snapshot>();
-  snapshot->reserve(nodes_.size());
-  for (const auto& [name, record] : nodes_) {
-    snapshot->add(record.info, record.row);
-  }
-  snapshot->set_version(++version_);
-  SnapshotPtr previous;
+  auto snapshot = std::make_shared<const ClusterSnapshot>(std::move(table), pod_mix_, pods_in_mix_,
+                                                          ++version_);
+  ClusterSnapshotPtr previous;
   {
     std::lock_guard lock(published_mutex_);
     previous = std::exchange(published_, std::move(snapshot));

@@ -8,14 +8,14 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <variant>
 #include <vector>
 
 #include "extender/core/ledger.h"
 #include "extender/core/node_row.h"
+#include "extender/core/pod_mix.h"
 #include "extender/state/cluster_state.h"
-#include "extender/state/snapshot.h"
+#include "extender/state/cluster_snapshot.h"
 
 namespace epc::state {
 
@@ -23,9 +23,14 @@ namespace epc::state {
 //
 // Producers (gRPC callback threads, HTTP threads) push operations onto a multi-producer queue and
 // hold its mutex only for the push. The writer drains everything queued in one go, applies it to
-// the state it alone owns (per-node records and the ledger), publishes one immutable Snapshot for
-// the whole batch by swapping one shared_ptr, then runs the batch's `done` callbacks and finally
-// Options::on_publish. Readers copy the published pointer and never wait for the writer.
+// the state it alone owns (per-node records, the ledger, the pod mix), publishes one immutable
+// ClusterSnapshot for the whole batch by swapping one shared_ptr, runs Options::on_publish and
+// then the batch's `done` callbacks. Readers copy the published pointer and never wait for the
+// writer.
+//
+// A publish rebuilds the rows of the nodes marked dirty (a report for them, or a ledger change that
+// moved their totals) and builds a new node table; a batch that only moved the pod mix publishes a
+// snapshot that shares the previous table.
 //
 // Destruction stops the writer after the batch in flight; operations still queued get an error
 // through their `done` callback (and flush() waiters are released), so no caller waits forever.
@@ -38,15 +43,11 @@ class ClusterStateImpl final : public ClusterState {
   ClusterStateImpl& operator=(const ClusterStateImpl&) = delete;
 
   // ClusterState
-  SnapshotPtr snapshot() const override;
+  ClusterSnapshotPtr snapshot() const override;
   void apply_async(ReportMessage message, ApplyDone done) override;
   void stream_closed(const std::string& node_name, const std::string& instance_id) override;
-  void note_pod_request(const core::PodKey& pod, const core::PodRequest& request) override;
+  void observe(SchedulerObservation observation) override;
   void flush() override;
-
-  // Most recent pod demands remembered by the note_pod_request() de-duplication; bounded so that a
-  // churn of pod names cannot grow it without limit (it is simply cleared when full).
-  static constexpr std::size_t kNoteDedupeCapacity = 4096;
 
  private:
   // ---- queued operations (producer side) ----
@@ -58,14 +59,13 @@ class ClusterStateImpl final : public ClusterState {
     std::string node_name;
     std::string instance_id;
   };
-  struct PodRequestOp {
-    core::PodKey pod;
-    core::PodRequest request;
+  struct ObserveOp {
+    SchedulerObservation observation;
   };
   struct FlushOp {
     std::function<void()> done;
   };
-  using Op = std::variant<ApplyOp, StreamClosedOp, PodRequestOp, FlushOp>;
+  using Op = std::variant<ApplyOp, StreamClosedOp, ObserveOp, FlushOp>;
 
   void push(Op op);
 
@@ -74,7 +74,7 @@ class ClusterStateImpl final : public ClusterState {
     std::string instance_id;
     std::uint64_t last_sequence = 0;
     std::string plugin_version;
-    FullNodeState state;
+    NodeState state;
     std::int64_t report_time_ns = 0;
     bool stream_connected = false;
     // Cached outputs, rebuilt when the node is dirty.
@@ -85,12 +85,17 @@ class ClusterStateImpl final : public ClusterState {
   void run_writer();
   void assert_writer_thread() const;
   // Applies one message; the value is the sequence to acknowledge.
-  core::Result<std::uint64_t> apply_message(ReportMessage& message);
+  common::Result<std::uint64_t> apply_message(ReportMessage& message);
   void apply_stream_closed(const StreamClosedOp& op);
-  // True when some node's totals changed.
-  bool apply_pod_request(const PodRequestOp& op);
+  // What an observation changed: node rows (marked dirty) and/or the pod mix.
+  struct ObserveEffect {
+    bool nodes = false;
+    bool mix = false;
+  };
+  ObserveEffect apply_observation(const SchedulerObservation& observation);
   void rebuild_row(const std::string& name, NodeRecord& record) const;
-  void publish();
+  // Publishes a snapshot; a new node table when `nodes_changed`, else the current one shared.
+  void publish(bool nodes_changed);
 
   Options options_;
 
@@ -100,27 +105,19 @@ class ClusterStateImpl final : public ClusterState {
   std::vector<Op> queue_;  // guarded by queue_mutex_
   bool stopping_ = false;  // guarded by queue_mutex_
 
-  // note_pod_request() de-duplication: "namespace/name" → the last demand noted for it.
-  struct NotedRequest {
-    std::string uid;
-    core::PodRequest request;
-  };
-  std::mutex dedupe_mutex_;
-  std::unordered_map<std::string, NotedRequest, NameHash, std::equal_to<>>
-      noted_requests_;  // guarded by dedupe_mutex_
-
   // Published snapshot: written by the writer, read by anyone. The mutex is held only to copy or
   // swap the pointer (a reference-count increment), never while a batch is applied or a snapshot
   // built, so readers never wait for the writer's work. (libstdc++ 12's atomic<shared_ptr> is the
   // same kind of short lock, but its load() unlocks with relaxed order, which TSan reports.)
   mutable std::mutex published_mutex_;
-  SnapshotPtr published_;  // guarded by published_mutex_
+  ClusterSnapshotPtr published_;  // guarded by published_mutex_
 
   // Writer-owned state.
   std::map<std::string, NodeRecord, std::less<>> nodes_;
   std::vector<std::string> dirty_;  // nodes whose cached row must be rebuilt before publishing
-  bool all_dirty_ = false;          // the ledger changed totals of unknown nodes
   core::Ledger ledger_;
+  core::PodMix pod_mix_;
+  std::uint64_t pods_in_mix_ = 0;
   std::uint64_t version_ = 0;
   std::atomic<std::thread::id> writer_id_;  // set by the writer thread itself when it starts
 

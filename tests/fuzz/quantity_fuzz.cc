@@ -5,12 +5,12 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "extender/core/quantity.h"
+#include "common/quantity.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  const auto units = epc::core::parse_quantity_units(text);
-  const auto milli = epc::core::parse_quantity_milli(text);
+  const auto units = epc::common::parse_quantity_units(text);
+  const auto milli = epc::common::parse_quantity_milli(text);
   if (units.ok()) {
     // A whole number of units is also representable in thousandths unless that overflows; when
     // both parse, they agree.

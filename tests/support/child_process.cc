@@ -28,14 +28,14 @@ int exit_code(int status) {
 
 }  // namespace
 
-core::Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv,
+common::Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv,
                                                const std::string& output_path) {
   if (argv.empty()) {
-    return core::Error{"no program to run"};
+    return common::Error{"no program to run"};
   }
   const int out = ::open(output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (out < 0) {
-    return core::Error{"open " + output_path + ": " + std::strerror(errno)};
+    return common::Error{"open " + output_path + ": " + std::strerror(errno)};
   }
   // Build argv before fork: the child may only call async-signal-safe functions.
   std::vector<char*> args;
@@ -47,7 +47,7 @@ core::Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& a
   const pid_t pid = ::fork();
   if (pid < 0) {
     ::close(out);
-    return core::Error{std::string("fork: ") + std::strerror(errno)};
+    return common::Error{std::string("fork: ") + std::strerror(errno)};
   }
   if (pid == 0) {
     ::dup2(out, STDOUT_FILENO);
@@ -91,12 +91,12 @@ std::optional<int> ChildProcess::poll_exit() {
 
 bool ChildProcess::running() { return pid_ > 0 && !poll_exit(); }
 
-core::Result<int> ChildProcess::wait(std::chrono::milliseconds timeout) {
+common::Result<int> ChildProcess::wait(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (running()) {
     if (std::chrono::steady_clock::now() > deadline) {
       terminate(std::chrono::milliseconds(2000));
-      return core::Error{"the child did not exit within " + std::to_string(timeout.count()) +
+      return common::Error{"the child did not exit within " + std::to_string(timeout.count()) +
                          " ms; output:\n" + output()};
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

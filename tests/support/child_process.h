@@ -8,7 +8,7 @@
 
 #include <sys/types.h>
 
-#include "extender/core/result.h"
+#include "common/result.h"
 
 namespace epc::test {
 
@@ -18,7 +18,7 @@ namespace epc::test {
 // Thread-safety: none; one test thread owns it. The destructor kills a child still running.
 class ChildProcess {
  public:
-  static core::Result<ChildProcess> spawn(const std::vector<std::string>& argv,
+  static common::Result<ChildProcess> spawn(const std::vector<std::string>& argv,
                                           const std::string& output_path);
   ChildProcess(ChildProcess&& other) noexcept;
   ChildProcess& operator=(ChildProcess&&) = delete;
@@ -32,11 +32,11 @@ class ChildProcess {
   // Polls the output until `ready(output)` holds; an error if the child exits first or the time
   // runs out.
   template <typename Predicate>
-  core::Result<std::string> wait_for_output(Predicate ready, std::chrono::milliseconds timeout);
+  common::Result<std::string> wait_for_output(Predicate ready, std::chrono::milliseconds timeout);
 
   // Waits for the child to exit; returns its exit status (128 + signal when killed by one), or an
   // error after `timeout` (the child is then killed).
-  core::Result<int> wait(std::chrono::milliseconds timeout);
+  common::Result<int> wait(std::chrono::milliseconds timeout);
 
   // SIGTERM, then SIGKILL if it has not exited within `grace`. Returns the exit status.
   int terminate(std::chrono::milliseconds grace);
@@ -57,7 +57,7 @@ class ChildProcess {
 std::string make_temp_dir();
 
 template <typename Predicate>
-core::Result<std::string> ChildProcess::wait_for_output(Predicate ready,
+common::Result<std::string> ChildProcess::wait_for_output(Predicate ready,
                                                         std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
@@ -66,11 +66,11 @@ core::Result<std::string> ChildProcess::wait_for_output(Predicate ready,
       return text;
     }
     if (!running()) {
-      return core::Error{"the child exited (status " + std::to_string(status_.value_or(-1)) +
+      return common::Error{"the child exited (status " + std::to_string(status_.value_or(-1)) +
                          ") before it printed what we waited for; output:\n" + text};
     }
     if (std::chrono::steady_clock::now() > deadline) {
-      return core::Error{"timed out waiting for the child's output; output so far:\n" + text};
+      return common::Error{"timed out waiting for the child's output; output so far:\n" + text};
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

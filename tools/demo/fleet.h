@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "extender/core/result.h"
+#include "common/result.h"
+#include "tools/demo/demo_workload.h"
 #include "tools/demo/node_fleet.h"
-#include "tools/demo/pod_mix.h"
 
 namespace epc::tools::demo {
 
@@ -40,9 +40,10 @@ struct NodeView {
 
   // Live use as the plugin reports it (host enclaves plus every pod's EPC); 0 where unknown.
   std::int64_t epc_live_used_bytes() const;
-  // The extender's documented formula with no headroom: capacity − max(requested, live), floor 0.
+  // The extender's own formula (core::free_epc_bytes on this view as a core::NodeRow), with no
+  // headroom: capacity − max(requested, live), floor 0.
   std::int64_t epc_free_bytes() const;
-  // max(requested, live): what the free figure leaves out.
+  // core::epc_used_bytes: max(requested, live), what the free figure leaves out.
   std::int64_t epc_in_use_bytes() const;
 };
 
@@ -58,8 +59,13 @@ struct FleetStats {
 
 // The simulated nodes. Each node is a device plugin with its own gRPC channel and its own
 // NodeReports.Stream: a snapshot first, a heartbeat every `heartbeat_interval`, and a NodeChange
-// whenever a pod lands on it. place() returns only after the extender acknowledged the change, i.e.
-// once it is visible to filter/prioritize.
+// whenever a pod lands on it. The messages are built by the plugin's own code from its NodeState
+// value (deviceplugin/report: to_proto, diff_node_states). The stream itself is not the plugin's
+// ReportStream: place() must know that the extender applied *its* change (the Ack of that
+// message's sequence) before the next pod is scheduled, and must fail on a refused report, while
+// ReportStream picks sequences on its own thread, exposes only the highest acknowledged one and
+// retries refusals with a resync, as a plugin should. place() returns only after the extender
+// acknowledged the change, i.e. once it is visible to filter/prioritize.
 //
 // Thread-safety: place(), views() and stats() from one thread (the player); heartbeats and Ack
 // readers run on the fleet's own threads.
@@ -73,14 +79,15 @@ class Fleet final : public NodeFleet {
   };
 
   // Connects every node, sends the snapshots and waits until all are acknowledged.
-  static core::Result<std::unique_ptr<Fleet>> create(std::vector<NodeSpec> nodes, Options options);
+  static common::Result<std::unique_ptr<Fleet>> create(std::vector<NodeSpec> nodes,
+                                                       Options options);
   ~Fleet() override;  // ends every stream (WritesDone, then Finish)
   Fleet(const Fleet&) = delete;
   Fleet& operator=(const Fleet&) = delete;
 
   // Reports `pod` as a new slot holder on `node` (as the plugin learns through PodResources: with
   // namespace and name, no UID) and waits for the Ack. Returns the acknowledged sequence.
-  core::Result<std::uint64_t> place(const std::string& node, const DemoPod& pod) override;
+  common::Result<std::uint64_t> place(const std::string& node, const DemoPod& pod) override;
 
   std::vector<std::string> node_names() const override;
   std::vector<NodeView> views() const override;

@@ -17,12 +17,11 @@
 #include <string>
 #include <string_view>
 
-#include "tools/demo/byte_format.h"
+#include "common/byte_format.h"
+#include "tools/demo/demo_workload.h"
 #include "tools/demo/fleet.h"
-#include "tools/demo/http_client.h"
 #include "tools/demo/metrics_scrape.h"
 #include "tools/demo/node_fleet.h"
-#include "tools/demo/pod_mix.h"
 #include "tools/demo/report.h"
 #include "tools/demo/scheduler_player.h"
 #if defined(EPC_DEMO_HAVE_PLUGINS)
@@ -160,9 +159,11 @@ int run(const Flags& flags) {
             << http_address << flags.url_prefix << ", fleet reporting to " << flags.grpc_target
             << '\n';
 
-  auto http = HttpClient::connect(flags.http_host, flags.http_port, kHttpTimeout);
-  if (!http) {
-    std::cerr << "epc-demo: " << http.error().message << '\n';
+  // Connect now, so a wrong address fails at startup rather than at the first pod.
+  http_client::HttpClient http(flags.http_port, flags.http_host);
+  http.set_timeout(kHttpTimeout);
+  if (auto connected = http.connect(); !connected) {
+    std::cerr << "epc-demo: " << connected.error().message << '\n';
     return 1;
   }
   std::unique_ptr<NodeFleet> fleet;
@@ -172,7 +173,7 @@ int run(const Flags& flags) {
     PluginFleet::Options options;
     options.plugin_binary = flags.plugin_binary;
     options.grpc_target = flags.grpc_target;
-    auto created = PluginFleet::create(default_fleet(), options, **http);
+    auto created = PluginFleet::create(default_fleet(), options, http);
     if (!created) {
       std::cerr << "epc-demo: " << created.error().message << '\n';
       return 1;
@@ -198,10 +199,10 @@ int run(const Flags& flags) {
   }
   print_fleet(std::cout, fleet->views());
 
-  SchedulerPlayer player(**http, *fleet, {flags.url_prefix, flags.seed});
+  SchedulerPlayer player(http, *fleet, {flags.url_prefix, flags.seed});
   const auto started = std::chrono::steady_clock::now();
   std::vector<Decision> decisions;
-  for (const DemoPod& pod : make_pod_mix(pod_count, flags.seed)) {
+  for (const DemoPod& pod : make_demo_workload(pod_count, flags.seed)) {
     auto decision = player.schedule(pod);
     if (!decision) {
       std::cerr << "epc-demo: scheduling " << pod.key() << ": " << decision.error().message << '\n';
@@ -248,7 +249,7 @@ int run(const Flags& flags) {
   }
 
   const std::string metrics_url = "http://" + http_address + "/metrics";
-  auto page = (*http)->get("/metrics");
+  auto page = http.get("/metrics");
   std::vector<MetricSample> samples;
   if (page && page->status == 200) {
     samples = parse_metrics(page->body);
@@ -265,7 +266,7 @@ int run(const Flags& flags) {
       healthy = false;
     }
   }
-  std::cout << "  HTTP connections used: " << (*http)->connections_opened() << '\n';
+  std::cout << "  HTTP connections used: " << http.connections_opened() << '\n';
   return healthy ? 0 : 1;
 }
 

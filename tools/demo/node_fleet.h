@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "extender/core/result.h"
-#include "tools/demo/pod_mix.h"
+#include "common/result.h"
+#include "tools/demo/demo_workload.h"
 
 namespace epc::tools::demo {
 
@@ -21,7 +21,7 @@ class NodeFleet {
   virtual ~NodeFleet() = default;
 
   // Returns once the extender's state shows `pod` on `node` (or an Error).
-  virtual core::Result<std::uint64_t> place(const std::string& node, const DemoPod& pod) = 0;
+  virtual common::Result<std::uint64_t> place(const std::string& node, const DemoPod& pod) = 0;
   virtual std::vector<std::string> node_names() const = 0;
   virtual std::vector<NodeView> views() const = 0;
   virtual FleetStats stats() const = 0;

@@ -12,10 +12,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tests/support/kubelet/fake_kubelet.h"
-#include "tests/support/kubelet/fake_pod_resources.h"
-#include "tests/support/kubelet/fake_sgx_root.h"
-#include "tests/support/kubelet/temp_dir.h"
+#include "common/sgx_resources.h"
+#include "tools/standins/kubelet_standin.h"
+#include "tools/standins/pod_resources_standin.h"
+#include "tools/standins/sgx_root_standin.h"
+#include "tools/standins/temp_dir.h"
 
 extern char** environ;
 
@@ -24,10 +25,11 @@ namespace epc::tools::demo {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-namespace ts = epc::test_support;
+namespace ts = epc::tools::standins;
 
-constexpr const char* kEnclaveResource = "sgx.intel.com/enclave";
-constexpr const char* kProvisionResource = "sgx.intel.com/provision";
+// string_view constants made from literals: data() is NUL-terminated.
+constexpr const char* kEnclaveResource = common::kEnclaveResource.data();
+constexpr const char* kProvisionResource = common::kProvisionResource.data();
 constexpr std::chrono::milliseconds kPollEvery{10};
 // A plugin gets this long to exit after SIGTERM before it is SIGKILLed.
 constexpr std::chrono::milliseconds kStopGrace{3000};
@@ -38,12 +40,12 @@ std::chrono::microseconds since(Clock::time_point start) {
 
 }  // namespace
 
-// One node: fake root, kubelet and PodResources stand-ins, and the plugin process.
+// One node: SGX root, kubelet and PodResources stand-ins, and the plugin process.
 class PluginFleet::Node {
  public:
   explicit Node(NodeSpec spec)
       : spec_(std::move(spec)), kubelet_dir_("epc-demo-kl"), podres_dir_("epc-demo-pr") {
-    // The fake roots have no misc cgroup: the plugin cannot see live EPC use anywhere.
+    // The stand-in roots have no misc cgroup: the plugin cannot see live EPC use anywhere.
     spec_.live_epc_known = false;
     spec_.host_epc_bytes = 0;
     if (spec_.sgx_present) {
@@ -58,8 +60,8 @@ class PluginFleet::Node {
       root_.add_numa_node_without_sgx(0);
     }
     view_.spec = spec_;
-    kubelet_ = std::make_unique<ts::FakeKubelet>(kubelet_dir_.path());
-    pod_resources_ = std::make_unique<ts::FakePodResources>(podres_dir_.file("kubelet.sock"));
+    kubelet_ = std::make_unique<ts::KubeletStandin>(kubelet_dir_.path());
+    pod_resources_ = std::make_unique<ts::PodResourcesStandin>(podres_dir_.file("kubelet.sock"));
   }
 
   ~Node() {
@@ -70,12 +72,21 @@ class PluginFleet::Node {
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
-  core::Result<std::monostate> start(const Options& options) {
+  common::Result<std::monostate> start(const Options& options) {
+    // The stand-in root and the socket dirs are laid out in the constructor; a failure there
+    // (no temp dir, a file not written) would only show later as a confused plugin.
+    for (const auto& [what, status] :
+         {std::pair{"SGX root", root_.status()}, std::pair{"kubelet dir", kubelet_dir_.status()},
+          std::pair{"PodResources dir", podres_dir_.status()}}) {
+      if (!status) {
+        return common::Error{spec_.name + ": " + what + " stand-in: " + status.error().message};
+      }
+    }
     if (auto started = kubelet_->start(); !started) {
-      return core::Error{spec_.name + ": kubelet stand-in: " + started.error().message};
+      return common::Error{spec_.name + ": kubelet stand-in: " + started.error().message};
     }
     if (auto started = pod_resources_->start(); !started) {
-      return core::Error{spec_.name + ": PodResources stand-in: " + started.error().message};
+      return common::Error{spec_.name + ": PodResources stand-in: " + started.error().message};
     }
     const auto limit = [](std::uint32_t n) {
       return std::to_string(std::max<std::uint32_t>(1, n));
@@ -111,29 +122,29 @@ class PluginFleet::Node {
     ::posix_spawn_file_actions_destroy(&actions);
     if (rc != 0) {
       pid_ = -1;
-      return core::Error{"cannot start " + options.plugin_binary + " for " + spec_.name};
+      return common::Error{"cannot start " + options.plugin_binary + " for " + spec_.name};
     }
     return std::monostate{};
   }
 
   // Registration with the kubelet stand-in and a first device list (SGX nodes only).
-  core::Result<std::monostate> wait_registered(std::chrono::milliseconds timeout) {
+  common::Result<std::monostate> wait_registered(std::chrono::milliseconds timeout) {
     if (!spec_.sgx_present) {
       return std::monostate{};
     }
     const auto listed = [](const std::vector<ts::DeviceView>& d) { return !d.empty(); };
     if (!kubelet_->wait_for_registrations(kEnclaveResource, 1, timeout) ||
         !kubelet_->wait_for_devices(kEnclaveResource, listed, timeout)) {
-      return core::Error{spec_.name + ": the plugin did not register with kubelet in time" +
-                         exit_note()};
+      return common::Error{spec_.name + ": the plugin did not register with kubelet in time" +
+                           exit_note()};
     }
     return std::monostate{};
   }
 
   // What kubelet does when it admits `pod` here: pick free device ids, list the pod in
   // PodResources, Allocate on the plugin.
-  core::Result<std::monostate> admit(const DemoPod& pod) {
-    ts::FakePod listed{pod.name, pod.namespace_name, {}};
+  common::Result<std::monostate> admit(const DemoPod& pod) {
+    ts::ListedPod listed{pod.name, pod.namespace_name, {}};
     std::vector<std::pair<const char*, std::int64_t>> wants = {
         {kEnclaveResource, pod.enclave_slots()}, {kProvisionResource, pod.provision_slots()}};
     std::vector<std::pair<const char*, std::vector<std::string>>> granted;
@@ -147,7 +158,7 @@ class PluginFleet::Node {
       }
       granted.emplace_back(resource, *ids);
     }
-    ts::FakePod::Container container{"app", {}};
+    ts::ListedPod::Container container{"app", {}};
     for (const auto& [resource, ids] : granted) {
       container.devices.emplace_back(resource, ids);
     }
@@ -157,8 +168,8 @@ class PluginFleet::Node {
     for (const auto& [resource, ids] : granted) {
       auto allocated = kubelet_->allocate(resource, {ids});
       if (!allocated) {
-        return core::Error{spec_.name + ": Allocate " + resource + ": " +
-                           allocated.error().message};
+        return common::Error{spec_.name + ": Allocate " + resource + ": " +
+                             allocated.error().message};
       }
     }
     view_.pods.push_back(pod.key());
@@ -198,7 +209,7 @@ class PluginFleet::Node {
   std::string log_path() const { return podres_dir_.file("plugin.log"); }
 
  private:
-  core::Result<std::vector<std::string>> take_ids(const char* resource, std::int64_t count) {
+  common::Result<std::vector<std::string>> take_ids(const char* resource, std::int64_t count) {
     const auto devices = kubelet_->devices(resource);
     std::set<std::string>& used = used_[resource];
     std::vector<std::string> ids;
@@ -210,8 +221,8 @@ class PluginFleet::Node {
       }
     }
     if (static_cast<std::int64_t>(ids.size()) < count) {
-      return core::Error{spec_.name + ": kubelet has " + std::to_string(ids.size()) + " free " +
-                         resource + " devices, the pod needs " + std::to_string(count)};
+      return common::Error{spec_.name + ": kubelet has " + std::to_string(ids.size()) + " free " +
+                           resource + " devices, the pod needs " + std::to_string(count)};
     }
     used.insert(ids.begin(), ids.end());
     return ids;
@@ -229,18 +240,18 @@ class PluginFleet::Node {
   }
 
   NodeSpec spec_;
-  ts::FakeSgxRoot root_;
+  ts::SgxRootStandin root_;
   ts::TempDir kubelet_dir_;
   ts::TempDir podres_dir_;
-  std::unique_ptr<ts::FakeKubelet> kubelet_;
-  std::unique_ptr<ts::FakePodResources> pod_resources_;
+  std::unique_ptr<ts::KubeletStandin> kubelet_;
+  std::unique_ptr<ts::PodResourcesStandin> pod_resources_;
   pid_t pid_ = -1;
-  std::vector<ts::FakePod> pods_;
+  std::vector<ts::ListedPod> pods_;
   std::map<std::string, std::set<std::string>> used_;
   NodeView view_;
 };
 
-PluginFleet::PluginFleet(Options options, HttpClient& http)
+PluginFleet::PluginFleet(Options options, http_client::HttpClient& http)
     : options_(std::move(options)), http_(http) {}
 
 PluginFleet::~PluginFleet() {
@@ -250,10 +261,11 @@ PluginFleet::~PluginFleet() {
   nodes_.clear();  // each Node waits for its plugin, then stops its stand-ins
 }
 
-core::Result<std::unique_ptr<PluginFleet>> PluginFleet::create(std::vector<NodeSpec> nodes,
-                                                               Options options, HttpClient& http) {
+common::Result<std::unique_ptr<PluginFleet>> PluginFleet::create(std::vector<NodeSpec> nodes,
+                                                                 Options options,
+                                                                 http_client::HttpClient& http) {
   if (::access(options.plugin_binary.c_str(), X_OK) != 0) {
-    return core::Error{"--plugins: " + options.plugin_binary + " is not an executable"};
+    return common::Error{"--plugins: " + options.plugin_binary + " is not an executable"};
   }
   std::unique_ptr<PluginFleet> fleet(new PluginFleet(std::move(options), http));
   for (NodeSpec& spec : nodes) {
@@ -288,7 +300,7 @@ core::Result<std::unique_ptr<PluginFleet>> PluginFleet::create(std::vector<NodeS
   return fleet;
 }
 
-core::Result<std::chrono::microseconds> PluginFleet::wait_for_metrics(
+common::Result<std::chrono::microseconds> PluginFleet::wait_for_metrics(
     const std::function<bool(const std::vector<MetricSample>&)>& done,
     std::chrono::milliseconds timeout, const std::string& what) {
   const auto start = Clock::now();
@@ -303,9 +315,9 @@ core::Result<std::chrono::microseconds> PluginFleet::wait_for_metrics(
       last_error = page ? "HTTP " + std::to_string(page->status) : page.error().message;
     }
     if (Clock::now() - start > timeout) {
-      return core::Error{"the extender's /metrics did not show " + what + " within " +
-                         std::to_string(timeout.count()) + " ms" +
-                         (last_error.empty() ? "" : " (" + last_error + ")")};
+      return common::Error{"the extender's /metrics did not show " + what + " within " +
+                           std::to_string(timeout.count()) + " ms" +
+                           (last_error.empty() ? "" : " (" + last_error + ")")};
     }
     std::this_thread::sleep_for(kPollEvery);
   }
@@ -320,10 +332,10 @@ PluginFleet::Node* PluginFleet::find(const std::string& name) const {
   return nullptr;
 }
 
-core::Result<std::uint64_t> PluginFleet::place(const std::string& node_name, const DemoPod& pod) {
+common::Result<std::uint64_t> PluginFleet::place(const std::string& node_name, const DemoPod& pod) {
   Node* node = find(node_name);
   if (node == nullptr) {
-    return core::Error{"the scheduler chose " + node_name + ", which is not in the fleet"};
+    return common::Error{"the scheduler chose " + node_name + ", which is not in the fleet"};
   }
   const auto allocate_start = Clock::now();
   if (auto admitted = node->admit(pod); !admitted) {

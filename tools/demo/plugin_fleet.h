@@ -8,17 +8,17 @@
 #include <utility>
 #include <vector>
 
-#include "extender/core/result.h"
+#include "common/result.h"
+#include "tools/demo/demo_workload.h"
 #include "tools/demo/fleet.h"
-#include "tools/demo/http_client.h"
 #include "tools/demo/metrics_scrape.h"
 #include "tools/demo/node_fleet.h"
-#include "tools/demo/pod_mix.h"
+#include "tools/http_client/http_client.h"
 
 namespace epc::tools::demo {
 
-// The nodes as real epc-device-plugin processes. Per node: a fake SGX root in a temp dir (EPC per
-// NUMA node, /dev/sgx_enclave, /dev/sgx_provision where the node offers provisioning, cpuinfo
+// The nodes as real epc-device-plugin processes. Per node: an SGX root stand-in in a temp dir (EPC
+// per NUMA node, /dev/sgx_enclave, /dev/sgx_provision where the node offers provisioning, cpuinfo
 // flags; no SGX flags on the CPU-only node), a kubelet stand-in (Registration server that dials the
 // plugin back, ListAndWatch, Allocate) and a PodResources stand-in, and the plugin itself reporting
 // to the extender over gRPC. Placing a pod does what kubelet does on admission: PodResources lists
@@ -27,7 +27,7 @@ namespace epc::tools::demo {
 // pod holds comes from the extender's own ledger join (filter request <-> holder by
 // namespace/name): the plugin only knows slots.
 //
-// The fake roots have no misc cgroup, so live EPC use is unknown on every node here.
+// The stand-in roots have no misc cgroup, so live EPC use is unknown on every node here.
 //
 // Thread-safety: one thread (the player's).
 class PluginFleet final : public NodeFleet {
@@ -44,13 +44,14 @@ class PluginFleet final : public NodeFleet {
 
   // Starts every node's stand-ins and plugin and waits until the extender lists every node as up
   // (polling /metrics through `http`, which must outlive the fleet).
-  static core::Result<std::unique_ptr<PluginFleet>> create(std::vector<NodeSpec> nodes,
-                                                           Options options, HttpClient& http);
+  static common::Result<std::unique_ptr<PluginFleet>> create(std::vector<NodeSpec> nodes,
+                                                             Options options,
+                                                             http_client::HttpClient& http);
   ~PluginFleet() override;  // SIGTERM to every plugin, wait, remove the temp dirs
   PluginFleet(const PluginFleet&) = delete;
   PluginFleet& operator=(const PluginFleet&) = delete;
 
-  core::Result<std::uint64_t> place(const std::string& node, const DemoPod& pod) override;
+  common::Result<std::uint64_t> place(const std::string& node, const DemoPod& pod) override;
   std::vector<std::string> node_names() const override;
   std::vector<NodeView> views() const override;
   FleetStats stats() const override;
@@ -62,15 +63,15 @@ class PluginFleet final : public NodeFleet {
 
  private:
   class Node;
-  PluginFleet(Options options, HttpClient& http);
+  PluginFleet(Options options, http_client::HttpClient& http);
   Node* find(const std::string& name) const;
   // Polls /metrics until `done` holds for the samples; returns how long it took.
-  core::Result<std::chrono::microseconds> wait_for_metrics(
+  common::Result<std::chrono::microseconds> wait_for_metrics(
       const std::function<bool(const std::vector<MetricSample>&)>& done,
       std::chrono::milliseconds timeout, const std::string& what);
 
   Options options_;
-  HttpClient& http_;
+  http_client::HttpClient& http_;
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<std::chrono::microseconds> propagation_;
   std::uint64_t allocations_ = 0;

@@ -5,7 +5,7 @@
 
 #include <boost/json.hpp>
 
-#include "tools/demo/byte_format.h"
+#include "common/byte_format.h"
 
 namespace epc::tools::demo {
 
@@ -20,7 +20,7 @@ json::object resource_list(const DemoContainer& c) {
     list["sgx.intel.com/enclave"] = std::to_string(c.enclave_slots);
   }
   if (c.epc_bytes > 0) {
-    list["sgx.intel.com/epc"] = quantity_string(c.epc_bytes);
+    list["sgx.intel.com/epc"] = common::quantity_string(c.epc_bytes);
   }
   if (c.provision_slots > 0) {
     list["sgx.intel.com/provision"] = std::to_string(c.provision_slots);

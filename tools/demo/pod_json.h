@@ -3,7 +3,7 @@
 #include <span>
 #include <string>
 
-#include "tools/demo/pod_mix.h"
+#include "tools/demo/demo_workload.h"
 
 namespace epc::tools::demo {
 

@@ -4,7 +4,8 @@
 #include <cinttypes>
 #include <cstdio>
 
-#include "tools/demo/byte_format.h"
+#include "common/byte_format.h"
+#include "tools/demo/percent_format.h"
 
 namespace epc::tools::demo {
 
@@ -78,7 +79,7 @@ std::string bar(std::int64_t part, std::int64_t whole) {
 }
 
 std::string pod_demand(const DemoPod& pod) {
-  std::string text = quantity_string(pod.epc_bytes()) + " EPC, " +
+  std::string text = common::quantity_string(pod.epc_bytes()) + " EPC, " +
                      std::to_string(pod.enclave_slots()) + " enclave";
   if (pod.provision_slots() > 0) {
     text += ", " + std::to_string(pod.provision_slots()) + " provision";
@@ -113,9 +114,9 @@ void print_fleet(std::ostream& out, const std::vector<NodeView>& nodes) {
       table.add({n.spec.name, "no", "-", "-", "-", "-", "-"});
       continue;
     }
-    table.add({n.spec.name, "yes", format_bytes(n.spec.epc_capacity_bytes),
+    table.add({n.spec.name, "yes", common::format_bytes(n.spec.epc_capacity_bytes),
                std::to_string(n.spec.epc_sections),
-               n.spec.live_epc_known ? "known (" + format_bytes(n.spec.host_epc_bytes) + " host)"
+               n.spec.live_epc_known ? "known (" + common::format_bytes(n.spec.host_epc_bytes) + " host)"
                                      : "unknown",
                std::to_string(n.spec.enclave_slots), std::to_string(n.spec.provision_slots)});
   }
@@ -139,7 +140,7 @@ void print_placements(std::ostream& out, const std::vector<Decision>& decisions)
     ++index;
     const std::string feasible = std::to_string(d.feasible_nodes);
     table.add(
-        {std::to_string(index), d.pod.key(), quantity_string(d.pod.epc_bytes()),
+        {std::to_string(index), d.pod.key(), common::quantity_string(d.pod.epc_bytes()),
          std::to_string(d.pod.enclave_slots()), std::to_string(d.pod.provision_slots()), feasible,
          d.placed ? d.node : "(rejected)",
          d.placed ? (d.score ? std::to_string(*d.score) : "only") : "-",
@@ -182,10 +183,10 @@ void print_utilization(std::ostream& out, const std::vector<NodeView>& nodes) {
       table.add({n.spec.name, "no SGX", "-", "-", "-", "-", "", "0", "-"});
       continue;
     }
-    table.add({n.spec.name, format_bytes(n.spec.epc_capacity_bytes),
-               format_bytes(n.epc_requested_bytes),
-               n.spec.live_epc_known ? format_bytes(n.epc_live_used_bytes()) : "-",
-               format_bytes(n.epc_free_bytes()),
+    table.add({n.spec.name, common::format_bytes(n.spec.epc_capacity_bytes),
+               common::format_bytes(n.epc_requested_bytes),
+               n.spec.live_epc_known ? common::format_bytes(n.epc_live_used_bytes()) : "-",
+               common::format_bytes(n.epc_free_bytes()),
                format_percent(n.epc_in_use_bytes(), n.spec.epc_capacity_bytes),
                bar(n.epc_in_use_bytes(), n.spec.epc_capacity_bytes), std::to_string(n.pods.size()),
                std::to_string(n.enclave_slots_used) + "/" + std::to_string(n.spec.enclave_slots)});
@@ -221,7 +222,7 @@ void print_summary(std::ostream& out, const std::vector<Decision>& decisions,
   const auto total = static_cast<std::int64_t>(decisions.size());
   heading(out, "Summary: pods " + std::to_string(total) + ", placed " + std::to_string(placed) +
                    ", rejected " + std::to_string(total - placed) + "; cluster EPC in use " +
-                   format_bytes(in_use) + " of " + format_bytes(capacity) + " (" +
+                   common::format_bytes(in_use) + " of " + common::format_bytes(capacity) + " (" +
                    format_percent(in_use, capacity) + ")");
   const auto avg = [](std::int64_t sum, std::int64_t n) { return n == 0 ? 0 : sum / n; };
   out << "  round trips (mean): filter " << micros_as_ms(avg(filter_us, total)) << ", prioritize "
@@ -268,7 +269,7 @@ void print_metrics(std::ostream& out, const std::string& metrics_url,
     if (biggest == nullptr || n.spec.epc_capacity_bytes > biggest->spec.epc_capacity_bytes) {
       biggest = &n;
     }
-    if (n.spec.epc_capacity_bytes < kGiB &&
+    if (n.spec.epc_capacity_bytes < common::kGiB &&
         (busiest_small == nullptr || n.pods.size() > busiest_small->pods.size())) {
       busiest_small = &n;
     }
@@ -289,7 +290,7 @@ void print_metrics(std::ostream& out, const std::string& metrics_url,
     }
     const bool agrees = static_cast<std::int64_t>(sample->value) == n->epc_free_bytes();
     out << "  " << sample->line << "   fleet view: free " << fleet_free << " bytes ("
-        << format_bytes(n->epc_free_bytes()) << ") " << (agrees ? "agrees" : "DISAGREES") << '\n';
+        << common::format_bytes(n->epc_free_bytes()) << ") " << (agrees ? "agrees" : "DISAGREES") << '\n';
   }
   // Cluster totals and the non-zero request and report counters: what the run did to the extender.
   for (const MetricSample& s : samples) {

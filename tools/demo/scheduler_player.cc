@@ -39,18 +39,18 @@ const json::value* field(const json::object& object, std::string_view key) {
   return nullptr;
 }
 
-core::Result<NodeReasons> reasons(const json::object& reply, std::string_view key) {
+common::Result<NodeReasons> reasons(const json::object& reply, std::string_view key) {
   NodeReasons out;
   const json::value* value = field(reply, key);
   if (value == nullptr || value->is_null()) {
     return out;
   }
   if (!value->is_object()) {
-    return core::Error{std::string(key) + " is not an object"};
+    return common::Error{std::string(key) + " is not an object"};
   }
   for (const auto& entry : value->get_object()) {
     if (!entry.value().is_string()) {
-      return core::Error{std::string(key) + "[" + std::string(entry.key()) + "] is not a string"};
+      return common::Error{std::string(key) + "[" + std::string(entry.key()) + "] is not a string"};
     }
     out.emplace(entry.key(), entry.value().get_string());
   }
@@ -59,7 +59,7 @@ core::Result<NodeReasons> reasons(const json::object& reply, std::string_view ke
 
 }  // namespace
 
-SchedulerPlayer::SchedulerPlayer(HttpClient& http, NodeFleet& fleet, Options options)
+SchedulerPlayer::SchedulerPlayer(http_client::HttpClient& http, NodeFleet& fleet, Options options)
     : http_(http),
       fleet_(fleet),
       options_(std::move(options)),
@@ -74,8 +74,8 @@ std::string SchedulerPlayer::url(const char* verb) const {
   return options_.url_prefix + "/" + verb;
 }
 
-core::Result<std::vector<std::string>> SchedulerPlayer::filter(const std::string& body,
-                                                               Decision& decision) {
+common::Result<std::vector<std::string>> SchedulerPlayer::filter(const std::string& body,
+                                                                 Decision& decision) {
   const auto start = Clock::now();
   auto response = http_.post(url("filter"), body);
   decision.filter_time = since(start);
@@ -129,7 +129,7 @@ core::Result<std::vector<std::string>> SchedulerPlayer::filter(const std::string
   return survivors;
 }
 
-core::Result<std::vector<std::int64_t>> SchedulerPlayer::prioritize(
+common::Result<std::vector<std::int64_t>> SchedulerPlayer::prioritize(
     const std::string& body, const std::vector<std::string>& survivors, Decision& decision) {
   std::vector<std::int64_t> scores(survivors.size(), 0);
   const auto start = Clock::now();
@@ -164,7 +164,7 @@ core::Result<std::vector<std::int64_t>> SchedulerPlayer::prioritize(
   return scores;
 }
 
-core::Result<Decision> SchedulerPlayer::schedule(const DemoPod& pod) {
+common::Result<Decision> SchedulerPlayer::schedule(const DemoPod& pod) {
   Decision decision;
   decision.pod = pod;
   const PodServerFields server{rfc3339_now(), std::to_string(resource_version_++)};

@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "extender/core/result.h"
+#include "common/result.h"
+#include "tools/demo/demo_workload.h"
 #include "tools/demo/failure_message.h"
 #include "tools/demo/fleet.h"
-#include "tools/demo/http_client.h"
-#include "tools/demo/pod_mix.h"
+#include "tools/http_client/http_client.h"
 
 namespace epc::tools::demo {
 
@@ -47,23 +47,23 @@ class SchedulerPlayer {
     std::uint64_t seed = 1;
   };
 
-  SchedulerPlayer(HttpClient& http, NodeFleet& fleet, Options options);
+  SchedulerPlayer(http_client::HttpClient& http, NodeFleet& fleet, Options options);
 
   // An Error only when the extender cannot be talked to or the fleet cannot report; a pod that fits
   // nowhere is a Decision with placed == false.
-  core::Result<Decision> schedule(const DemoPod& pod);
+  common::Result<Decision> schedule(const DemoPod& pod);
 
  private:
   // Filter step; fills the decision and returns the surviving node names.
-  core::Result<std::vector<std::string>> filter(const std::string& body, Decision& decision);
+  common::Result<std::vector<std::string>> filter(const std::string& body, Decision& decision);
   // Prioritize step; returns a score per survivor (0 for all when the extender errs, as the
   // scheduler then ignores its contribution).
-  core::Result<std::vector<std::int64_t>> prioritize(const std::string& body,
-                                                     const std::vector<std::string>& survivors,
-                                                     Decision& decision);
+  common::Result<std::vector<std::int64_t>> prioritize(const std::string& body,
+                                                       const std::vector<std::string>& survivors,
+                                                       Decision& decision);
   std::string url(const char* verb) const;
 
-  HttpClient& http_;
+  http_client::HttpClient& http_;
   NodeFleet& fleet_;
   Options options_;
   std::vector<std::string> node_names_;

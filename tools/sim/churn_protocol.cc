@@ -25,7 +25,7 @@ struct Departure {
 
 }  // namespace
 
-core::Result<ChurnResult> run_churn(const Trace& trace, const Strategy& strategy,
+common::Result<ChurnResult> run_churn(const Trace& trace, const Strategy& strategy,
                                     std::uint64_t seed, const ChurnOptions& options,
                                     const ProgressFn& progress) {
   std::vector<std::size_t> with_lifetime;
@@ -35,7 +35,7 @@ core::Result<ChurnResult> run_churn(const Trace& trace, const Strategy& strategy
     }
   }
   if (with_lifetime.empty()) {
-    return core::Error{"churn needs pod lifetimes, and no pod in the list has one"};
+    return common::Error{"churn needs pod lifetimes, and no pod in the list has one"};
   }
   SimCluster cluster(trace.nodes);
   Scheduler scheduler(strategy, seed);

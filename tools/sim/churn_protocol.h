@@ -42,7 +42,7 @@ struct ChurnResult {
 // cluster's EPC, the next pod arrives; otherwise the clock moves to the next departure. So every
 // strategy faces the same offered load, whatever it rejected.
 // An error when no pod of the list has a lifetime.
-core::Result<ChurnResult> run_churn(const Trace& trace, const Strategy& strategy,
+common::Result<ChurnResult> run_churn(const Trace& trace, const Strategy& strategy,
                                     std::uint64_t seed, const ChurnOptions& options,
                                     const ProgressFn& progress = {});
 

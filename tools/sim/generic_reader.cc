@@ -17,7 +17,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "extender/core/quantity.h"
+#include "common/quantity.h"
 #include "tools/sim/csv_line.h"
 
 namespace epc::tools::sim {
@@ -108,7 +108,7 @@ std::string parse_whole(std::string_view text, std::int64_t max, std::int64_t& o
 }
 
 std::string parse_bytes(std::string_view text, std::int64_t& out) {
-  auto value = core::parse_quantity_units(text);
+  auto value = common::parse_quantity_units(text);
   if (!value.ok()) {
     return value.error().message + " (write e.g. 64Gi, 256Mi, 1073741824)";
   }
@@ -120,7 +120,7 @@ std::string parse_bytes(std::string_view text, std::int64_t& out) {
 }
 
 std::string parse_cpu(std::string_view text, std::int64_t& out) {
-  auto value = core::parse_quantity_milli(text);
+  auto value = common::parse_quantity_milli(text);
   if (!value.ok()) {
     return value.error().message + " (write e.g. 4, 500m)";
   }
@@ -263,9 +263,9 @@ class TraceBuilder {
   }
 
   // The trace: nodes and pods in input order, node rows with count > 1 named name-0.. name-(n-1).
-  core::Result<Trace> finish() && {
+  common::Result<Trace> finish() && {
     if (node_count_ == 0 || pod_count_ == 0) {
-      return core::Error{std::string(source_) + ": the trace defines no " +
+      return common::Error{std::string(source_) + ": the trace defines no " +
                          (node_count_ == 0 ? "nodes" : "pods") +
                          " (a simulation needs at least one node and one pod)"};
     }
@@ -288,7 +288,7 @@ class TraceBuilder {
                      entry.enclave_slots,
                      entry.max_pods};
         if (auto [it, inserted] = node_where.emplace(node.name, entry.where); !inserted) {
-          return core::Error{at(entry.where) + ": node \"" + node.name +
+          return common::Error{at(entry.where) + ": node \"" + node.name +
                              "\" is already defined at " + at(it->second)};
         }
         trace.nodes.push_back(std::move(node));
@@ -322,7 +322,7 @@ class TraceBuilder {
 // ---------------------------------------------------------------------------------------------
 // CSV.
 
-core::Result<Trace> read_csv(std::istream& in, std::string_view source) {
+common::Result<Trace> read_csv(std::istream& in, std::string_view source) {
   TraceBuilder builder(source);
   std::string line;
   std::vector<std::string_view> cells;
@@ -335,7 +335,7 @@ core::Result<Trace> read_csv(std::istream& in, std::string_view source) {
   std::array<std::size_t, kFieldCount> column_of;
   column_of.fill(kAbsent);
   if (!std::getline(in, line)) {
-    return core::Error{std::string(source) +
+    return common::Error{std::string(source) +
                        ": empty input, expected a header line (kind,name,...)"};
   }
   line_number = 1;
@@ -349,20 +349,20 @@ core::Result<Trace> read_csv(std::istream& in, std::string_view source) {
     } else if (auto field = find_field(cells[c])) {
       slot = &column_of[*field];
     } else {
-      return core::Error{at_line() + ": unknown column \"" + std::string(cells[c]) +
+      return common::Error{at_line() + ": unknown column \"" + std::string(cells[c]) +
                          "\" (known: kind, " + std::string(kKnownKeys) + ")"};
     }
     if (*slot != kAbsent) {
-      return core::Error{at_line() + ": column \"" + std::string(cells[c]) + "\" is given twice"};
+      return common::Error{at_line() + ": column \"" + std::string(cells[c]) + "\" is given twice"};
     }
     *slot = c;
   }
   if (kind_column == kAbsent) {
-    return core::Error{at_line() + ": the header has no column \"kind\""};
+    return common::Error{at_line() + ": the header has no column \"kind\""};
   }
   for (Field required : {kName, kCpu, kMemory, kEpc}) {
     if (column_of[required] == kAbsent) {
-      return core::Error{at_line() + ": the header has no column \"" +
+      return common::Error{at_line() + ": the header has no column \"" +
                          std::string(kFieldNames[required]) + "\""};
     }
   }
@@ -375,7 +375,7 @@ core::Result<Trace> read_csv(std::istream& in, std::string_view source) {
     }
     split_csv_line(line, cells);
     if (cells.size() != width) {
-      return core::Error{at_line() + ": " + std::to_string(cells.size()) +
+      return common::Error{at_line() + ": " + std::to_string(cells.size()) +
                          " cells, but the header has " + std::to_string(width)};
     }
     const std::string_view kind = cells[kind_column];
@@ -384,7 +384,7 @@ core::Result<Trace> read_csv(std::istream& in, std::string_view source) {
     } else if (kind == "pod") {
       entry.kind = Kind::kPod;
     } else {
-      return core::Error{at_line() + ": kind \"" + std::string(kind) + "\" is not node or pod"};
+      return common::Error{at_line() + ": kind \"" + std::string(kind) + "\" is not node or pod"};
     }
     entry.where = Where{line_number, 0};
     for (std::size_t f = 0; f < kFieldCount; ++f) {
@@ -392,11 +392,11 @@ core::Result<Trace> read_csv(std::istream& in, std::string_view source) {
       entry.value_where[f] = entry.where;
     }
     if (auto bad = builder.add(entry); !bad.empty()) {
-      return core::Error{std::move(bad)};
+      return common::Error{std::move(bad)};
     }
   }
   if (in.bad()) {
-    return core::Error{at_line() + ": read error"};
+    return common::Error{at_line() + ": read error"};
   }
   return std::move(builder).finish();
 }
@@ -461,7 +461,7 @@ std::string read_yaml_list(const YAML::Node& list, Kind kind, std::string_view l
   return {};
 }
 
-core::Result<Trace> read_yaml(std::string_view yaml, std::string_view source) {
+common::Result<Trace> read_yaml(std::string_view yaml, std::string_view source) {
   TraceBuilder builder(source);
   YAML::Node root;
   try {
@@ -470,10 +470,10 @@ core::Result<Trace> read_yaml(std::string_view yaml, std::string_view source) {
     const std::string where = e.mark.is_null()
                                   ? std::string(source)
                                   : builder.at(Where{e.mark.line + 1, e.mark.column + 1});
-    return core::Error{where + ": not valid YAML: " + e.msg};
+    return common::Error{where + ": not valid YAML: " + e.msg};
   }
   if (!root.IsMap()) {
-    return core::Error{std::string(source) + ": expected a map with the lists nodes: and pods:"};
+    return common::Error{std::string(source) + ": expected a map with the lists nodes: and pods:"};
   }
   bool seen_nodes = false;
   bool seen_pods = false;
@@ -481,17 +481,17 @@ core::Result<Trace> read_yaml(std::string_view yaml, std::string_view source) {
     const std::string key = pair.first.IsScalar() ? pair.first.Scalar() : std::string();
     const bool is_nodes = key == "nodes";
     if (!is_nodes && key != "pods") {
-      return core::Error{builder.at(where_of(pair.first)) + ": unknown key \"" + key +
+      return common::Error{builder.at(where_of(pair.first)) + ": unknown key \"" + key +
                          "\" (known: nodes, pods)"};
     }
     bool& seen = is_nodes ? seen_nodes : seen_pods;
     if (seen) {
-      return core::Error{builder.at(where_of(pair.first)) + ": " + key + " is given twice"};
+      return common::Error{builder.at(where_of(pair.first)) + ": " + key + " is given twice"};
     }
     seen = true;
     if (auto bad = read_yaml_list(pair.second, is_nodes ? Kind::kNode : Kind::kPod, key, builder);
         !bad.empty()) {
-      return core::Error{std::move(bad)};
+      return common::Error{std::move(bad)};
     }
   }
   return std::move(builder).finish();
@@ -502,57 +502,57 @@ core::Result<Trace> read_yaml(std::string_view yaml, std::string_view source) {
 
 // Reads at most kGenericMaxFileBytes, so a huge or endless file (a FIFO, /dev/zero) cannot
 // exhaust memory.
-core::Result<std::string> read_capped(std::istream& in, const std::string& path) {
+common::Result<std::string> read_capped(std::istream& in, const std::string& path) {
   std::string text;
   std::array<char, 64 * 1024> buffer;
   while (in) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
     text.append(buffer.data(), static_cast<std::size_t>(in.gcount()));
     if (std::cmp_greater(text.size(), kGenericMaxFileBytes)) {
-      return core::Error{"\"" + path + "\" is larger than " +
+      return common::Error{"\"" + path + "\" is larger than " +
                          std::to_string(kGenericMaxFileBytes >> 20) + " MiB"};
     }
   }
   if (in.bad()) {
-    return core::Error{"cannot read \"" + path + "\""};
+    return common::Error{"cannot read \"" + path + "\""};
   }
   return text;
 }
 
 }  // namespace
 
-core::Result<Trace> read_generic_csv(std::istream& in, std::string_view source) {
+common::Result<Trace> read_generic_csv(std::istream& in, std::string_view source) {
   try {
     return read_csv(in, source);
   } catch (const std::exception& e) {  // only allocation failures can get here
-    return core::Error{std::string(source) + ": " + e.what()};
+    return common::Error{std::string(source) + ": " + e.what()};
   }
 }
 
-core::Result<Trace> read_generic_yaml(std::string_view yaml, std::string_view source) {
+common::Result<Trace> read_generic_yaml(std::string_view yaml, std::string_view source) {
   if (std::cmp_greater(yaml.size(), kGenericMaxFileBytes)) {
-    return core::Error{std::string(source) + ": larger than " +
+    return common::Error{std::string(source) + ": larger than " +
                        std::to_string(kGenericMaxFileBytes >> 20) + " MiB"};
   }
   try {
     return read_yaml(yaml, source);
   } catch (const std::exception& e) {  // yaml-cpp throws from accessors too
-    return core::Error{std::string(source) + ": " + e.what()};
+    return common::Error{std::string(source) + ": " + e.what()};
   }
 }
 
-core::Result<Trace> read_generic_trace(const std::string& path) {
+common::Result<Trace> read_generic_trace(const std::string& path) {
   std::string extension = std::filesystem::path(path).extension().string();
   std::transform(extension.begin(), extension.end(), extension.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   const bool is_csv = extension == ".csv";
   if (!is_csv && extension != ".yaml" && extension != ".yml") {
-    return core::Error{"\"" + path + "\": unknown trace format \"" + extension +
+    return common::Error{"\"" + path + "\": unknown trace format \"" + extension +
                        "\" (the generic form is a .csv, .yaml or .yml file)"};
   }
   std::ifstream file(path, std::ios::binary);
   if (!file) {
-    return core::Error{"cannot open trace file \"" + path + "\""};
+    return common::Error{"cannot open trace file \"" + path + "\""};
   }
   if (is_csv) {
     return read_generic_csv(file, path);

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "extender/core/result.h"
+#include "common/result.h"
 #include "tools/sim/trace.h"
 
 namespace epc::tools::sim {
@@ -23,7 +23,7 @@ namespace epc::tools::sim {
 //   max_pods       default 110                   (not allowed)
 //   lifetime       (not allowed)                 seconds, or 90s/30m/2h/1d; empty = unknown (-1)
 //
-// Quantities use Kubernetes notation (epc::core::parse_quantity_*). A node row with count > 1
+// Quantities use Kubernetes notation (epc::common::parse_quantity_*). A node row with count > 1
 // becomes nodes name-0 .. name-(count-1). camelCase spellings enclaveSlots and maxPods are
 // accepted. Unknown keys or columns are errors, so a typo is never silently ignored. The result
 // must hold at least one node and one pod, and node names must be unique.
@@ -41,16 +41,16 @@ inline constexpr std::int64_t kGenericMaxSlots = 1'000'000;  // enclave_slots an
 
 // Reads `path`, choosing the syntax by its extension: .csv, or .yaml / .yml (any letter case).
 // A file that cannot be opened, or has another extension, is an error naming it.
-core::Result<Trace> read_generic_trace(const std::string& path);
+common::Result<Trace> read_generic_trace(const std::string& path);
 
 // CSV: a header naming the columns (kind, name, cpu, memory and epc are required; count,
 // enclave_slots, max_pods and lifetime optional; any order), then one row per node or pod, `kind`
 // being `node` or `pod`. An empty cell means "not given". Blank lines and CRLF are fine; there is
 // no quoting. Errors read "<source>:<line>: ...". `source` names the input in errors.
-core::Result<Trace> read_generic_csv(std::istream& in, std::string_view source = "<csv>");
+common::Result<Trace> read_generic_csv(std::istream& in, std::string_view source = "<csv>");
 
 // YAML: a map with the lists `nodes:` and `pods:`, each of maps with the keys above. Errors read
 // "<source>:<line>:<column>: ...".
-core::Result<Trace> read_generic_yaml(std::string_view yaml, std::string_view source = "<yaml>");
+common::Result<Trace> read_generic_yaml(std::string_view yaml, std::string_view source = "<yaml>");
 
 }  // namespace epc::tools::sim

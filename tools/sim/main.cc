@@ -17,8 +17,8 @@
 
 namespace {
 
-using epc::core::Error;
-using epc::core::Result;
+using epc::common::Error;
+using epc::common::Result;
 namespace sim = epc::tools::sim;
 
 Result<sim::Trace> load_trace(const sim::SimOptions& options) {

@@ -157,11 +157,11 @@ std::string check_mapping(const OpenbMapping& m) {
 }
 
 template <typename T, typename Reader>
-core::Result<std::vector<T>> read_file(const std::string& path, const OpenbMapping& mapping,
+common::Result<std::vector<T>> read_file(const std::string& path, const OpenbMapping& mapping,
                                        Reader reader) {
   std::ifstream file(path, std::ios::binary);
   if (!file) {
-    return core::Error{"cannot open openb trace file \"" + path + "\""};
+    return common::Error{"cannot open openb trace file \"" + path + "\""};
   }
   return reader(file, mapping, path);
 }
@@ -171,16 +171,16 @@ core::Result<std::vector<T>> read_file(const std::string& path, const OpenbMappi
 // ---------------------------------------------------------------------------------------------
 // Nodes.
 
-core::Result<std::vector<SimNode>> read_openb_nodes(std::istream& in, const OpenbMapping& mapping,
+common::Result<std::vector<SimNode>> read_openb_nodes(std::istream& in, const OpenbMapping& mapping,
                                                     std::string_view source) {
   if (auto bad = check_mapping(mapping); !bad.empty()) {
-    return core::Error{std::move(bad)};
+    return common::Error{std::move(bad)};
   }
   enum : std::size_t { kSn, kCpuMilli, kMemoryMib };
   OpenbTable table(in, source);
   if (auto bad = table.read_header({{"sn", true}, {"cpu_milli", true}, {"memory_mib", true}});
       !bad.empty()) {
-    return core::Error{std::move(bad)};
+    return common::Error{std::move(bad)};
   }
   std::vector<SimNode> nodes;
   std::unordered_map<std::string, std::int64_t>
@@ -189,13 +189,13 @@ core::Result<std::vector<SimNode>> read_openb_nodes(std::istream& in, const Open
     SimNode node;
     node.name = std::string(table.field(kSn));
     if (node.name.empty()) {
-      return core::Error{table.location() + ": column \"sn\" is empty"};
+      return common::Error{table.location() + ": column \"sn\" is empty"};
     }
     std::int64_t memory_mib = 0;
     for (auto bad : {table.parse(kCpuMilli, kOpenbMaxCpuMilli, node.cpu_milli),
                      table.parse(kMemoryMib, kOpenbMaxMemoryMib, memory_mib)}) {
       if (!bad.empty()) {
-        return core::Error{std::move(bad)};
+        return common::Error{std::move(bad)};
       }
     }
     node.memory_bytes = memory_mib * kMiB;
@@ -203,21 +203,21 @@ core::Result<std::vector<SimNode>> read_openb_nodes(std::istream& in, const Open
     node.enclave_slots = mapping.node_enclave_slots;
     node.max_pods = mapping.node_max_pods;
     if (auto [it, inserted] = line_of_name.emplace(node.name, table.line_number()); !inserted) {
-      return core::Error{table.location() + ": node \"" + node.name +
+      return common::Error{table.location() + ": node \"" + node.name +
                          "\" was already listed on line " + std::to_string(it->second)};
     }
     nodes.push_back(std::move(node));
   }
   if (!table.error().empty()) {
-    return core::Error{table.error()};
+    return common::Error{table.error()};
   }
   if (nodes.empty()) {
-    return core::Error{std::string(source) + ": no node rows"};
+    return common::Error{std::string(source) + ": no node rows"};
   }
   return nodes;
 }
 
-core::Result<std::vector<SimNode>> read_openb_nodes(const std::string& path,
+common::Result<std::vector<SimNode>> read_openb_nodes(const std::string& path,
                                                     const OpenbMapping& mapping) {
   return read_file<SimNode>(path, mapping,
                             [](std::istream& in, const OpenbMapping& m, const std::string& p) {
@@ -228,10 +228,10 @@ core::Result<std::vector<SimNode>> read_openb_nodes(const std::string& path,
 // ---------------------------------------------------------------------------------------------
 // Pods.
 
-core::Result<std::vector<SimPod>> read_openb_pods(std::istream& in, const OpenbMapping& mapping,
+common::Result<std::vector<SimPod>> read_openb_pods(std::istream& in, const OpenbMapping& mapping,
                                                   std::string_view source) {
   if (auto bad = check_mapping(mapping); !bad.empty()) {
-    return core::Error{std::move(bad)};
+    return common::Error{std::move(bad)};
   }
   enum : std::size_t { kName, kCpuMilli, kMemoryMib, kCreation, kDeletion };
   OpenbTable table(in, source);
@@ -241,7 +241,7 @@ core::Result<std::vector<SimPod>> read_openb_pods(std::istream& in, const OpenbM
                                     {"creation_time", false},
                                     {"deletion_time", false}});
       !bad.empty()) {
-    return core::Error{std::move(bad)};
+    return common::Error{std::move(bad)};
   }
   constexpr std::int64_t kMaxTime = std::numeric_limits<std::int64_t>::max();
   std::vector<SimPod> pods;
@@ -249,13 +249,13 @@ core::Result<std::vector<SimPod>> read_openb_pods(std::istream& in, const OpenbM
     SimPod pod;
     pod.name = std::string(table.field(kName));
     if (pod.name.empty()) {
-      return core::Error{table.location() + ": column \"name\" is empty"};
+      return common::Error{table.location() + ": column \"name\" is empty"};
     }
     std::int64_t memory_mib = 0;
     for (auto bad : {table.parse(kCpuMilli, kOpenbMaxCpuMilli, pod.cpu_milli),
                      table.parse(kMemoryMib, kOpenbMaxMemoryMib, memory_mib)}) {
       if (!bad.empty()) {
-        return core::Error{std::move(bad)};
+        return common::Error{std::move(bad)};
       }
     }
     pod.memory_bytes = memory_mib * kMiB;
@@ -268,12 +268,12 @@ core::Result<std::vector<SimPod>> read_openb_pods(std::istream& in, const OpenbM
     std::int64_t deleted = -1;
     if (!table.field(kCreation).empty()) {
       if (auto bad = table.parse(kCreation, kMaxTime, created); !bad.empty()) {
-        return core::Error{std::move(bad)};
+        return common::Error{std::move(bad)};
       }
     }
     if (!table.field(kDeletion).empty()) {
       if (auto bad = table.parse(kDeletion, kMaxTime, deleted); !bad.empty()) {
-        return core::Error{std::move(bad)};
+        return common::Error{std::move(bad)};
       }
     }
     if (created >= 0 && deleted >= created) {
@@ -282,15 +282,15 @@ core::Result<std::vector<SimPod>> read_openb_pods(std::istream& in, const OpenbM
     pods.push_back(std::move(pod));
   }
   if (!table.error().empty()) {
-    return core::Error{table.error()};
+    return common::Error{table.error()};
   }
   if (pods.empty()) {
-    return core::Error{std::string(source) + ": no pod rows"};
+    return common::Error{std::string(source) + ": no pod rows"};
   }
   return pods;
 }
 
-core::Result<std::vector<SimPod>> read_openb_pods(const std::string& path,
+common::Result<std::vector<SimPod>> read_openb_pods(const std::string& path,
                                                   const OpenbMapping& mapping) {
   return read_file<SimPod>(path, mapping,
                            [](std::istream& in, const OpenbMapping& m, const std::string& p) {

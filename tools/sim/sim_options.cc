@@ -88,7 +88,7 @@ The summary (Markdown tables of medians over seeds) goes to standard output.
 )";
 }
 
-core::Result<SimOptions> parse_sim_options(const std::vector<std::string>& args) {
+common::Result<SimOptions> parse_sim_options(const std::vector<std::string>& args) {
   SimOptions options;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& flag = args[i];
@@ -101,11 +101,11 @@ core::Result<SimOptions> parse_sim_options(const std::vector<std::string>& args)
       continue;
     }
     if (i + 1 >= args.size()) {
-      return core::Error{"flag " + flag + " needs a value (see --help)"};
+      return common::Error{"flag " + flag + " needs a value (see --help)"};
     }
     const std::string& value = args[++i];
     const auto bad = [&](std::string_view want) {
-      return core::Error{"flag " + flag + ": \"" + value + "\" is not " + std::string(want)};
+      return common::Error{"flag " + flag + ": \"" + value + "\" is not " + std::string(want)};
     };
     if (flag == "--nodes") {
       options.openb_nodes = value;
@@ -159,7 +159,7 @@ core::Result<SimOptions> parse_sim_options(const std::vector<std::string>& args)
         return bad("a thread count between 1 and 256");
       }
     } else {
-      return core::Error{"unknown flag " + flag + " (see --help)"};
+      return common::Error{"unknown flag " + flag + " (see --help)"};
     }
   }
   if (options.help) {
@@ -167,10 +167,10 @@ core::Result<SimOptions> parse_sim_options(const std::vector<std::string>& args)
   }
   const bool openb = !options.openb_nodes.empty() || !options.openb_pods.empty();
   if (openb == !options.trace.empty()) {
-    return core::Error{"give either --nodes and --pods (openb CSV) or --trace (see --help)"};
+    return common::Error{"give either --nodes and --pods (openb CSV) or --trace (see --help)"};
   }
   if (openb && (options.openb_nodes.empty() || options.openb_pods.empty())) {
-    return core::Error{"--nodes and --pods go together"};
+    return common::Error{"--nodes and --pods go together"};
   }
   return options;
 }

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "extender/core/result.h"
+#include "common/result.h"
 #include "tools/sim/strategy.h"
 #include "tools/sim/study.h"
 
@@ -32,7 +32,7 @@ struct SimOptions {
 };
 
 // Parses argv (argv[0] excluded). Errors name the offending flag.
-core::Result<SimOptions> parse_sim_options(const std::vector<std::string>& args);
+common::Result<SimOptions> parse_sim_options(const std::vector<std::string>& args);
 
 // --help text.
 std::string sim_usage();

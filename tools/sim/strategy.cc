@@ -49,7 +49,7 @@ std::vector<Strategy> standard_strategies(const Deployment& deployment) {
   return out;
 }
 
-core::Result<std::vector<Strategy>> select_strategies(std::string_view names,
+common::Result<std::vector<Strategy>> select_strategies(std::string_view names,
                                                       const Deployment& deployment) {
   std::vector<Strategy> all = standard_strategies(deployment);
   if (names == "all") {
@@ -67,12 +67,12 @@ core::Result<std::vector<Strategy>> select_strategies(std::string_view names,
       for (const Strategy& s : all) {
         message += ' ' + s.name;
       }
-      return core::Error{message + ")"};
+      return common::Error{message + ")"};
     }
     out.push_back(*found);
   }
   if (out.empty()) {
-    return core::Error{"no strategy selected"};
+    return common::Error{"no strategy selected"};
   }
   return out;
 }

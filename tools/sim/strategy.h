@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "extender/core/result.h"
+#include "common/result.h"
 #include "extender/core/score/policy.h"
 
 namespace epc::tools::sim {
@@ -51,7 +51,7 @@ struct Deployment {
 std::vector<Strategy> standard_strategies(const Deployment& deployment);
 
 // Picks strategies by comma-separated names from standard_strategies ("all" = every one).
-core::Result<std::vector<Strategy>> select_strategies(std::string_view names,
+common::Result<std::vector<Strategy>> select_strategies(std::string_view names,
                                                       const Deployment& deployment);
 
 // kube-scheduler's numFeasibleNodesToFind: how many feasible nodes it collects before it stops

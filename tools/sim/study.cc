@@ -20,10 +20,10 @@ struct Job {
 
 }  // namespace
 
-core::Result<StudyResults> run_study(const Trace& trace, const StudyOptions& options,
+common::Result<StudyResults> run_study(const Trace& trace, const StudyOptions& options,
                                      const StudyProgressFn& progress) {
   if (trace.nodes.empty() || trace.pods.empty()) {
-    return core::Error{"the trace needs at least one node and one pod"};
+    return common::Error{"the trace needs at least one node and one pod"};
   }
   StudyResults results;
   std::vector<Job> jobs;
@@ -53,7 +53,7 @@ core::Result<StudyResults> run_study(const Trace& trace, const StudyOptions& opt
   std::atomic<std::size_t> next{0};
   std::mutex mutex;
   std::int64_t done = 0;
-  std::optional<core::Error> failure;
+  std::optional<common::Error> failure;
   const auto worker = [&] {
     for (std::size_t j = next++; j < jobs.size(); j = next++) {
       const Job& job = jobs[j];
@@ -66,7 +66,7 @@ core::Result<StudyResults> run_study(const Trace& trace, const StudyOptions& opt
           results.fill[job.slot].result = run_best_fit_decreasing(trace, job.seed);
           break;
         case JobKind::kChurn: {
-          core::Result<ChurnResult> churn =
+          common::Result<ChurnResult> churn =
               run_churn(trace, options.strategies[job.strategy], job.seed, options.churn_options);
           if (churn) {
             results.churn[job.slot].result = std::move(churn).value();

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "extender/core/result.h"
+#include "common/result.h"
 #include "tools/sim/churn_protocol.h"
 #include "tools/sim/fill_protocol.h"
 #include "tools/sim/strategy.h"
@@ -50,7 +50,7 @@ using StudyProgressFn = std::function<void(std::int64_t done, std::int64_t total
 // Every (strategy, seed) run of the chosen protocols, spread over `threads` worker threads. Runs
 // are independent (each has its own cluster and generators), so results do not depend on the
 // thread count.
-core::Result<StudyResults> run_study(const Trace& trace, const StudyOptions& options,
+common::Result<StudyResults> run_study(const Trace& trace, const StudyOptions& options,
                                      const StudyProgressFn& progress = {});
 
 }  // namespace epc::tools::sim

@@ -45,17 +45,17 @@ const PolicyEntry* find(PolicyKind kind) {
 
 std::int64_t zero_score(const PodRequest&, const NodeRow&, const ScoreContext&) { return 0; }
 
-Error weight_error(std::string_view resource, std::int64_t weight) {
+common::Error weight_error(std::string_view resource, std::int64_t weight) {
   std::string message = "score weight for ";
   message += resource;
   message += " must be between 0 and 100, got ";
   message += std::to_string(weight);
-  return Error{std::move(message)};
+  return common::Error{std::move(message)};
 }
 
 }  // namespace
 
-Result<ScoreWeights> validate_weights(ScoreWeights weights) {
+common::Result<ScoreWeights> validate_weights(ScoreWeights weights) {
   if (weights.epc < 0 || weights.epc > kMaxScoreWeight) {
     return weight_error("epc", weights.epc);
   }
@@ -63,7 +63,7 @@ Result<ScoreWeights> validate_weights(ScoreWeights weights) {
     return weight_error("enclave slots", weights.enclave_slots);
   }
   if (weights.epc == 0 && weights.enclave_slots == 0) {
-    return Error{"score weights for epc and enclave slots cannot both be 0"};
+    return common::Error{"score weights for epc and enclave slots cannot both be 0"};
   }
   return weights;
 }
@@ -77,7 +77,7 @@ std::optional<PolicyKind> policy_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-Result<PolicyKind> parse_policy_name(std::string_view name) {
+common::Result<PolicyKind> parse_policy_name(std::string_view name) {
   if (std::optional<PolicyKind> kind = policy_from_name(name)) {
     return *kind;
   }
@@ -89,7 +89,7 @@ Result<PolicyKind> parse_policy_name(std::string_view name) {
     message += entry.name;
   }
   message += ')';
-  return Error{std::move(message)};
+  return common::Error{std::move(message)};
 }
 
 std::string_view policy_name(PolicyKind kind) {

@@ -7,7 +7,7 @@
 
 #include "extender/core/node_row.h"
 #include "extender/core/pod_request.h"
-#include "extender/core/result.h"
+#include "common/result.h"
 
 namespace epc::core::score {
 
@@ -34,7 +34,7 @@ struct ScoreWeights {
 };
 
 // Checks the ranges above: each weight in 0..100 and not both 0. Returns the weights unchanged.
-Result<ScoreWeights> validate_weights(ScoreWeights weights);
+common::Result<ScoreWeights> validate_weights(ScoreWeights weights);
 inline constexpr std::int64_t kMaxScoreWeight = 100;
 
 class MixDistribution;  // fragmentation_aware.h
@@ -55,7 +55,7 @@ using RawScoreFn = std::int64_t (*)(const PodRequest& pod, const NodeRow& node,
 std::optional<PolicyKind> policy_from_name(std::string_view name);
 // The same, with an error naming the accepted names for config validation. Names are
 // case-sensitive, as kube-scheduler's scoring strategy types are.
-Result<PolicyKind> parse_policy_name(std::string_view name);
+common::Result<PolicyKind> parse_policy_name(std::string_view name);
 std::string_view policy_name(PolicyKind kind);
 RawScoreFn raw_score_function(PolicyKind kind);
 

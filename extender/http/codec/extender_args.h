@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "extender/core/pod_request.h"
-#include "extender/core/result.h"
+#include "common/result.h"
 #include "extender/http/codec/padded_buffer.h"
 
 namespace epc::http::codec {
@@ -66,16 +66,16 @@ class ExtenderArgsDecoder {
   ExtenderArgsDecoder(const ExtenderArgsDecoder&) = delete;
   ExtenderArgsDecoder& operator=(const ExtenderArgsDecoder&) = delete;
 
-  core::Result<ExtenderArgsView> decode(const PaddedBuffer& body,
+  common::Result<ExtenderArgsView> decode(const PaddedBuffer& body,
                                         const core::PodRequestOptions& options);
 
   // The same decode without the hand-written fast path for kube-scheduler's usual cache-mode body:
   // the reference the fast path is checked against (unit tests, the differential fuzz target).
-  core::Result<ExtenderArgsView> decode_generic_for_test(const PaddedBuffer& body,
+  common::Result<ExtenderArgsView> decode_generic_for_test(const PaddedBuffer& body,
                                                          const core::PodRequestOptions& options);
 
  private:
-  core::Result<ExtenderArgsView> decode_with(const PaddedBuffer& body,
+  common::Result<ExtenderArgsView> decode_with(const PaddedBuffer& body,
                                              const core::PodRequestOptions& options,
                                              bool try_fast_path);
 

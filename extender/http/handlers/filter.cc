@@ -158,7 +158,7 @@ void write_reply(const codec::ExtenderArgsView& args, const HandlerScratch& scra
 
 }  // namespace
 
-void filter(const codec::ExtenderArgsView& args, const state::Snapshot& snapshot,
+void filter(const codec::ExtenderArgsView& args, const state::ClusterSnapshot& snapshot,
             const HandlerSettings& settings, std::int64_t now_ns, HandlerScratch& scratch,
             std::string& reply) {
   const std::size_t count = args.node_names.size();

@@ -7,7 +7,7 @@
 #include "extender/http/codec/extender_args.h"
 #include "extender/http/handlers/handler_scratch.h"
 #include "extender/http/handlers/handler_settings.h"
-#include "extender/state/snapshot.h"
+#include "extender/state/cluster_snapshot.h"
 
 namespace epc::http::handlers {
 
@@ -26,7 +26,7 @@ namespace epc::http::handlers {
 // - A pod that asks for no SGX resource passes every node.
 //
 // No allocation per node once `scratch` and `reply` have grown to the request's size.
-void filter(const codec::ExtenderArgsView& args, const state::Snapshot& snapshot,
+void filter(const codec::ExtenderArgsView& args, const state::ClusterSnapshot& snapshot,
             const HandlerSettings& settings, std::int64_t now_ns, HandlerScratch& scratch,
             std::string& reply);
 

@@ -4,7 +4,6 @@
 
 #include "extender/config/extender_config.h"
 #include "extender/core/node_row.h"
-#include "extender/core/pod_mix.h"
 #include "extender/core/pod_request.h"
 #include "extender/core/score/policy.h"
 
@@ -17,8 +16,6 @@ struct HandlerSettings {
   core::NodeAccounting accounting;
   std::int64_t stale_after_ns = 0;  // 0 = reports never go stale
   core::PodRequestOptions pod_request;
-  // FragmentationAware only: half-life of the recent pod mix (state::PodMixRecorder), in pods.
-  double mix_half_life_pods = core::PodMix::kDefaultHalfLifePods;
   // Leave one node alone at the top score (core::score::single_out_top_score).
   bool single_out_top_node = true;
 };
@@ -30,7 +27,6 @@ inline HandlerSettings settings_from_config(const config::ExtenderConfig& config
   settings.accounting.epc_headroom_bytes = config.epc_headroom_bytes;
   settings.stale_after_ns = config.stale_after_ms * 1'000'000;
   settings.pod_request = config.pod_request;
-  settings.mix_half_life_pods = static_cast<double>(config.mix_half_life_pods);
   settings.single_out_top_node = config.single_out_top_node;
   return settings;
 }

@@ -9,7 +9,7 @@ std::uint32_t NodeResolver::look_up(std::size_t position, std::string_view name)
   return index;
 }
 
-void resolve_nodes(std::span<const std::string_view> names, const state::Snapshot& snapshot,
+void resolve_nodes(std::span<const std::string_view> names, const state::ClusterSnapshot& snapshot,
                    HandlerScratch& scratch) {
   const std::size_t count = names.size();
   scratch.node_indices.resize(count);

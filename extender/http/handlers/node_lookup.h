@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "extender/http/handlers/handler_scratch.h"
-#include "extender/state/snapshot.h"
+#include "extender/state/cluster_snapshot.h"
 
 namespace epc::http::handlers {
 
@@ -41,10 +41,10 @@ inline bool same_node_name(std::string_view a, std::string_view b) {
 // remembered index is used when the snapshot's name at that index equals the requested name, which
 // is a short sequential string compare instead of a hash lookup with its cache misses. The check
 // makes the memo always correct, whichever snapshot it came from; a miss falls back to
-// Snapshot::find and updates the memo.
+// ClusterSnapshot::find and updates the memo.
 class NodeResolver {
  public:
-  NodeResolver(const state::Snapshot& snapshot, std::vector<std::uint32_t>& memo,
+  NodeResolver(const state::ClusterSnapshot& snapshot, std::vector<std::uint32_t>& memo,
                std::size_t count)
       : snapshot_(snapshot), infos_(snapshot.infos()), memo_(memo) {
     if (memo_.size() < count) {
@@ -64,14 +64,14 @@ class NodeResolver {
  private:
   std::uint32_t look_up(std::size_t position, std::string_view name);
 
-  const state::Snapshot& snapshot_;
+  const state::ClusterSnapshot& snapshot_;
   std::span<const state::NodeInfo> infos_;
   std::vector<std::uint32_t>& memo_;
 };
 
 // All candidate names of one request into scratch.node_indices (same order; kUnknownNode for
 // names the snapshot does not know), through a NodeResolver over scratch.index_memo.
-void resolve_nodes(std::span<const std::string_view> names, const state::Snapshot& snapshot,
+void resolve_nodes(std::span<const std::string_view> names, const state::ClusterSnapshot& snapshot,
                    HandlerScratch& scratch);
 
 }  // namespace epc::http::handlers

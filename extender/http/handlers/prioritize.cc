@@ -64,19 +64,21 @@ void write_host_priorities(std::span<const std::string_view> names,
 
 }  // namespace
 
-void prioritize(const codec::ExtenderArgsView& args, const state::Snapshot& snapshot,
+void prioritize(const codec::ExtenderArgsView& args, const state::ClusterSnapshot& snapshot,
                 const HandlerSettings& settings, std::int64_t now_ns, HandlerScratch& scratch,
-                std::string& reply, state::PodMixRecorder* pod_mix) {
+                std::string& reply) {
   const std::size_t count = args.node_names.size();
   scratch.scores.assign(count, core::score::kMinExtenderScore);
 
   if (args.request.wants_sgx()) {
     // The pod joins the mix whether or not a node fits it: the mix is the demand that arrives, not
-    // what was placed. A fixed-size value on the stack, left unconstructed (and the lock untaken)
-    // for every other policy.
+    // what was placed. Fixed-size values on the stack (a copy of the snapshot's mix, then its
+    // distribution), left unconstructed for every other policy.
     std::optional<core::score::MixDistribution> mix;
-    if (settings.policy == core::score::PolicyKind::kFragmentationAware && pod_mix != nullptr) {
-      mix = pod_mix->observe_and_distribution(args.request);
+    if (settings.policy == core::score::PolicyKind::kFragmentationAware) {
+      core::PodMix with_pod = snapshot.pod_mix();
+      with_pod.observe(args.request);
+      mix = core::score::MixDistribution::from_mix(with_pod);
     }
 
     // Only nodes that fit take part in the policy's normalisation: an unfit node must not pull the

@@ -6,8 +6,7 @@
 #include "extender/http/codec/extender_args.h"
 #include "extender/http/handlers/handler_scratch.h"
 #include "extender/http/handlers/handler_settings.h"
-#include "extender/state/pod_mix_recorder.h"
-#include "extender/state/snapshot.h"
+#include "extender/state/cluster_snapshot.h"
 
 namespace epc::http::handlers {
 
@@ -21,15 +20,13 @@ namespace epc::http::handlers {
 // nodes that do not fit, or that the snapshot does not know, get 0. A pod that asks for no SGX
 // resource gets 0 everywhere (this extender has no opinion about it).
 //
-// FragmentationAware scores against the recent pod mix: when the policy is FragmentationAware and
-// `pod_mix` is set, an SGX pod is first added to it (PodMixRecorder::observe_and_distribution, one
-// short mutex) and the nodes are scored with the mix including it. Other policies never touch
-// `pod_mix` (no lock on their path). Without a recorder, FragmentationAware takes the pod alone as
-// the mix. `pod_mix` may be shared by every HTTP thread: it is the only mutable state here that
-// is not the caller's own (the snapshot is immutable, scratch and reply belong to the connection).
-void prioritize(const codec::ExtenderArgsView& args, const state::Snapshot& snapshot,
+// FragmentationAware scores against the recent pod mix the snapshot carries (the state writer keeps
+// it from the routes' observations) with this pod added to a local copy: the pod being placed is
+// part of the mix it is scored against, whether or not the writer has seen it yet. Nothing here
+// writes shared state: the snapshot is immutable, scratch and reply belong to the connection.
+void prioritize(const codec::ExtenderArgsView& args, const state::ClusterSnapshot& snapshot,
                 const HandlerSettings& settings, std::int64_t now_ns, HandlerScratch& scratch,
-                std::string& reply, state::PodMixRecorder* pod_mix = nullptr);
+                std::string& reply);
 
 // The prioritize reply for a request that could not be answered: an empty list. kube-scheduler
 // ignores prioritize errors of every kind, so "[]" (no opinion) is the honest answer.

@@ -13,9 +13,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "extender/core/quantity.h"
+#include "common/quantity.h"
 #include "tests/support/child_process.h"
-#include "tests/support/http_client.h"
+#include "tools/http_client/http_client.h"
 
 #ifndef EPC_EXTENDER_BINARY
 #define EPC_EXTENDER_BINARY EPC_BINARY_DIR "/extender/epc-extender"
@@ -81,7 +81,7 @@ std::vector<std::string> section(const std::string& output, const std::string& t
 }
 
 std::int64_t quantity(const std::string& text) {
-  auto value = core::parse_quantity_units(text);
+  auto value = common::parse_quantity_units(text);
   EXPECT_TRUE(value.ok()) << "not a quantity: '" << text << "'";
   return value.ok() ? *value : -1;
 }
@@ -311,7 +311,7 @@ void run_short_demo_and_check(const std::vector<std::string>& extra_args, std::s
 
   // Consistency: the extender's free EPC per node equals capacity − pods placed (− host enclaves
   // where live use is known), computed here from the demo's placement table alone.
-  test_support::HttpClient client(http_port);
+  tools::http_client::HttpClient client(http_port);
   auto metrics = client.get("/metrics");
   ASSERT_TRUE(metrics.ok()) << metrics.error().message;
   ASSERT_EQ(metrics->status, 200u);

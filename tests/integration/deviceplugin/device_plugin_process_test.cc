@@ -1,6 +1,6 @@
 // The real epc-device-plugin binary on a fake SGX root against the kubelet stand-in: it registers
-// both resources, answers Allocate, re-registers after a kubelet restart (and after 20 in a row with
-// its threads and descriptors flat) and exits 0 on SIGTERM.
+// both resources, answers Allocate, re-registers after a kubelet restart (and after 20 in a row
+// with its threads and descriptors flat) and exits 0 on SIGTERM.
 #include <chrono>
 #include <string>
 #include <thread>
@@ -10,20 +10,20 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "extender/config/extender_config.h"
 #include "extender/reports/reports_server.h"
 #include "extender/state/cluster_state.h"
-#include "tests/support/http_client.h"
-#include "tests/support/kubelet/fake_kubelet.h"
-#include "tests/support/kubelet/fake_pod_resources.h"
-#include "tests/support/kubelet/fake_sgx_root.h"
-#include "tests/support/kubelet/process_counts.h"
-#include "tests/support/kubelet/temp_dir.h"
+#include "tests/support/process_counts.h"
+#include "tools/http_client/http_client.h"
+#include "tools/standins/kubelet_standin.h"
+#include "tools/standins/pod_resources_standin.h"
+#include "tools/standins/sgx_root_standin.h"
+#include "tools/standins/temp_dir.h"
 
 extern char** environ;
 
@@ -77,10 +77,10 @@ class Process {
 };
 
 TEST(DevicePluginProcess, RegistersAllocatesSurvivesKubeletRestartAndStopsCleanly) {
-  epc::test_support::FakeSgxRoot root;
+  epc::tools::standins::SgxRootStandin root;
   root.make_sgx2_node(2, 64ULL << 30);
-  epc::test_support::TempDir dir("epc-dpp");
-  epc::test_support::FakeKubelet kubelet(dir.path());
+  epc::tools::standins::TempDir dir("epc-dpp");
+  epc::tools::standins::KubeletStandin kubelet(dir.path());
   ASSERT_TRUE(kubelet.start().ok());
 
   Process plugin({EPC_BINARY_DIR "/deviceplugin/epc-device-plugin", "--root", root.path(),
@@ -114,10 +114,10 @@ TEST(DevicePluginProcess, RegistersAllocatesSurvivesKubeletRestartAndStopsCleanl
 // and so would a gRPC pool that grows with restarts (the callback API's executor did, up to
 // 2 x cores threads: see DevicePluginService).
 TEST(DevicePluginProcess, KubeletRestarts20TimesReRegisteredWithin1sThreadsAndFdsFlat) {
-  epc::test_support::FakeSgxRoot root;
+  epc::tools::standins::SgxRootStandin root;
   root.make_sgx2_node(2, 64ULL << 30);
-  epc::test_support::TempDir dir("epc-dpp");
-  epc::test_support::FakeKubelet kubelet(dir.path());
+  epc::tools::standins::TempDir dir("epc-dpp");
+  epc::tools::standins::KubeletStandin kubelet(dir.path());
   ASSERT_TRUE(kubelet.start().ok());
   Process plugin({EPC_BINARY_DIR "/deviceplugin/epc-device-plugin", "--root", root.path(),
                   "--kubelet-dir", dir.path(), "--node-name", "node-a"});
@@ -173,17 +173,17 @@ int free_port() {
 // /healthz answers 503 while kubelet is not there to register with, 200 once both resources are
 // registered, 503 again while kubelet is down, and 200 after it is back.
 TEST(DevicePluginProcess, HealthzFollowsTheKubeletRegistration) {
-  epc::test_support::FakeSgxRoot root;
+  epc::tools::standins::SgxRootStandin root;
   root.make_sgx2_node(1, 64ULL << 30);
-  epc::test_support::TempDir dir("epc-dpp");
-  epc::test_support::FakeKubelet kubelet(dir.path());
+  epc::tools::standins::TempDir dir("epc-dpp");
+  epc::tools::standins::KubeletStandin kubelet(dir.path());
   const int port = free_port();
   ASSERT_GT(port, 0);
   Process plugin({EPC_BINARY_DIR "/deviceplugin/epc-device-plugin", "--root", root.path(),
                   "--kubelet-dir", dir.path(), "--node-name", "node-a", "--healthz-address",
                   "127.0.0.1:" + std::to_string(port), "--check-interval-ms", "100"});
   ASSERT_TRUE(plugin.started());
-  epc::test_support::HttpClient http(static_cast<std::uint16_t>(port));
+  epc::tools::http_client::HttpClient http(static_cast<std::uint16_t>(port));
   const auto status_becomes = [&](unsigned expected) {
     const auto deadline = std::chrono::steady_clock::now() + kWait;
     while (std::chrono::steady_clock::now() < deadline) {
@@ -207,11 +207,11 @@ TEST(DevicePluginProcess, HealthzFollowsTheKubeletRegistration) {
 }
 
 TEST(DevicePluginProcess, GarbageInSysfsExitsOneWithoutRegistering) {
-  epc::test_support::FakeSgxRoot root;
+  epc::tools::standins::SgxRootStandin root;
   root.make_sgx2_node(1, 64ULL << 30);
   root.write("sys/devices/system/node/node0/x86/sgx_total_bytes", "garbage\n");
-  epc::test_support::TempDir dir("epc-dpp");
-  epc::test_support::FakeKubelet kubelet(dir.path());
+  epc::tools::standins::TempDir dir("epc-dpp");
+  epc::tools::standins::KubeletStandin kubelet(dir.path());
   ASSERT_TRUE(kubelet.start().ok());
   Process plugin({EPC_BINARY_DIR "/deviceplugin/epc-device-plugin", "--root", root.path(),
                   "--kubelet-dir", dir.path()});
@@ -226,13 +226,13 @@ TEST(DevicePluginProcess, GarbageInSysfsExitsOneWithoutRegistering) {
 // Allocate -> PodResources List -> holder and used slot in the extender's state; a device node
 // removed -> the node unhealthy in the extender.
 TEST(DevicePluginProcess, ReportsAllocationsAndHealthToTheExtender) {
-  epc::test_support::FakeSgxRoot root;
+  epc::tools::standins::SgxRootStandin root;
   root.make_sgx2_node(2, 64ULL << 30);
-  epc::test_support::TempDir dir("epc-dpp");
-  epc::test_support::TempDir podres_dir("epc-podres");
-  epc::test_support::FakeKubelet kubelet(dir.path());
+  epc::tools::standins::TempDir dir("epc-dpp");
+  epc::tools::standins::TempDir podres_dir("epc-podres");
+  epc::tools::standins::KubeletStandin kubelet(dir.path());
   ASSERT_TRUE(kubelet.start().ok());
-  epc::test_support::FakePodResources pod_resources(podres_dir.file("kubelet.sock"));
+  epc::tools::standins::PodResourcesStandin pod_resources(podres_dir.file("kubelet.sock"));
   ASSERT_TRUE(pod_resources.start().ok());
 
   auto state = epc::state::ClusterState::create({});
@@ -264,7 +264,7 @@ TEST(DevicePluginProcess, ReportsAllocationsAndHealthToTheExtender) {
   ASSERT_TRUE(kubelet.wait_for_registrations(kEnclave, 1, kWait));
 
   // Kubelet admits a pod: PodResources lists it as soon as Allocate returned.
-  pod_resources.set_pods({epc::test_support::FakePod{
+  pod_resources.set_pods({epc::tools::standins::ListedPod{
       "web", "shop", {{"app", {{kEnclave, {"sgx-enclave-0", "sgx-enclave-1"}}}}}}});
   ASSERT_TRUE(kubelet.allocate(kEnclave, {{"sgx-enclave-0", "sgx-enclave-1"}}).ok());
   const auto allocated = std::chrono::steady_clock::now();

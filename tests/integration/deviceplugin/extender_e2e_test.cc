@@ -10,6 +10,8 @@
 #include <vector>
 
 #include <arpa/inet.h>
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
@@ -17,15 +19,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/json.hpp>
-#include <gtest/gtest.h>
-
 #include "tests/integration/reports/extender_process.h"
-#include "tests/support/http_client.h"
-#include "tests/support/kubelet/fake_kubelet.h"
-#include "tests/support/kubelet/fake_pod_resources.h"
-#include "tests/support/kubelet/fake_sgx_root.h"
-#include "tests/support/kubelet/temp_dir.h"
+#include "tools/http_client/http_client.h"
+#include "tools/standins/kubelet_standin.h"
+#include "tools/standins/pod_resources_standin.h"
+#include "tools/standins/sgx_root_standin.h"
+#include "tools/standins/temp_dir.h"
 
 extern char** environ;
 
@@ -43,8 +42,8 @@ const std::string kEnclave = "sgx.intel.com/enclave";
 // kube-scheduler's filter call (NodeNames mode, as in
 // tests/data/kube-scheduler/filter-request-nodenames.json) for one pod asking `epc` and one slot.
 std::string filter_body(const std::string& ns, const std::string& name, const std::string& epc) {
-  return R"({"Pod":{"metadata":{"name":")" + name + R"(","namespace":")" + ns +
-         R"(","uid":"uid-)" + name +
+  return R"({"Pod":{"metadata":{"name":")" + name + R"(","namespace":")" + ns + R"(","uid":"uid-)" +
+         name +
          R"("},"spec":{"containers":[{"name":"app","image":"registry.invalid/sgx-demo:1.0",)"
          R"("resources":{"limits":{"sgx.intel.com/enclave":"1","sgx.intel.com/epc":")" +
          epc + R"("},"requests":{"sgx.intel.com/enclave":"1","sgx.intel.com/epc":")" + epc +
@@ -58,7 +57,7 @@ struct Verdict {
   std::string error;
 };
 
-Verdict filter(epc::test_support::HttpClient& http, const std::string& body) {
+Verdict filter(epc::tools::http_client::HttpClient& http, const std::string& body) {
   Verdict verdict;
   auto response = http.post("/sgx/filter", body);
   if (!response.ok()) {
@@ -167,9 +166,9 @@ class Node {
  public:
   Node() : kubelet_dir_("epc-e2e-kubelet"), podres_dir_("epc-e2e-podres") {
     root_.make_sgx2_node(1, 128 * kMi);
-    kubelet_ = std::make_unique<epc::test_support::FakeKubelet>(kubelet_dir_.path());
-    pod_resources_ =
-        std::make_unique<epc::test_support::FakePodResources>(podres_dir_.file("kubelet.sock"));
+    kubelet_ = std::make_unique<epc::tools::standins::KubeletStandin>(kubelet_dir_.path());
+    pod_resources_ = std::make_unique<epc::tools::standins::PodResourcesStandin>(
+        podres_dir_.file("kubelet.sock"));
   }
   bool start() { return kubelet_->start().ok() && pod_resources_->start().ok(); }
 
@@ -182,30 +181,31 @@ class Node {
         "--heartbeat-ms", "200"});
   }
 
-  epc::test_support::FakeKubelet& kubelet() { return *kubelet_; }
-  epc::test_support::FakePodResources& pod_resources() { return *pod_resources_; }
+  epc::tools::standins::KubeletStandin& kubelet() { return *kubelet_; }
+  epc::tools::standins::PodResourcesStandin& pod_resources() { return *pod_resources_; }
 
   // Kubelet admits shop/<pod> with `slots` enclave slots: PodResources lists it, then Allocate.
   bool admit(const std::string& pod, const std::vector<std::string>& slots) {
-    pod_resources_->set_pods({epc::test_support::FakePod{pod, "shop", {{"app", {{kEnclave, slots}}}}}});
+    pod_resources_->set_pods(
+        {epc::tools::standins::ListedPod{pod, "shop", {{"app", {{kEnclave, slots}}}}}});
     return kubelet_->allocate(kEnclave, {slots}).ok();
   }
 
  private:
-  epc::test_support::FakeSgxRoot root_;
-  epc::test_support::TempDir kubelet_dir_;
-  epc::test_support::TempDir podres_dir_;
-  std::unique_ptr<epc::test_support::FakeKubelet> kubelet_;
-  std::unique_ptr<epc::test_support::FakePodResources> pod_resources_;
+  epc::tools::standins::SgxRootStandin root_;
+  epc::tools::standins::TempDir kubelet_dir_;
+  epc::tools::standins::TempDir podres_dir_;
+  std::unique_ptr<epc::tools::standins::KubeletStandin> kubelet_;
+  std::unique_ptr<epc::tools::standins::PodResourcesStandin> pod_resources_;
 };
 
-epc::core::Result<epc::test::ExtenderProcess> start_extender(const std::string& grpc_address) {
+epc::common::Result<epc::test::ExtenderProcess> start_extender(const std::string& grpc_address) {
   return epc::test::ExtenderProcess::start(
-      kExtenderBinary,
-      {"--http-port", "0", "--grpc-address", grpc_address, "--stale-after", "1s"}, 20s);
+      kExtenderBinary, {"--http-port", "0", "--grpc-address", grpc_address, "--stale-after", "1s"},
+      20s);
 }
 
-bool metric_has(epc::test_support::HttpClient& http, const std::string& line) {
+bool metric_has(epc::tools::http_client::HttpClient& http, const std::string& line) {
   auto metrics = http.get("/metrics");
   return metrics.ok() && metrics->body.find(line) != std::string::npos;
 }
@@ -220,7 +220,7 @@ TEST(DevicePluginExtenderEndToEnd, AllocateChangesTheFilterAnswerWithinASecond) 
   ASSERT_TRUE(node.start());
   auto extender = start_extender("127.0.0.1:0");
   ASSERT_TRUE(extender.ok()) << extender.error().message;
-  epc::test_support::HttpClient http(static_cast<std::uint16_t>(extender->http_port()));
+  epc::tools::http_client::HttpClient http(static_cast<std::uint16_t>(extender->http_port()));
   auto plugin = node.start_plugin(extender->grpc_port());
   ASSERT_TRUE(plugin->started());
 
@@ -267,7 +267,7 @@ TEST(DevicePluginExtenderEndToEnd, PluginReconnectsAfterTheExtenderRestarts) {
   auto plugin = node.start_plugin(port);
   ASSERT_TRUE(plugin->started());
   {
-    epc::test_support::HttpClient http(static_cast<std::uint16_t>(first.http_port()));
+    epc::tools::http_client::HttpClient http(static_cast<std::uint16_t>(first.http_port()));
     ASSERT_TRUE(wait_until([&] { return filter(http, kBig).passed; }, kWait));
   }
   ASSERT_TRUE(node.kubelet().wait_for_registrations(kEnclave, 1, kWait));
@@ -281,7 +281,7 @@ TEST(DevicePluginExtenderEndToEnd, PluginReconnectsAfterTheExtenderRestarts) {
   auto second = start_extender(address);
   ASSERT_TRUE(second.ok()) << second.error().message;
   ASSERT_EQ(second->grpc_port(), port);
-  epc::test_support::HttpClient http(static_cast<std::uint16_t>(second->http_port()));
+  epc::tools::http_client::HttpClient http(static_cast<std::uint16_t>(second->http_port()));
   const auto back = wait_until(
       [&] {
         return metric_has(http, "epc_node_up{node=\"node-e2e\"} 1") &&
@@ -301,7 +301,7 @@ TEST(DevicePluginExtenderEndToEnd, KilledPluginGoesStaleAndANewOneBringsTheNodeB
   auto started = start_extender("127.0.0.1:0");
   ASSERT_TRUE(started.ok()) << started.error().message;
   auto extender = std::make_unique<epc::test::ExtenderProcess>(std::move(started).value());
-  epc::test_support::HttpClient http(static_cast<std::uint16_t>(extender->http_port()));
+  epc::tools::http_client::HttpClient http(static_cast<std::uint16_t>(extender->http_port()));
   auto plugin = node.start_plugin(extender->grpc_port());
   ASSERT_TRUE(plugin->started());
   ASSERT_TRUE(wait_until([&] { return filter(http, kBig).passed; }, kWait));

@@ -22,11 +22,11 @@
 #include <unistd.h>
 
 #include "tests/integration/reports/extender_process.h"
-#include "tests/support/http_client.h"
-#include "tests/support/kubelet/fake_kubelet.h"
-#include "tests/support/kubelet/fake_pod_resources.h"
-#include "tests/support/kubelet/fake_sgx_root.h"
-#include "tests/support/kubelet/temp_dir.h"
+#include "tools/http_client/http_client.h"
+#include "tools/standins/kubelet_standin.h"
+#include "tools/standins/pod_resources_standin.h"
+#include "tools/standins/sgx_root_standin.h"
+#include "tools/standins/temp_dir.h"
 
 extern char** environ;
 
@@ -83,7 +83,7 @@ long cpu_ticks(pid_t pid) {
   return utime + stime;
 }
 
-bool metrics_have(epc::test_support::HttpClient& http, const std::string& line) {
+bool metrics_have(epc::tools::http_client::HttpClient& http, const std::string& line) {
   auto metrics = http.get("/metrics");
   return metrics.ok() && metrics->body.find(line) != std::string::npos;
 }
@@ -92,30 +92,36 @@ bool metrics_have(epc::test_support::HttpClient& http, const std::string& line) 
 
 int main(int argc, char** argv) {
   const int runs = argc > 1 ? std::atoi(argv[1]) : 20;
-  epc::test_support::FakeSgxRoot root;
+  epc::tools::standins::SgxRootStandin root;
   root.make_sgx2_node(2, 64ULL << 30);
-  epc::test_support::TempDir kubelet_dir("epc-fp-k");
-  epc::test_support::TempDir podres_dir("epc-fp-p");
-  epc::test_support::FakeKubelet kubelet(kubelet_dir.path());
-  epc::test_support::FakePodResources pod_resources(podres_dir.file("kubelet.sock"));
+  epc::tools::standins::TempDir kubelet_dir("epc-fp-k");
+  epc::tools::standins::TempDir podres_dir("epc-fp-p");
+  epc::tools::standins::KubeletStandin kubelet(kubelet_dir.path());
+  epc::tools::standins::PodResourcesStandin pod_resources(podres_dir.file("kubelet.sock"));
   if (!kubelet.start().ok() || !pod_resources.start().ok()) {
     std::fprintf(stderr, "cannot start the kubelet stand-ins\n");
     return 1;
   }
-  auto extender = epc::test::ExtenderProcess::start(
-      EPC_BINARY_DIR "/extender/epc-extender",
-      {"--http-port", "0", "--grpc-address", "127.0.0.1:0"}, 20s);
+  auto extender =
+      epc::test::ExtenderProcess::start(EPC_BINARY_DIR "/extender/epc-extender",
+                                        {"--http-port", "0", "--grpc-address", "127.0.0.1:0"}, 20s);
   if (!extender.ok()) {
     std::fprintf(stderr, "%s\n", extender.error().message.c_str());
     return 1;
   }
-  epc::test_support::HttpClient http(static_cast<std::uint16_t>(extender->http_port()));
+  epc::tools::http_client::HttpClient http(static_cast<std::uint16_t>(extender->http_port()));
 
   std::vector<std::string> args = {EPC_BINARY_DIR "/deviceplugin/epc-device-plugin",
-                                   "--root", root.path(), "--kubelet-dir", kubelet_dir.path(),
-                                   "--node-name", "node-fp", "--extender",
+                                   "--root",
+                                   root.path(),
+                                   "--kubelet-dir",
+                                   kubelet_dir.path(),
+                                   "--node-name",
+                                   "node-fp",
+                                   "--extender",
                                    "127.0.0.1:" + std::to_string(extender->grpc_port()),
-                                   "--pod-resources-socket", pod_resources.socket_path()};
+                                   "--pod-resources-socket",
+                                   pod_resources.socket_path()};
   std::vector<char*> argv_plugin;
   for (auto& arg : args) {
     argv_plugin.push_back(arg.data());
@@ -161,7 +167,7 @@ int main(int argc, char** argv) {
               100.0 * static_cast<double>(ticks) / static_cast<double>(hz) / 10.0);
 
   std::vector<double> latencies_ms;
-  std::vector<epc::test_support::FakePod> pods;
+  std::vector<epc::tools::standins::ListedPod> pods;
   for (int i = 0; i < runs; ++i) {
     const std::string slot = "sgx-enclave-" + std::to_string(i);
     pods.push_back({"pod-" + std::to_string(i), "bench", {{"app", {{kEnclave, {slot}}}}}});
@@ -179,16 +185,17 @@ int main(int argc, char** argv) {
   }
   std::sort(latencies_ms.begin(), latencies_ms.end());
   if (!latencies_ms.empty()) {
-    std::printf("Allocate -> extender state over %zu runs: median %.1f ms, min %.1f ms, max %.1f ms\n",
-                latencies_ms.size(), latencies_ms[latencies_ms.size() / 2], latencies_ms.front(),
-                latencies_ms.back());
+    std::printf(
+        "Allocate -> extender state over %zu runs: median %.1f ms, min %.1f ms, max %.1f ms\n",
+        latencies_ms.size(), latencies_ms[latencies_ms.size() / 2], latencies_ms.front(),
+        latencies_ms.back());
   }
   std::printf("plugin VmRSS at the end: %ld KiB\n", rss_kib(pid));
   kill(pid, SIGTERM);
   int status = 0;
   waitpid(pid, &status, 0);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0 && latencies_ms.size() ==
-                                                              static_cast<std::size_t>(runs)
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+                 latencies_ms.size() == static_cast<std::size_t>(runs)
              ? 0
              : 1;
 }

@@ -1,5 +1,5 @@
 // The device plugin's kubelet side end to end: PluginSupervisor serving the SGX resources of a fake
-// SGX root, registering with the kubelet stand-in (tests/support/kubelet), which dials back,
+// SGX root, registering with the kubelet stand-in (tools/standins), which dials back,
 // opens ListAndWatch and calls Allocate like kubelet does.
 #include "deviceplugin/kubelet/plugin_supervisor.h"
 
@@ -15,22 +15,22 @@
 #include "deviceplugin/kubelet/registration_client_impl.h"
 #include "deviceplugin/sgx/discovery.h"
 #include "deviceplugin/sgx_resources.h"
-#include "tests/support/kubelet/fake_kubelet.h"
-#include "tests/support/kubelet/fake_sgx_root.h"
-#include "tests/support/kubelet/process_counts.h"
-#include "tests/support/kubelet/temp_dir.h"
+#include "tests/support/process_counts.h"
+#include "tools/standins/kubelet_standin.h"
+#include "tools/standins/sgx_root_standin.h"
+#include "tools/standins/temp_dir.h"
 
 namespace epc::deviceplugin::kubelet {
 namespace {
 
 using namespace std::chrono_literals;
-using test_support::DeviceView;
-using test_support::FakeKubelet;
-using test_support::FakeSgxRoot;
-using test_support::TempDir;
+using tools::standins::DeviceView;
+using tools::standins::KubeletStandin;
+using tools::standins::SgxRootStandin;
+using tools::standins::TempDir;
 
-const std::string kEnclave(kEnclaveResource);
-const std::string kProvision(kProvisionResource);
+const std::string kEnclave(common::kEnclaveResource);
+const std::string kProvision(common::kProvisionResource);
 constexpr std::uint64_t kGiB = 1ULL << 30;
 // Generous waits for things that should happen at once: they only bound a failing test.
 constexpr auto kWait = 10s;
@@ -107,9 +107,9 @@ class PluginSupervisorTest : public ::testing::Test {
     return out;
   }
 
-  FakeSgxRoot root_;
+  SgxRootStandin root_;
   TempDir dir_{"epc-dp"};
-  FakeKubelet kubelet_{dir_.path()};
+  KubeletStandin kubelet_{dir_.path()};
   std::unique_ptr<PluginSupervisor> supervisor_;
   std::mutex log_mutex_;
   std::vector<std::string> log_;
@@ -265,7 +265,7 @@ TEST_F(PluginSupervisorTest, PreferredAllocationAndPreStart) {
 }
 
 TEST_F(PluginSupervisorTest, NoSgxAdvertisesNothing) {
-  FakeSgxRoot bare;
+  SgxRootStandin bare;
   bare.set_cpu_flags("");
   sgx::DiscoveryOptions discovery;
   discovery.root = bare.path();

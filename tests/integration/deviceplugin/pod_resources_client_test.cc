@@ -2,31 +2,31 @@
 #include <gtest/gtest.h>
 
 #include "deviceplugin/kubelet/pod_resources_client_impl.h"
-#include "tests/support/kubelet/fake_pod_resources.h"
-#include "tests/support/kubelet/temp_dir.h"
+#include "tools/standins/pod_resources_standin.h"
+#include "tools/standins/temp_dir.h"
 
 namespace epc::deviceplugin::kubelet {
 namespace {
 
 using namespace std::chrono_literals;
-using test_support::FakePod;
+using tools::standins::ListedPod;
 
 const std::string kEnclave = "sgx.intel.com/enclave";
 const std::string kProvision = "sgx.intel.com/provision";
 
 class PodResourcesClientTest : public ::testing::Test {
  protected:
-  test_support::TempDir dir_{"epc-podres"};
-  test_support::FakePodResources server_{dir_.file("kubelet.sock")};
+  tools::standins::TempDir dir_{"epc-podres"};
+  tools::standins::PodResourcesStandin server_{dir_.file("kubelet.sock")};
   PodResourcesClientImpl client_{dir_.file("kubelet.sock"), 5000ms};
 };
 
 TEST_F(PodResourcesClientTest, ListsOnlyPodsHoldingOurResources) {
   ASSERT_TRUE(server_.start().ok());
   server_.set_pods({
-      FakePod{"web", "shop", {{"app", {{kEnclave, {"sgx-enclave-1"}}}}}},
-      FakePod{"gpu-job", "ml", {{"train", {{"nvidia.com/gpu", {"GPU-1"}}}}}},
-      FakePod{
+      ListedPod{"web", "shop", {{"app", {{kEnclave, {"sgx-enclave-1"}}}}}},
+      ListedPod{"gpu-job", "ml", {{"train", {{"nvidia.com/gpu", {"GPU-1"}}}}}},
+      ListedPod{
           "attest",
           "sec",
           {{"main",
@@ -49,10 +49,10 @@ TEST_F(PodResourcesClientTest, ListsOnlyPodsHoldingOurResources) {
 
 TEST_F(PodResourcesClientTest, SameDeviceListedTwiceCountsOnce) {
   ASSERT_TRUE(server_.start().ok());
-  server_.set_pods(
-      {FakePod{"p",
-               "ns",
-               {{"a", {{kEnclave, {"sgx-enclave-1"}}}}, {"b", {{kEnclave, {"sgx-enclave-1"}}}}}}});
+  server_.set_pods({ListedPod{
+      "p",
+      "ns",
+      {{"a", {{kEnclave, {"sgx-enclave-1"}}}}, {"b", {{kEnclave, {"sgx-enclave-1"}}}}}}});
   auto pods = client_.list({kEnclave});
   ASSERT_TRUE(pods.ok());
   ASSERT_EQ(pods->size(), 1U);
@@ -70,7 +70,7 @@ TEST_F(PodResourcesClientTest, NoServerIsAnErrorValueAndRecoversWhenItComes) {
   // A kubelet restart: a new socket at the same path.
   server_.stop();
   ASSERT_TRUE(server_.start().ok());
-  server_.set_pods({FakePod{"p", "ns", {{"a", {{kEnclave, {"sgx-enclave-9"}}}}}}});
+  server_.set_pods({ListedPod{"p", "ns", {{"a", {{kEnclave, {"sgx-enclave-9"}}}}}}});
   auto after = client_.list({kEnclave});
   ASSERT_TRUE(after.ok()) << after.error().message;
   EXPECT_EQ(after->size(), 1U);

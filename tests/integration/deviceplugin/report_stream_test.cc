@@ -22,8 +22,8 @@ using namespace std::chrono_literals;
 constexpr std::uint64_t kGiB = 1ULL << 30;
 constexpr auto kWait = 10s;
 
-NodeSnapshot node_state() {
-  NodeSnapshot s;
+NodeState node_state() {
+  NodeState s;
   s.sgx_present = true;
   s.epc_capacity_bytes = 128 * kGiB;
   s.epc_sections = {{0, 64 * kGiB}, {1, 64 * kGiB}};
@@ -89,7 +89,7 @@ TEST_F(ReportStreamTest, SnapshotOnConnectThenChanges) {
   EXPECT_EQ(row->epc_section_count, 2);
   EXPECT_EQ(row->enclave_slots_total, 110);
 
-  NodeSnapshot changed = node_state();
+  NodeState changed = node_state();
   changed.enclave.used = 3;
   changed.holders = {{"shop", "web", 3, 0}};
   stream_->update(changed);
@@ -121,7 +121,7 @@ TEST_F(ReportStreamTest, ChangesAddAndRemoveHoldersInTheExtender) {
     auto index = snap->find("node-a");
     return index ? snap->infos()[*index].ledger_pods : -1;
   };
-  NodeSnapshot changed = node_state();
+  NodeState changed = node_state();
   changed.holders = {{"a", "one", 1, 0}, {"b", "two", 2, 1}, {"c", "three", 1, 0}};
   changed.enclave.used = 4;
   changed.provision.used = 1;
@@ -174,7 +174,7 @@ TEST_F(ReportStreamTest, ExtenderAwayNeverBlocksUpdatesAndStreamComesBack) {
 
   server_->shutdown();  // extender gone
   server_.reset();
-  NodeSnapshot changed = node_state();
+  NodeState changed = node_state();
   for (std::uint32_t used = 1; used <= 50; ++used) {
     changed.enclave.used = used;
     stream_->update(changed);  // returns at once: nothing to wait for

@@ -19,7 +19,7 @@
 
 #include "extender/http/connection_context.h"
 #include "tests/integration/http/raw_connection.h"
-#include "tests/support/http_client.h"
+#include "tools/http_client/http_client.h"
 
 namespace epc::http {
 namespace {
@@ -27,8 +27,8 @@ namespace {
 namespace json = boost::json;
 using std::chrono::milliseconds;
 using test::RawConnection;
-using test_support::HttpClient;
-using test_support::HttpResponse;
+using tools::http_client::HttpClient;
+using tools::http_client::HttpResponse;
 using ::testing::HasSubstr;
 
 constexpr std::int64_t kMi = 1024 * 1024;
@@ -59,7 +59,7 @@ constexpr std::string_view kAllFitNodeNames =
 // A full report: SGX with `epc_mi` MiB, 20 enclave and 20 provision slots (ORIGIN.md cluster).
 state::ReportMessage report(std::string node, std::int64_t epc_mi,
                             std::vector<core::SlotHolder> holders = {}) {
-  state::FullNodeState full;
+  state::NodeState full;
   full.sgx_present = true;
   full.epc_capacity_bytes = epc_mi * kMi;
   full.epc_sections = {{0, epc_mi * kMi}};
@@ -107,7 +107,7 @@ class HttpServerTest : public ::testing::Test {
 
   std::uint16_t port() const { return server_->port(); }
 
-  static HttpResponse ok(core::Result<HttpResponse> response) {
+  static HttpResponse ok(common::Result<HttpResponse> response) {
     EXPECT_TRUE(response.ok()) << (response.ok() ? "" : response.error().message);
     return response.ok() ? response.value() : HttpResponse{};
   }
@@ -221,7 +221,7 @@ TEST_F(HttpServerTest, filter_tells_the_state_about_the_pod) {
   HttpClient client(port());
   ASSERT_EQ(ok(client.post("/sgx/filter", kNodeNamesFilter)).status, 200u);
   state_->flush();
-  const state::SnapshotPtr snapshot = state_->snapshot();
+  const state::ClusterSnapshotPtr snapshot = state_->snapshot();
   const auto index = snapshot->find("node-c");
   ASSERT_TRUE(index.has_value());
   EXPECT_EQ(snapshot->rows()[*index].epc_requested_bytes, 16 * kMi);

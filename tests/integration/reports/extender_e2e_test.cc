@@ -10,7 +10,7 @@
 
 #include "epc/v1/node_reports.grpc.pb.h"
 #include "tests/integration/reports/extender_process.h"
-#include "tests/support/http_client.h"
+#include "tools/http_client/http_client.h"
 
 namespace epc::test {
 namespace {
@@ -34,7 +34,7 @@ struct FilterVerdict {
   std::string error;
 };
 
-FilterVerdict filter(test_support::HttpClient& http) {
+FilterVerdict filter(tools::http_client::HttpClient& http) {
   FilterVerdict verdict;
   auto response = http.post("/sgx/filter", kFilterBody);
   if (!response.ok()) {
@@ -114,7 +114,7 @@ TEST(ExtenderEndToEnd, FilterFollowsTheReports) {
   ASSERT_TRUE(started.ok()) << started.error().message;
   ExtenderProcess extender = std::move(started).value();
 
-  test_support::HttpClient http(static_cast<std::uint16_t>(extender.http_port()));
+  tools::http_client::HttpClient http(static_cast<std::uint16_t>(extender.http_port()));
   auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(extender.grpc_port()),
                                      grpc::InsecureChannelCredentials());
   auto stub = epc::v1::NodeReports::NewStub(channel);

@@ -29,12 +29,12 @@ int port_after(std::string_view line, std::string_view marker) {
 
 }  // namespace
 
-core::Result<ExtenderProcess> ExtenderProcess::start(const std::string& binary,
+common::Result<ExtenderProcess> ExtenderProcess::start(const std::string& binary,
                                                      const std::vector<std::string>& args,
                                                      std::chrono::milliseconds startup_timeout) {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    return core::Error{"pipe failed"};
+    return common::Error{"pipe failed"};
   }
   std::vector<std::string> argv_storage{binary};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
@@ -46,7 +46,7 @@ core::Result<ExtenderProcess> ExtenderProcess::start(const std::string& binary,
 
   const pid_t pid = fork();
   if (pid < 0) {
-    return core::Error{"fork failed"};
+    return common::Error{"fork failed"};
   }
   if (pid == 0) {
     dup2(pipe_fds[1], STDOUT_FILENO);
@@ -65,7 +65,7 @@ core::Result<ExtenderProcess> ExtenderProcess::start(const std::string& binary,
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
-      return core::Error{"epc-extender did not print its listening lines in time; got: " + buffer};
+      return common::Error{"epc-extender did not print its listening lines in time; got: " + buffer};
     }
     pollfd fd{process.stdout_fd_, POLLIN, 0};
     if (poll(&fd, 1, static_cast<int>(left.count())) <= 0) {
@@ -78,7 +78,7 @@ core::Result<ExtenderProcess> ExtenderProcess::start(const std::string& binary,
       waitpid(process.pid_, &status, 0);
       process.pid_ = -1;
       const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      return core::Error{"epc-extender exited during startup with code " + std::to_string(code) +
+      return common::Error{"epc-extender exited during startup with code " + std::to_string(code) +
                          "; output: " + buffer};
     }
     buffer.append(chunk, static_cast<std::size_t>(n));

@@ -6,7 +6,7 @@
 
 #include <sys/types.h>
 
-#include "extender/core/result.h"
+#include "common/result.h"
 
 namespace epc::test {
 
@@ -15,7 +15,7 @@ namespace epc::test {
 // with SIGTERM by stop() or the destructor.
 class ExtenderProcess {
  public:
-  static core::Result<ExtenderProcess> start(const std::string& binary,
+  static common::Result<ExtenderProcess> start(const std::string& binary,
                                              const std::vector<std::string>& args,
                                              std::chrono::milliseconds startup_timeout);
   ExtenderProcess(ExtenderProcess&& other) noexcept;

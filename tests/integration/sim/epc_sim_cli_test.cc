@@ -22,13 +22,13 @@ struct SimRun {
 SimRun run_sim(const std::vector<std::string>& args, const std::string& dir) {
   std::vector<std::string> argv{EPC_SIM_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
-  core::Result<ChildProcess> child = ChildProcess::spawn(argv, dir + "/output.txt");
+  common::Result<ChildProcess> child = ChildProcess::spawn(argv, dir + "/output.txt");
   EXPECT_TRUE(child.ok());
   if (!child.ok()) {
     return {};
   }
   ChildProcess process = std::move(child).value();
-  core::Result<int> status = process.wait(seconds(120));
+  common::Result<int> status = process.wait(seconds(120));
   EXPECT_TRUE(status.ok());
   return SimRun{status.ok() ? *status : -1, process.output()};
 }

@@ -1,24 +1,12 @@
 #pragma once
 
-#include <string>
+// Transitional: TempDir moved to tools/standins/temp_dir.h (the demo uses it too). This header
+// keeps the old spelling compiling for tests/unit/deviceplugin/plugin_config_test.cc, which is
+// being rewritten elsewhere; delete it once that test includes the tools header.
+#include "tools/standins/temp_dir.h"
 
 namespace epc::test_support {
 
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction.
-// Names stay short: unix socket paths inside must fit in 107 characters.
-class TempDir {
- public:
-  explicit TempDir(const std::string& tag = "epc");
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  // path() + "/" + relative
-  std::string file(const std::string& relative) const;
-
- private:
-  std::string path_;
-};
+using tools::standins::TempDir;
 
 }  // namespace epc::test_support

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/support/http_client.h"
+#include "tools/http_client/http_client.h"
 
 namespace epc::deviceplugin {
 namespace {
@@ -17,7 +17,7 @@ TEST(HealthzServer, AnswersTheCheckAndFollowsIt) {
   });
   ASSERT_TRUE(server.ok()) << server.error().message;
   ASSERT_GT((*server)->port(), 0);
-  test_support::HttpClient http(static_cast<std::uint16_t>((*server)->port()));
+  tools::http_client::HttpClient http(static_cast<std::uint16_t>((*server)->port()));
 
   auto response = http.get("/healthz");
   ASSERT_TRUE(response.ok()) << response.error().message;

@@ -24,7 +24,7 @@ inline std::string node_name(int i) {
 
 // One node's report: 64..512 MiB EPC, 110 enclave slots, a few pods' worth in use.
 inline state::ReportMessage report(int i) {
-  state::FullNodeState full;
+  state::NodeState full;
   full.sgx_present = true;
   full.epc_capacity_bytes = (64 + (i % 8) * 64) * kMi;
   full.epc_sections = {{0, full.epc_capacity_bytes}};
@@ -46,7 +46,7 @@ inline state::ReportMessage report(int i) {
 inline std::unique_ptr<state::ClusterState> make_cluster() {
   std::unique_ptr<state::ClusterState> cluster = state::ClusterState::create({});
   for (int i = 0; i < kNodes; ++i) {
-    cluster->apply_async(report(i), [](core::Result<std::uint64_t>) {});
+    cluster->apply_async(report(i), [](common::Result<std::uint64_t>) {});
   }
   cluster->flush();
   if (cluster->snapshot()->size() != static_cast<std::size_t>(kNodes)) {

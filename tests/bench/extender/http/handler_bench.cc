@@ -37,7 +37,7 @@ struct Fixture {
   }
   config::ExtenderConfig config;
   std::unique_ptr<state::ClusterState> cluster;
-  state::SnapshotPtr snapshot;
+  state::ClusterSnapshotPtr snapshot;
   handlers::HandlerSettings settings;
 };
 

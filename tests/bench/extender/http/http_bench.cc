@@ -20,7 +20,7 @@
 #include "extender/state/clock.h"
 #include "extender/state/cluster_state.h"
 #include "tests/bench/extender/http/bench_cluster.h"
-#include "tests/support/http_client.h"
+#include "tools/http_client/http_client.h"
 
 namespace epc::http {
 namespace {
@@ -52,7 +52,7 @@ struct Fixture {
     add_null_route("/null/filter");
     add_null_route("/null/prioritize");
     server->start();
-    client = std::make_unique<test_support::HttpClient>(server->port());
+    client = std::make_unique<tools::http_client::HttpClient>(server->port());
     filter_reply = post("/sgx/filter").body;
     prioritize_reply = post("/sgx/prioritize").body;
     if (filter_reply.find(R"("Error":"")") == std::string::npos ||
@@ -71,7 +71,7 @@ struct Fixture {
     server->routes().add(std::move(route));
   }
 
-  test_support::HttpResponse post(const char* target) {
+  tools::http_client::HttpResponse post(const char* target) {
     auto response = client->post(target, body);
     if (!response.ok() || response->status != 200) {
       die(std::string("POST ") + target + " failed");
@@ -83,7 +83,7 @@ struct Fixture {
   std::unique_ptr<state::ClusterState> state;
   std::unique_ptr<metrics::Metrics> metrics;
   std::unique_ptr<HttpServer> server;
-  std::unique_ptr<test_support::HttpClient> client;
+  std::unique_ptr<tools::http_client::HttpClient> client;
   std::string body;
   std::string filter_reply;
   std::string prioritize_reply;
@@ -138,7 +138,7 @@ void BM_Handler(benchmark::State& bench, Stage stage) {
   ConnectionContext context(f.config.http_body_limit_bytes);
   context.request_body.assign(f.body);
   const handlers::HandlerSettings settings = handlers::settings_from_config(f.config);
-  const state::SnapshotPtr snapshot = f.state->snapshot();
+  const state::ClusterSnapshotPtr snapshot = f.state->snapshot();
   for (auto _ : bench) {
     auto args = context.decoder.decode(context.request_body, settings.pod_request);
     if (!args.ok()) {

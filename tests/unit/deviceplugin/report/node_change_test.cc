@@ -11,8 +11,8 @@ namespace {
 
 constexpr std::uint64_t kGiB = 1ULL << 30;
 
-NodeSnapshot sgx2_node() {
-  NodeSnapshot s;
+NodeState sgx2_node() {
+  NodeState s;
   s.sgx_present = true;
   s.epc_capacity_bytes = 128 * kGiB;
   s.epc_sections = {{0, 64 * kGiB}, {1, 64 * kGiB}};
@@ -33,18 +33,18 @@ std::vector<std::string> upserted_keys(const epc::v1::NodeChange& change) {
 
 TEST(NodeChangeDiff, EqualSnapshotsGiveAnEmptyChange) {
   epc::v1::NodeChange change;
-  const ChangeDiff diff = diff_snapshots(sgx2_node(), sgx2_node(), change);
+  const ChangeDiff diff = diff_node_states(sgx2_node(), sgx2_node(), change);
   EXPECT_TRUE(diff.expressible);
   EXPECT_TRUE(diff.empty);
   EXPECT_EQ(change.ByteSizeLong(), 0U);
 }
 
 TEST(NodeChangeDiff, AnAllocatedPodIsAnUpsertAndTheSlotCountOnly) {
-  NodeSnapshot after = sgx2_node();
+  NodeState after = sgx2_node();
   after.holders.push_back({"team", "batch", 2, 0});
   after.enclave.used = 5;
   epc::v1::NodeChange change;
-  const ChangeDiff diff = diff_snapshots(sgx2_node(), after, change);
+  const ChangeDiff diff = diff_node_states(sgx2_node(), after, change);
   ASSERT_TRUE(diff.expressible);
   EXPECT_FALSE(diff.empty);
   EXPECT_EQ(upserted_keys(change), std::vector<std::string>{"team/batch"});
@@ -60,11 +60,11 @@ TEST(NodeChangeDiff, AnAllocatedPodIsAnUpsertAndTheSlotCountOnly) {
 }
 
 TEST(NodeChangeDiff, AFinishedPodIsARemovalAndAChangedOneAnUpsert) {
-  NodeSnapshot after = sgx2_node();
+  NodeState after = sgx2_node();
   after.holders = {{"sec", "attest", 3, 1}};  // shop/web gone, sec/attest took one more slot
   after.provision.used = 0;
   epc::v1::NodeChange change;
-  const ChangeDiff diff = diff_snapshots(sgx2_node(), after, change);
+  const ChangeDiff diff = diff_node_states(sgx2_node(), after, change);
   ASSERT_TRUE(diff.expressible);
   EXPECT_EQ(upserted_keys(change), std::vector<std::string>{"sec/attest"});
   EXPECT_EQ(change.holders_upserted(0).enclave_slots(), 3U);
@@ -76,13 +76,13 @@ TEST(NodeChangeDiff, AFinishedPodIsARemovalAndAChangedOneAnUpsert) {
 }
 
 TEST(NodeChangeDiff, LiveUseAndHealthAreSentWhenTheyChange) {
-  NodeSnapshot after = sgx2_node();
+  NodeState after = sgx2_node();
   after.live_epc_known = true;
   after.live_epc_used_bytes = 5 * kGiB;
   after.healthy = false;
   after.health_reason = "/dev/sgx_enclave missing";
   epc::v1::NodeChange change;
-  const ChangeDiff diff = diff_snapshots(sgx2_node(), after, change);
+  const ChangeDiff diff = diff_node_states(sgx2_node(), after, change);
   ASSERT_TRUE(diff.expressible);
   ASSERT_TRUE(change.has_live_epc());
   EXPECT_TRUE(change.live_epc().known());
@@ -94,7 +94,7 @@ TEST(NodeChangeDiff, LiveUseAndHealthAreSentWhenTheyChange) {
 
   // And back to unknown live use / healthy.
   epc::v1::NodeChange back;
-  diff_snapshots(after, sgx2_node(), back);
+  diff_node_states(after, sgx2_node(), back);
   ASSERT_TRUE(back.has_live_epc());
   EXPECT_FALSE(back.live_epc().known());
   ASSERT_TRUE(back.has_health());
@@ -103,25 +103,25 @@ TEST(NodeChangeDiff, LiveUseAndHealthAreSentWhenTheyChange) {
 }
 
 TEST(NodeChangeDiff, CapacityOrSectionsChangingNeedsASnapshot) {
-  NodeSnapshot bigger = sgx2_node();
+  NodeState bigger = sgx2_node();
   bigger.epc_capacity_bytes = 192 * kGiB;
   bigger.epc_sections.push_back({2, 64 * kGiB});
   epc::v1::NodeChange change;
-  EXPECT_FALSE(diff_snapshots(sgx2_node(), bigger, change).expressible);
+  EXPECT_FALSE(diff_node_states(sgx2_node(), bigger, change).expressible);
 
-  NodeSnapshot gone = sgx2_node();
+  NodeState gone = sgx2_node();
   gone.sgx_present = false;
-  EXPECT_FALSE(diff_snapshots(sgx2_node(), gone, change).expressible);
+  EXPECT_FALSE(diff_node_states(sgx2_node(), gone, change).expressible);
 }
 
 TEST(NodeChangeDiff, DifferencesHiddenByClampingAreNoChange) {
   // used above total is sent clamped to total: 120 and 130 of 110 look the same to the extender.
-  NodeSnapshot before = sgx2_node();
+  NodeState before = sgx2_node();
   before.enclave.used = 120;
-  NodeSnapshot after = before;
+  NodeState after = before;
   after.enclave.used = 130;
   epc::v1::NodeChange change;
-  const ChangeDiff diff = diff_snapshots(before, after, change);
+  const ChangeDiff diff = diff_node_states(before, after, change);
   EXPECT_TRUE(diff.expressible);
   EXPECT_TRUE(diff.empty);
   EXPECT_FALSE(change.has_enclave_slots());

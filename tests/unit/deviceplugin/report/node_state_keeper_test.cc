@@ -11,15 +11,15 @@ const std::string kProvision = "sgx.intel.com/provision";
 class NodeStateKeeperTest : public ::testing::Test {
  protected:
   NodeStateKeeperTest() {
-    NodeSnapshot initial;
+    NodeState initial;
     initial.sgx_present = true;
     initial.enclave = {110, 0};
     initial.provision = {20, 0};
     keeper_ = std::make_unique<NodeStateKeeper>(
-        initial, kEnclave, kProvision, [this](const NodeSnapshot& s) { published_.push_back(s); });
+        initial, kEnclave, kProvision, [this](const NodeState& s) { published_.push_back(s); });
   }
 
-  std::vector<NodeSnapshot> published_;
+  std::vector<NodeState> published_;
   std::unique_ptr<NodeStateKeeper> keeper_;
 };
 

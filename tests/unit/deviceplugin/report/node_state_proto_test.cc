@@ -7,8 +7,8 @@ namespace {
 
 constexpr std::uint64_t kGiB = 1ULL << 30;
 
-NodeSnapshot sgx2_node() {
-  NodeSnapshot s;
+NodeState sgx2_node() {
+  NodeState s;
   s.sgx_present = true;
   s.epc_capacity_bytes = 128 * kGiB;
   s.epc_sections = {{0, 64 * kGiB}, {1, 64 * kGiB}};
@@ -41,7 +41,7 @@ TEST(NodeStateProto, CopiesEveryField) {
 }
 
 TEST(NodeStateProto, UnknownNumaSectionsAreLeftOutCapacityStays) {
-  NodeSnapshot s = sgx2_node();
+  NodeState s = sgx2_node();
   s.epc_sections = {{-1, 64 * kGiB}, {-1, 64 * kGiB}};  // from CPUID
   epc::v1::NodeState out;
   to_proto(s, out);
@@ -50,7 +50,7 @@ TEST(NodeStateProto, UnknownNumaSectionsAreLeftOutCapacityStays) {
 }
 
 TEST(NodeStateProto, MoreSectionsThanTheExtenderTakesAreLeftOut) {
-  NodeSnapshot s = sgx2_node();
+  NodeState s = sgx2_node();
   s.epc_sections.clear();
   for (int n = 0; n < 9; ++n) {
     s.epc_sections.push_back({n, kGiB});
@@ -61,7 +61,7 @@ TEST(NodeStateProto, MoreSectionsThanTheExtenderTakesAreLeftOut) {
 }
 
 TEST(NodeStateProto, LiveUseAboveCapacityIsUnknownAndUsedSlotsClamped) {
-  NodeSnapshot s = sgx2_node();
+  NodeState s = sgx2_node();
   s.live_epc_known = true;
   s.live_epc_used_bytes = 200 * kGiB;  // > 128 GiB capacity
   s.enclave = {4, 9};                  // more holders than slots (a stale count)
@@ -77,13 +77,13 @@ TEST(NodeStateProto, LiveUseAboveCapacityIsUnknownAndUsedSlotsClamped) {
 }
 
 TEST(NodeStateProto, HealthReasonIsBounded) {
-  NodeSnapshot s = sgx2_node();
+  NodeState s = sgx2_node();
   s.healthy = false;
-  s.health_reason = std::string(1000, 'x');
+  s.health_reason = std::string(2 * v1::kMaxHealthReasonBytes, 'x');
   epc::v1::NodeState out;
   to_proto(s, out);
   EXPECT_FALSE(out.health().healthy());
-  EXPECT_EQ(out.health().reason().size(), kMaxHealthReasonChars);
+  EXPECT_EQ(out.health().reason().size(), v1::kMaxHealthReasonBytes);
 }
 
 }  // namespace

@@ -17,13 +17,13 @@ const std::string kProvision = "sgx.intel.com/provision";
 // PodResources answers scripted by the test; counts calls.
 class FakePodResourcesClient final : public kubelet::PodResourcesClient {
  public:
-  core::Result<std::vector<kubelet::PodDeviceUse>> list(
+  common::Result<std::vector<kubelet::PodDeviceUse>> list(
       const std::vector<std::string>& resources) override {
     std::lock_guard lock(mutex_);
     ++calls_;
     asked_ = resources;
     if (!error_.empty()) {
-      return core::Error{error_};
+      return common::Error{error_};
     }
     return pods_;
   }

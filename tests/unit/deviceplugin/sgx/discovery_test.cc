@@ -2,27 +2,27 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/support/kubelet/fake_sgx_root.h"
 #include "tests/unit/deviceplugin/sgx/fake_sgx_probe.h"
+#include "tools/standins/sgx_root_standin.h"
 
 namespace epc::deviceplugin::sgx {
 namespace {
 
-using test_support::FakeSgxRoot;
+using tools::standins::SgxRootStandin;
 
 constexpr std::uint64_t kGiB = 1ULL << 30;
 constexpr std::uint64_t kMiB = 1ULL << 20;
 
 class DiscoveryTest : public ::testing::Test {
  protected:
-  core::Result<SgxInfo> run(const SgxProbe* probe = nullptr) {
+  common::Result<SgxInfo> run(const SgxProbe* probe = nullptr) {
     DiscoveryOptions options;
     options.root = root_.path();
     options.probe = probe;
     return discover(options);
   }
 
-  FakeSgxRoot root_;
+  SgxRootStandin root_;
 };
 
 TEST_F(DiscoveryTest, NoSgxNode) {

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/support/kubelet/fake_sgx_root.h"
+#include "tools/standins/sgx_root_standin.h"
 
 namespace epc::deviceplugin::sgx {
 namespace {
@@ -37,7 +37,7 @@ TEST(ParseMiscValue, GarbageOnOtherLinesIsNotOurs) {
 }
 
 TEST(ReadLiveEpc, OnlyCapacityFileIsUnknown) {
-  test_support::FakeSgxRoot root;
+  tools::standins::SgxRootStandin root;
   root.write("sys/fs/cgroup/misc.capacity", "sgx_epc 100\n");
   auto live = read_live_epc(root.path());
   ASSERT_TRUE(live.ok());
@@ -45,7 +45,7 @@ TEST(ReadLiveEpc, OnlyCapacityFileIsUnknown) {
 }
 
 TEST(ReadLiveEpc, BothFilesKnown) {
-  test_support::FakeSgxRoot root;
+  tools::standins::SgxRootStandin root;
   root.set_misc_sgx_epc(1000, 250);
   auto live = read_live_epc(root.path());
   ASSERT_TRUE(live.ok());
@@ -55,7 +55,7 @@ TEST(ReadLiveEpc, BothFilesKnown) {
 }
 
 TEST(ReadLiveEpc, GarbageInCurrentNamesTheFile) {
-  test_support::FakeSgxRoot root;
+  tools::standins::SgxRootStandin root;
   root.set_misc_sgx_epc(1000, 250);
   root.write("sys/fs/cgroup/misc.current", "sgx_epc 25x\n");
   auto live = read_live_epc(root.path());

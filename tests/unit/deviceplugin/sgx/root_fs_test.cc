@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/support/kubelet/fake_sgx_root.h"
+#include "tools/standins/sgx_root_standin.h"
 
 namespace epc::deviceplugin::sgx {
 namespace {
@@ -37,7 +37,7 @@ TEST(Excerpt, BoundedAndPrintable) {
 }
 
 TEST(ReadSmallFile, AbsentIsNulloptTooBigIsError) {
-  test_support::FakeSgxRoot root;
+  tools::standins::SgxRootStandin root;
   auto absent = read_small_file(root.path() + "/nope");
   ASSERT_TRUE(absent.ok());
   EXPECT_FALSE(absent->has_value());
@@ -52,7 +52,7 @@ TEST(ReadSmallFile, AbsentIsNulloptTooBigIsError) {
 }
 
 TEST(ReadFilePrefix, StopsAtTheLimit) {
-  test_support::FakeSgxRoot root;
+  tools::standins::SgxRootStandin root;
   root.write("f", std::string(10000, 'a'));
   auto prefix = read_file_prefix(root.path() + "/f", 100);
   ASSERT_TRUE(prefix.ok());
@@ -60,7 +60,7 @@ TEST(ReadFilePrefix, StopsAtTheLimit) {
 }
 
 TEST(NodeExists, FilesYesDirectoriesNo) {
-  test_support::FakeSgxRoot root;
+  tools::standins::SgxRootStandin root;
   root.write("dev/sgx_enclave", "");
   EXPECT_TRUE(node_exists(root.path() + "/dev/sgx_enclave"));
   EXPECT_FALSE(node_exists(root.path() + "/dev"));

@@ -5,15 +5,6 @@
 namespace epc::deviceplugin::sgx {
 namespace {
 
-TEST(FormatBytes, BinaryUnits) {
-  EXPECT_EQ(format_bytes(0), "0 B");
-  EXPECT_EQ(format_bytes(4096), "4 KiB");
-  // 93.5 MiB = 98041856 B: 93 MiB + 512 KiB -> one decimal.
-  EXPECT_EQ(format_bytes(98041856), "93.5 MiB");
-  EXPECT_EQ(format_bytes(64ULL << 30), "64 GiB");
-  EXPECT_EQ(format_bytes(3ULL << 40), "3 TiB");
-}
-
 TEST(Describe, SaysWhatIsThereAndWhatIsUnknown) {
   SgxInfo info;
   info.sgx1 = true;
@@ -26,7 +17,7 @@ TEST(Describe, SaysWhatIsThereAndWhatIsUnknown) {
   info.devices.enclave = true;
   const std::string text = describe(info);
   EXPECT_NE(text.find("SGX1 SGX2 FLC"), std::string::npos) << text;
-  EXPECT_NE(text.find("EPC 128 GiB in 2 section(s) (sysfs)"), std::string::npos) << text;
+  EXPECT_NE(text.find("EPC 128Gi in 2 section(s) (sysfs)"), std::string::npos) << text;
   EXPECT_NE(text.find("/dev/sgx_provision missing"), std::string::npos) << text;
   EXPECT_NE(text.find("live EPC use unknown"), std::string::npos) << text;
 }

@@ -12,7 +12,7 @@ namespace {
 constexpr std::int64_t kMi = 1 << 20;
 
 // Runs the loader over argv {"epc-extender", args...}.
-core::Result<ExtenderConfig> load(std::vector<std::string> args) {
+common::Result<ExtenderConfig> load(std::vector<std::string> args) {
   static char program[] = "epc-extender";
   std::vector<char*> argv{program};
   for (auto& arg : args) {

@@ -89,6 +89,24 @@ TEST(ClusterCapacityTest, CountsOnlyNodesThatCanTakePods) {
   EXPECT_EQ(got.total_pods, 6);  // 4 + 2
   EXPECT_EQ(got.nodes_with_room, 2);
   EXPECT_EQ(per_node, (std::vector<std::int64_t>{4, 2, 0, 0, 0, 0, 0, 0}));
+  // Stranded: only the trusted 128Mi node's free 128Mi (the full node has none free; stale,
+  // unhealthy, unreported and SGX-less nodes are not believed).
+  EXPECT_EQ(got.stranded_epc_bytes, 128 * kMi);
+}
+
+// A node with EPC to spare but no enclave slot left strands all of its free EPC for an enclave
+// shape: 1000Mi on the slotless node. The 1000 − 3·256 = 232Mi the other node keeps after three
+// more pods is not counted: that node can still take one.
+TEST(ClusterCapacityTest, FreeEpcWithoutSlotsIsStranded) {
+  const std::vector<NodeRow> rows = {
+      roomy().epc(1024 * kMi, 24 * kMi),                      // 1000 / 256 = 3
+      roomy().epc(1024 * kMi, 24 * kMi).enclave_slots(10, 10),  // no slot: 0, 1000Mi stranded
+  };
+  const FitContext context{.now_ns = kNowNs, .stale_after_ns = 0, .accounting = {}};
+  const ClusterCapacity got = cluster_capacity(pod(256 * kMi, 1), rows, context, {});
+  EXPECT_EQ(got.total_pods, 3);
+  EXPECT_EQ(got.nodes_with_room, 1);
+  EXPECT_EQ(got.stranded_epc_bytes, 1000 * kMi);
 }
 
 TEST(ClusterCapacityTest, HeadroomApplies) {

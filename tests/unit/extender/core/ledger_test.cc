@@ -122,6 +122,22 @@ TEST(LedgerTest, RequestFillsAnExistingHolderOnce) {
   EXPECT_EQ(ledger.totals("n1").epc_requested_bytes, 128 * kMi);
 }
 
+// The writer rebuilds only the rows of the nodes a request moved: ns/a is held on n1 and n3 (the
+// plugins disagree for a moment), ns/b on n2. Noting ns/a moves n1 and n3, not n2; noting it again
+// with the same demand moves nothing.
+TEST(LedgerTest, SchedulerRequestNamesTheNodesWhoseTotalsMoved) {
+  Ledger ledger;
+  ledger.set_node_holders("n1", {holder("ns/a", std::nullopt)});
+  ledger.set_node_holders("n2", {holder("ns/b", std::nullopt)});
+  ledger.set_node_holders("n3", {holder("ns/a", std::nullopt)});
+  std::vector<std::string> moved;
+  EXPECT_TRUE(ledger.note_scheduler_request(key("ns/a"), 64 * kMi, 1, 0, &moved));
+  EXPECT_EQ(moved, (std::vector<std::string>{"n1", "n3"}));
+  moved.clear();
+  EXPECT_FALSE(ledger.note_scheduler_request(key("ns/a"), 64 * kMi, 1, 0, &moved));
+  EXPECT_TRUE(moved.empty());
+}
+
 TEST(LedgerTest, ReportedEpcIsNotOverwrittenByARequest) {
   Ledger ledger;
   ledger.set_node_holders("n1", {holder("ns/a", 64 * kMi)});

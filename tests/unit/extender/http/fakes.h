@@ -14,29 +14,29 @@ namespace epc::http::test {
 
 class FakeClusterState : public state::ClusterState {
  public:
-  explicit FakeClusterState(state::Snapshot snapshot)
-      : snapshot_(std::make_shared<const state::Snapshot>(std::move(snapshot))) {}
+  explicit FakeClusterState(state::ClusterSnapshot snapshot)
+      : snapshot_(std::make_shared<const state::ClusterSnapshot>(std::move(snapshot))) {}
 
-  state::SnapshotPtr snapshot() const override { return snapshot_; }
+  state::ClusterSnapshotPtr snapshot() const override { return snapshot_; }
   void apply_async(state::ReportMessage, ApplyDone done) override {
-    done(core::Error{"FakeClusterState does not take reports"});
+    done(common::Error{"FakeClusterState does not take reports"});
   }
   void stream_closed(const std::string&, const std::string&) override {}
-  void note_pod_request(const core::PodKey& pod, const core::PodRequest& request) override {
+  void observe(state::SchedulerObservation observation) override {
     std::lock_guard lock(mutex_);
-    notes_.emplace_back(pod, request);
+    observations_.push_back(std::move(observation));
   }
   void flush() override {}
 
-  std::vector<std::pair<core::PodKey, core::PodRequest>> notes() const {
+  std::vector<state::SchedulerObservation> observations() const {
     std::lock_guard lock(mutex_);
-    return notes_;
+    return observations_;
   }
 
  private:
-  state::SnapshotPtr snapshot_;
+  state::ClusterSnapshotPtr snapshot_;
   mutable std::mutex mutex_;
-  std::vector<std::pair<core::PodKey, core::PodRequest>> notes_;
+  std::vector<state::SchedulerObservation> observations_;
 };
 
 class FakeMetrics : public metrics::Metrics {
@@ -49,7 +49,7 @@ class FakeMetrics : public metrics::Metrics {
     std::lock_guard lock(mutex_);
     observations_.push_back({verb, outcome});
   }
-  void refresh_nodes(const state::Snapshot&, std::int64_t, const core::NodeAccounting&) override {}
+  void refresh_nodes(const state::ClusterSnapshot&, std::int64_t, const core::NodeAccounting&) override {}
   std::string serialize() const override { return "# fake\nepc_fake_metric 1\n"; }
 
   std::vector<Observation> observations() const {

@@ -15,7 +15,7 @@
 #include "extender/core/node_row.h"
 #include "extender/http/codec/extender_args.h"
 #include "extender/http/codec/padded_buffer.h"
-#include "extender/state/snapshot.h"
+#include "extender/state/cluster_snapshot.h"
 
 namespace epc::http::test {
 
@@ -59,8 +59,8 @@ inline state::NodeInfo info(std::string name) {
 }
 
 // node-a 128Mi, node-b 256Mi, node-c 32Mi (ORIGIN.md), nothing in use.
-inline state::Snapshot recorded_cluster() {
-  state::Snapshot snapshot;
+inline state::ClusterSnapshot recorded_cluster() {
+  state::ClusterSnapshot snapshot;
   snapshot.add(info("node-a"), sgx_row(128));
   snapshot.add(info("node-b"), sgx_row(256));
   snapshot.add(info("node-c"), sgx_row(32));

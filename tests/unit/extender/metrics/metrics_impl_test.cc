@@ -91,7 +91,7 @@ TEST(MetricsImplTest, DurationBucketsAreSortedAndSpan10usTo1s) {
 TEST(MetricsImplTest, RefreshAddsAndRemovesNodeSeries) {
   auto metrics = Metrics::create();
   const std::int64_t now = state::monotonic_now_ns();
-  state::Snapshot both;
+  state::ClusterSnapshot both;
   both.add(info("node-a", 2), row(128 * kMi, 32 * kMi, now));
   both.add(info("node-b"), row(64 * kMi, 0, now));
   metrics->refresh_nodes(both, now, core::NodeAccounting{8 * kMi});
@@ -111,7 +111,7 @@ TEST(MetricsImplTest, RefreshAddsAndRemovesNodeSeries) {
   EXPECT_EQ(sample(text, "epc_cluster_free_bytes"), 144.0 * kMi);
   EXPECT_EQ(sample(text, "epc_cluster_nodes"), 2.0);
 
-  state::Snapshot only_a;
+  state::ClusterSnapshot only_a;
   only_a.add(info("node-a", 2), row(128 * kMi, 32 * kMi, now));
   metrics->refresh_nodes(only_a, now, core::NodeAccounting{8 * kMi});
   text = metrics->serialize();
@@ -126,13 +126,13 @@ TEST(MetricsImplTest, LiveUseIsExportedOnlyWhileKnown) {
   core::NodeRow r = row(128 * kMi, 0, now);
   r.live_used_known = true;
   r.epc_live_used_bytes = 40 * kMi;
-  state::Snapshot known;
+  state::ClusterSnapshot known;
   known.add(info("node-a"), r);
   metrics->refresh_nodes(known, now, {});
   EXPECT_EQ(sample(metrics->serialize(), R"(epc_node_live_used_bytes{node="node-a"})"), 40.0 * kMi);
 
   r.live_used_known = false;
-  state::Snapshot unknown;
+  state::ClusterSnapshot unknown;
   unknown.add(info("node-a"), r);
   metrics->refresh_nodes(unknown, now, {});
   EXPECT_FALSE(
@@ -142,7 +142,7 @@ TEST(MetricsImplTest, LiveUseIsExportedOnlyWhileKnown) {
 TEST(MetricsImplTest, ReportAgeAndUpAreComputedAtScrapeTime) {
   auto metrics = Metrics::create(Metrics::Options{10 * kSecond});
   const std::int64_t now = state::monotonic_now_ns();
-  state::Snapshot snap;
+  state::ClusterSnapshot snap;
   snap.add(info("fresh"), row(64 * kMi, 0, now - 5 * kSecond));
   snap.add(info("stale"), row(64 * kMi, 0, now - 20 * kSecond));
   core::NodeRow unhealthy = row(64 * kMi, 0, now);
@@ -167,10 +167,10 @@ TEST(MetricsImplTest, ReportAgeAndUpAreComputedAtScrapeTime) {
 
 TEST(MetricsImplTest, ReportMessagesCountByKindAndResult) {
   auto metrics = Metrics::create();
-  metrics->observe_report_message(ReportKind::kSnapshot, ReportResult::kApplied);
-  metrics->observe_report_message(ReportKind::kHeartbeat, ReportResult::kApplied);
-  metrics->observe_report_message(ReportKind::kHeartbeat, ReportResult::kApplied);
-  metrics->observe_report_message(ReportKind::kInvalid, ReportResult::kRefused);
+  metrics->observe_report_message(state::ReportKind::kSnapshot, state::ReportResult::kApplied);
+  metrics->observe_report_message(state::ReportKind::kHeartbeat, state::ReportResult::kApplied);
+  metrics->observe_report_message(state::ReportKind::kHeartbeat, state::ReportResult::kApplied);
+  metrics->observe_report_message(state::ReportKind::kInvalid, state::ReportResult::kRefused);
   const std::string text = metrics->serialize();
   EXPECT_EQ(sample(text, R"(epc_extender_report_messages_total{kind="snapshot",result="applied"})"),
             1.0);

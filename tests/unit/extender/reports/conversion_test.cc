@@ -70,7 +70,7 @@ TEST(ConversionTest, SnapshotConvertsEveryField) {
   EXPECT_EQ(m.instance_id, "plugin-7f3a");
   EXPECT_EQ(m.sequence, 1u);
   EXPECT_EQ(m.plugin_version, "0.1.0");
-  const auto* s = std::get_if<state::FullNodeState>(&m.body);
+  const auto* s = std::get_if<state::NodeState>(&m.body);
   ASSERT_NE(s, nullptr);
   EXPECT_TRUE(s->sgx_present);
   EXPECT_EQ(s->epc_capacity_bytes, static_cast<std::int64_t>(128 * kMi));
@@ -94,7 +94,7 @@ TEST(ConversionTest, HolderWithUnknownEpcHasNoEpc) {
   r.mutable_snapshot()->mutable_holders(0)->set_epc_known(false);
   auto result = from_proto(r);
   ASSERT_TRUE(result.ok());
-  EXPECT_FALSE(std::get<state::FullNodeState>(result->body).holders[0].epc_bytes.has_value());
+  EXPECT_FALSE(std::get<state::NodeState>(result->body).holders[0].epc_bytes.has_value());
 }
 
 TEST(ConversionTest, AbsentHealthIsHealthy) {
@@ -102,13 +102,13 @@ TEST(ConversionTest, AbsentHealthIsHealthy) {
   r.mutable_snapshot()->clear_health();
   auto result = from_proto(r);
   ASSERT_TRUE(result.ok());
-  EXPECT_TRUE(std::get<state::FullNodeState>(result->body).health.healthy);
+  EXPECT_TRUE(std::get<state::NodeState>(result->body).health.healthy);
 }
 
 TEST(ConversionTest, ChangeKeepsUnsetFieldsUnset) {
   auto result = from_proto(valid_change());
   ASSERT_TRUE(result.ok()) << result.error().message;
-  const auto* c = std::get_if<state::NodeStateChange>(&result->body);
+  const auto* c = std::get_if<state::NodeChange>(&result->body);
   ASSERT_NE(c, nullptr);
   ASSERT_TRUE(c->enclave_slots.has_value());
   EXPECT_EQ(c->enclave_slots->used, 3);
@@ -180,18 +180,33 @@ const std::vector<Row>& rows() {
       {"section_negative_numa",
        [](auto& r) { r.mutable_snapshot()->mutable_epc_sections(0)->set_numa_node(-1); }, false,
        "numa_node"},
-      {"too_many_sections",
+      // v1::kMaxEpcSections = 8 is the limit: the extender's row holds all 8 (no section is ever
+      // dropped), the ninth is refused.
+      {"eight_sections",
        [](auto& r) {
          auto* s = r.mutable_snapshot();
          s->clear_epc_sections();
-         for (int i = 0; i < 65; ++i) {
+         for (int i = 0; i < 8; ++i) {
            auto* sec = s->add_epc_sections();
            sec->set_numa_node(i);
            sec->set_size_bytes(kMi);
          }
-         s->set_epc_capacity_bytes(65 * kMi);
+         s->set_epc_capacity_bytes(8 * kMi);
+         s->mutable_live_epc()->set_known(false);
        },
-       false, "epc_sections"},
+       true, ""},
+      {"too_many_sections",
+       [](auto& r) {
+         auto* s = r.mutable_snapshot();
+         s->clear_epc_sections();
+         for (int i = 0; i < 9; ++i) {
+           auto* sec = s->add_epc_sections();
+           sec->set_numa_node(i);
+           sec->set_size_bytes(kMi);
+         }
+         s->set_epc_capacity_bytes(9 * kMi);
+       },
+       false, "more than 8"},
       {"slots_100000",
        [](auto& r) { r.mutable_snapshot()->mutable_enclave_slots()->set_total(100000); }, true, ""},
       {"slots_over_limit",
@@ -323,10 +338,10 @@ TEST(ConversionTest, Dns1123Subdomain) {
 }
 
 TEST(ConversionTest, AckCarriesSequenceOrError) {
-  auto applied = make_ack(core::Result<std::uint64_t>(42), 7);
+  auto applied = make_ack(common::Result<std::uint64_t>(42), 7);
   EXPECT_EQ(applied.applied_sequence(), 42u);
   EXPECT_TRUE(applied.error().empty());
-  auto refused = make_ack(core::Result<std::uint64_t>(core::Error{"nope"}), 7);
+  auto refused = make_ack(common::Result<std::uint64_t>(common::Error{"nope"}), 7);
   EXPECT_EQ(refused.applied_sequence(), 7u);
   EXPECT_EQ(refused.error(), "nope");
 }

@@ -18,9 +18,9 @@ constexpr std::int64_t kMi = 1 << 20;
 // ---------------------------------------------------------------------------------------------
 // Builders.
 
-FullNodeState full_state(std::int64_t capacity_bytes, std::int64_t enclave_total,
+NodeState full_state(std::int64_t capacity_bytes, std::int64_t enclave_total,
                          std::int64_t enclave_used) {
-  FullNodeState s;
+  NodeState s;
   s.sgx_present = true;
   s.epc_capacity_bytes = capacity_bytes;
   s.epc_sections = {{0, capacity_bytes}};
@@ -30,7 +30,7 @@ FullNodeState full_state(std::int64_t capacity_bytes, std::int64_t enclave_total
 }
 
 ReportMessage message(std::string node, std::string instance, std::uint64_t sequence,
-                      std::variant<FullNodeState, NodeStateChange, Heartbeat> body) {
+                      std::variant<NodeState, NodeChange, Heartbeat> body) {
   ReportMessage m;
   m.node_name = std::move(node);
   m.instance_id = std::move(instance);
@@ -48,7 +48,24 @@ core::SlotHolder holder(std::string ns_name, std::optional<std::int64_t> epc, st
   return h;
 }
 
-const core::NodeRow& row_of(const Snapshot& snapshot, std::string_view node) {
+// What filter tells the writer about a pod: its demand, for the ledger.
+SchedulerObservation demand(core::PodKey pod, core::PodRequest request) {
+  SchedulerObservation observation;
+  observation.request = request;
+  observation.note_request = true;
+  observation.pod = std::move(pod);
+  return observation;
+}
+
+// What prioritize adds under FragmentationAware: the pod joins the recent mix.
+SchedulerObservation attempt(std::int64_t epc_bytes) {
+  SchedulerObservation observation;
+  observation.request = core::PodRequest{epc_bytes, 1, 0};
+  observation.join_mix = true;
+  return observation;
+}
+
+const core::NodeRow& row_of(const ClusterSnapshot& snapshot, std::string_view node) {
   auto index = snapshot.find(node);
   EXPECT_TRUE(index.has_value()) << node;
   return snapshot.rows()[index.value_or(0)];
@@ -108,7 +125,7 @@ TEST_F(ClusterStateImplTest, NodesAreIndexedByName) {
 }
 
 TEST_F(ClusterStateImplTest, ChangeBeforeSnapshotIsAnError) {
-  NodeStateChange change;
+  NodeChange change;
   change.enclave_slots = SlotCount{10, 1};
   auto result = state_->apply(message("node-a", "i1", 1, change));
   EXPECT_FALSE(result.ok());
@@ -125,7 +142,7 @@ TEST_F(ClusterStateImplTest, ChangeMergesIntoTheLastState) {
   s.holders = {holder("ns/a", 16 * kMi, 1), holder("ns/b", 8 * kMi, 1)};
   ASSERT_TRUE(state_->apply(message("node-a", "i1", 1, s)).ok());
 
-  NodeStateChange change;
+  NodeChange change;
   change.enclave_slots = SlotCount{110, 2};
   change.live_epc = LiveEpc{true, 30 * kMi};
   change.health = HealthInfo{false, "device gone"};
@@ -167,7 +184,7 @@ TEST_F(ClusterStateImplTest, HeartbeatRefreshesReportTime) {
 
 TEST_F(ClusterStateImplTest, OldSequenceIsAcknowledgedAndIgnored) {
   ASSERT_TRUE(state_->apply(message("node-a", "i1", 5, full_state(64 * kMi, 10, 0))).ok());
-  NodeStateChange change;
+  NodeChange change;
   change.enclave_slots = SlotCount{10, 9};
   // Same sequence: a replay.
   auto replay = state_->apply(message("node-a", "i1", 5, change));
@@ -187,7 +204,7 @@ TEST_F(ClusterStateImplTest, OldSequenceIsAcknowledgedAndIgnored) {
 
 TEST_F(ClusterStateImplTest, RestartedInstanceMustStartWithSnapshot) {
   ASSERT_TRUE(state_->apply(message("node-a", "i1", 40, full_state(64 * kMi, 10, 0))).ok());
-  NodeStateChange change;
+  NodeChange change;
   change.enclave_slots = SlotCount{10, 4};
   // A change from an instance that never sent a snapshot is refused, state untouched.
   EXPECT_FALSE(state_->apply(message("node-a", "i2", 41, change)).ok());
@@ -222,7 +239,7 @@ TEST_F(ClusterStateImplTest, SchedulerRequestFillsUnknownHolderEpc) {
     EXPECT_EQ(row_of(*snap, "node-a").epc_requested_bytes, 8 * kMi);
     EXPECT_EQ(snap->infos()[*snap->find("node-a")].ledger_pods_unknown_epc, 1);
   }
-  state_->note_pod_request(core::PodKey{"ns/unknown", ""}, core::PodRequest{32 * kMi, 1, 0});
+  state_->observe(demand(core::PodKey{"ns/unknown", ""}, core::PodRequest{32 * kMi, 1, 0}));
   state_->flush();
   auto snap = state_->snapshot();
   // 8Mi known + 32Mi from the scheduler's request.
@@ -231,7 +248,7 @@ TEST_F(ClusterStateImplTest, SchedulerRequestFillsUnknownHolderEpc) {
 }
 
 TEST_F(ClusterStateImplTest, RememberedRequestAppliesToLaterHolder) {
-  state_->note_pod_request(core::PodKey{"ns/p", ""}, core::PodRequest{16 * kMi, 1, 0});
+  state_->observe(demand(core::PodKey{"ns/p", ""}, core::PodRequest{16 * kMi, 1, 0}));
   auto s = full_state(128 * kMi, 110, 0);
   s.holders = {holder("ns/p", std::nullopt, 1)};
   ASSERT_TRUE(state_->apply(message("node-a", "i1", 1, s)).ok());
@@ -243,18 +260,140 @@ TEST_F(ClusterStateImplTest, RepeatedNotesKeepTheLatestDemand) {
   s.holders = {holder("ns/p", std::nullopt, 1)};
   ASSERT_TRUE(state_->apply(message("node-a", "i1", 1, s)).ok());
   const core::PodKey pod{"ns/p", "uid-1"};
-  // A, B, then A again: the de-duplication must not swallow the return to A.
-  state_->note_pod_request(pod, core::PodRequest{16 * kMi, 1, 0});
-  state_->note_pod_request(pod, core::PodRequest{16 * kMi, 1, 0});
-  state_->note_pod_request(pod, core::PodRequest{24 * kMi, 1, 0});
+  // A, A, B, then A again: repeats change nothing, and the return to A is not swallowed.
+  state_->observe(demand(pod, core::PodRequest{16 * kMi, 1, 0}));
+  state_->observe(demand(pod, core::PodRequest{16 * kMi, 1, 0}));
+  state_->observe(demand(pod, core::PodRequest{24 * kMi, 1, 0}));
   state_->flush();
   const auto after_b = row_of(*state_->snapshot(), "node-a").epc_requested_bytes;
-  state_->note_pod_request(pod, core::PodRequest{16 * kMi, 1, 0});
+  state_->observe(demand(pod, core::PodRequest{16 * kMi, 1, 0}));
   state_->flush();
   const auto after_a = row_of(*state_->snapshot(), "node-a").epc_requested_bytes;
   // Scheduler requests are one source of equal rank, so the latest wins.
   EXPECT_EQ(after_b, 24 * kMi);
   EXPECT_EQ(after_a, 16 * kMi);
+}
+
+// A demand for a pod no node holds publishes no new snapshot (it is only remembered for later
+// holders); a demand for a held pod moves that node's totals and leaves the others as they were.
+TEST_F(ClusterStateImplTest, DemandMovesOnlyTheNodesHoldingThePod) {
+  auto a = full_state(128 * kMi, 110, 0);
+  a.holders = {holder("ns/p", std::nullopt, 1)};
+  ASSERT_TRUE(state_->apply(message("node-a", "i1", 1, a)).ok());
+  ASSERT_TRUE(state_->apply(message("node-b", "i1", 1, full_state(64 * kMi, 110, 0))).ok());
+  const ClusterSnapshotPtr before = state_->snapshot();
+
+  state_->observe(demand(core::PodKey{"ns/nowhere", ""}, core::PodRequest{8 * kMi, 1, 0}));
+  state_->flush();
+  EXPECT_EQ(state_->snapshot()->version(), before->version());
+
+  state_->observe(demand(core::PodKey{"ns/p", ""}, core::PodRequest{16 * kMi, 1, 0}));
+  state_->flush();
+  const ClusterSnapshotPtr after = state_->snapshot();
+  EXPECT_GT(after->version(), before->version());
+  EXPECT_EQ(row_of(*after, "node-a").epc_requested_bytes, 16 * kMi);
+  EXPECT_EQ(row_of(*after, "node-b").epc_requested_bytes, 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The recent pod mix (FragmentationAware).
+
+ClusterState::Options with_mix(double half_life_pods) {
+  ClusterState::Options options;
+  options.keep_pod_mix = true;
+  options.mix_half_life_pods = half_life_pods;
+  return options;
+}
+
+TEST(ClusterStatePodMixTest, StartsEmpty) {
+  const auto state = ClusterState::create(with_mix(500));
+  EXPECT_TRUE(state->snapshot()->pod_mix().entries().empty());
+  EXPECT_EQ(state->snapshot()->pods_in_mix(), 0u);
+}
+
+// Two attempts of 64Mi and one of 128Mi: two shapes, weights decayed by 2^(−1/500) per later pod.
+TEST(ClusterStatePodMixTest, AttemptsJoinTheMixTheSnapshotCarries) {
+  const auto state = ClusterState::create(with_mix(500));
+  state->observe(attempt(64 * kMi));
+  state->observe(attempt(64 * kMi));
+  state->observe(attempt(128 * kMi));
+  state->flush();
+  const ClusterSnapshotPtr snap = state->snapshot();
+  EXPECT_EQ(snap->pods_in_mix(), 3u);
+  core::PodMix expected(500);
+  expected.observe(core::PodRequest{64 * kMi, 1, 0});
+  expected.observe(core::PodRequest{64 * kMi, 1, 0});
+  expected.observe(core::PodRequest{128 * kMi, 1, 0});
+  ASSERT_EQ(snap->pod_mix().entries().size(), expected.entries().size());
+  for (std::size_t i = 0; i < expected.entries().size(); ++i) {
+    EXPECT_EQ(snap->pod_mix().entries()[i].shape, expected.entries()[i].shape);
+    EXPECT_DOUBLE_EQ(snap->pod_mix().entries()[i].weight, expected.entries()[i].weight);
+  }
+}
+
+// Half-life 1 pod: after 64Mi then 128Mi, the 64Mi weight is halved (0.5) and 128Mi's is 1.
+TEST(ClusterStatePodMixTest, FollowsTheConfiguredHalfLife) {
+  const auto state = ClusterState::create(with_mix(1));
+  state->observe(attempt(64 * kMi));
+  state->observe(attempt(128 * kMi));
+  state->flush();
+  const auto entries = state->snapshot()->pod_mix().entries();
+  ASSERT_EQ(entries.size(), 2u);
+  for (const auto& entry : entries) {
+    EXPECT_DOUBLE_EQ(entry.weight, entry.shape.epc_bytes == 64 * kMi ? 0.5 : 1.0);
+  }
+}
+
+// Pods without EPC are not part of the EPC mix, and a writer told to keep no mix keeps none.
+TEST(ClusterStatePodMixTest, OnlyEpcPodsJoinAndOnlyWhenKept) {
+  const auto state = ClusterState::create(with_mix(500));
+  state->observe(attempt(0));
+  state->flush();
+  EXPECT_EQ(state->snapshot()->pods_in_mix(), 0u);
+
+  const auto without = ClusterState::create({});
+  without->observe(attempt(64 * kMi));
+  without->flush();
+  EXPECT_EQ(without->snapshot()->pods_in_mix(), 0u);
+  EXPECT_TRUE(without->snapshot()->pod_mix().entries().empty());
+}
+
+// A batch that only moves the mix shares the node table of the snapshot before it (no row is
+// rebuilt, no name copied) and does not refresh the node metrics (on_publish).
+TEST(ClusterStatePodMixTest, MixOnlyPublishSharesTheNodeTable) {
+  std::atomic<int> publications{0};
+  ClusterState::Options options = with_mix(500);
+  options.on_publish = [&publications](const ClusterSnapshot&) { ++publications; };
+  const auto state = ClusterState::create(options);
+  ASSERT_TRUE(state->apply(message("node-a", "i1", 1, full_state(64 * kMi, 10, 0))).ok());
+  EXPECT_EQ(publications.load(), 1);
+  const ClusterSnapshotPtr before = state->snapshot();
+  state->observe(attempt(16 * kMi));
+  state->flush();
+  const ClusterSnapshotPtr after = state->snapshot();
+  EXPECT_GT(after->version(), before->version());
+  EXPECT_EQ(&after->nodes(), &before->nodes());
+  EXPECT_EQ(after->pods_in_mix(), 1u);
+  EXPECT_EQ(publications.load(), 1);
+}
+
+// HTTP threads send attempts concurrently: the writer applies every one.
+TEST(ClusterStatePodMixTest, ConcurrentObserversLoseNothing) {
+  const auto state = ClusterState::create(with_mix(1e6));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&state, t] {
+      for (int i = 0; i < 250; ++i) {
+        state->observe(attempt((t + 1) * kMi));
+      }
+    });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  state->flush();
+  EXPECT_EQ(state->snapshot()->pods_in_mix(), 1000u);
+  EXPECT_EQ(state->snapshot()->pod_mix().entries().size(), 4u);
 }
 
 TEST_F(ClusterStateImplTest, SlotsUsedIsMaxOfReportAndLedger) {
@@ -264,14 +403,14 @@ TEST_F(ClusterStateImplTest, SlotsUsedIsMaxOfReportAndLedger) {
   ASSERT_TRUE(state_->apply(message("node-a", "i1", 1, s)).ok());
   EXPECT_EQ(row_of(*state_->snapshot(), "node-a").enclave_slots_used, 3);
   // The plugin says 7 used (pods outside the ledger): the report wins (7).
-  NodeStateChange change;
+  NodeChange change;
   change.enclave_slots = SlotCount{110, 7};
   ASSERT_TRUE(state_->apply(message("node-a", "i1", 2, change)).ok());
   EXPECT_EQ(row_of(*state_->snapshot(), "node-a").enclave_slots_used, 7);
 }
 
 TEST_F(ClusterStateImplTest, SectionsBeyondTheRowLimitAreClamped) {
-  FullNodeState s = full_state(0, 10, 0);
+  NodeState s = full_state(0, 10, 0);
   s.epc_sections.clear();
   for (int i = 0; i < core::kMaxEpcSections + 3; ++i) {
     s.epc_sections.push_back({i, kMi});
@@ -285,13 +424,13 @@ TEST_F(ClusterStateImplTest, SectionsBeyondTheRowLimitAreClamped) {
 
 TEST_F(ClusterStateImplTest, PublishedSnapshotsAreImmutable) {
   ASSERT_TRUE(state_->apply(message("node-a", "i1", 1, full_state(64 * kMi, 10, 1))).ok());
-  const SnapshotPtr old = state_->snapshot();
+  const ClusterSnapshotPtr old = state_->snapshot();
   const auto old_version = old->version();
-  NodeStateChange change;
+  NodeChange change;
   change.enclave_slots = SlotCount{10, 5};
   ASSERT_TRUE(state_->apply(message("node-a", "i1", 2, change)).ok());
   ASSERT_TRUE(state_->apply(message("node-b", "i1", 1, full_state(64 * kMi, 10, 0))).ok());
-  const SnapshotPtr now = state_->snapshot();
+  const ClusterSnapshotPtr now = state_->snapshot();
   EXPECT_GT(now->version(), old_version);
   EXPECT_EQ(old->version(), old_version);
   EXPECT_EQ(old->size(), 1u);
@@ -326,7 +465,7 @@ TEST(ClusterStateImplCallbacks, OnPublishSeesTheNewSnapshot) {
   std::mutex mu;
   std::vector<std::size_t> sizes;
   ClusterState::Options options;
-  options.on_publish = [&](const Snapshot& snap) {
+  options.on_publish = [&](const ClusterSnapshot& snap) {
     std::lock_guard lock(mu);
     sizes.push_back(snap.size());
   };
@@ -343,7 +482,7 @@ TEST(ClusterStateImplCallbacks, DoneRunsAfterPublication) {
   std::atomic<bool> visible{false};
   std::promise<void> called;
   state->apply_async(message("node-a", "i1", 1, full_state(64 * kMi, 10, 0)),
-                     [&](core::Result<std::uint64_t> result) {
+                     [&](common::Result<std::uint64_t> result) {
                        EXPECT_TRUE(result.ok());
                        visible = state->snapshot()->find("node-a").has_value();
                        called.set_value();
@@ -382,12 +521,12 @@ TEST(ClusterStateImplConcurrency, ReadersSeeConsistentSnapshotsWhileWriting) {
   }
   std::atomic<int> acked{0};
   for (std::uint64_t seq = 2; seq < 300; ++seq) {
-    NodeStateChange change;
+    NodeChange change;
     const auto used = static_cast<std::int64_t>(seq % 100);
     change.enclave_slots = SlotCount{100, used};
     change.live_epc = LiveEpc{true, used * kMi};
     state->apply_async(message("node-a", "i1", seq, change),
-                       [&](core::Result<std::uint64_t> result) {
+                       [&](common::Result<std::uint64_t> result) {
                          if (result.ok()) {
                            ++acked;
                          }
@@ -410,9 +549,9 @@ TEST(ClusterStateImplShutdown, DestructorAnswersEveryPendingCallback) {
     for (std::uint64_t seq = 1; seq <= 500; ++seq) {
       state->apply_async(
           message("node-" + std::to_string(seq % 7), "i1", seq, full_state(64 * kMi, 10, 0)),
-          [&](core::Result<std::uint64_t>) { ++answered; });
+          [&](common::Result<std::uint64_t>) { ++answered; });
     }
-    state->note_pod_request(core::PodKey{"ns/p", ""}, core::PodRequest{kMi, 1, 0});
+    state->observe(demand(core::PodKey{"ns/p", ""}, core::PodRequest{kMi, 1, 0}));
   }
   // Each callback ran exactly once: applied before shutdown or failed by the destructor.
   EXPECT_EQ(answered.load(), 500);
@@ -425,10 +564,10 @@ TEST(ClusterStateImplShutdown, ApplyDuringShutdownIsRefusedNotLost) {
     ClusterState* raw = state.get();
     // The callback queues more work from the writer thread while the destructor may be running.
     state->apply_async(message("node-a", "i1", 1, full_state(64 * kMi, 10, 0)),
-                       [&answered, raw](core::Result<std::uint64_t>) {
+                       [&answered, raw](common::Result<std::uint64_t>) {
                          ++answered;
                          raw->apply_async(message("node-a", "i1", 2, Heartbeat{}),
-                                          [&](core::Result<std::uint64_t>) { ++answered; });
+                                          [&](common::Result<std::uint64_t>) { ++answered; });
                        });
   }
   EXPECT_EQ(answered.load(), 2);

@@ -9,7 +9,7 @@
 namespace epc::tools::sim {
 namespace {
 
-using core::Result;
+using common::Result;
 
 using testing_support::kGi;
 using testing_support::node;

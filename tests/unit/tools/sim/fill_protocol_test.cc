@@ -11,7 +11,7 @@
 namespace epc::tools::sim {
 namespace {
 
-using core::Result;
+using common::Result;
 
 using core::score::PolicyKind;
 using testing_support::kGi;

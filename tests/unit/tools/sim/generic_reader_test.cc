@@ -16,12 +16,12 @@ namespace {
 constexpr std::int64_t kMi = std::int64_t{1} << 20;
 constexpr std::int64_t kGi = kMi << 10;
 
-core::Result<Trace> csv(std::string_view text) {
+common::Result<Trace> csv(std::string_view text) {
   std::istringstream in{std::string(text)};
   return read_generic_csv(in, "cluster.csv");
 }
 
-core::Result<Trace> yaml(std::string_view text) { return read_generic_yaml(text, "cluster.yaml"); }
+common::Result<Trace> yaml(std::string_view text) { return read_generic_yaml(text, "cluster.yaml"); }
 
 // One line per node and pod with every field, so two traces compare as text with a readable diff.
 std::string describe(const Trace& trace) {

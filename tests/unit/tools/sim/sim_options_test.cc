@@ -8,7 +8,7 @@
 namespace epc::tools::sim {
 namespace {
 
-using core::Result;
+using common::Result;
 
 Result<SimOptions> parse(std::vector<std::string> args) { return parse_sim_options(args); }
 

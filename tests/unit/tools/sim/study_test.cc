@@ -13,7 +13,7 @@
 namespace epc::tools::sim {
 namespace {
 
-using core::Result;
+using common::Result;
 
 using testing_support::node;
 using testing_support::pod;

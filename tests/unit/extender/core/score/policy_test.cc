@@ -38,7 +38,7 @@ TEST(PolicyNameTest, RoundTrips) {
 TEST(PolicyNameTest, UnknownNamesAreErrors) {
   EXPECT_FALSE(policy_from_name("bestfit").has_value());  // case-sensitive, as kube is
   EXPECT_FALSE(policy_from_name("").has_value());
-  const Result<PolicyKind> got = parse_policy_name("Spread");
+  const common::Result<PolicyKind> got = parse_policy_name("Spread");
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.error().message,
             "unknown scoring policy \"Spread\" (want one of LeastAllocated MostAllocated BestFit "
@@ -87,7 +87,7 @@ class ValidateWeightsTest : public testing::TestWithParam<WeightRow> {};
 
 TEST_P(ValidateWeightsTest, Row) {
   const WeightRow& row = GetParam();
-  const Result<ScoreWeights> got = validate_weights(row.weights);
+  const common::Result<ScoreWeights> got = validate_weights(row.weights);
   if (row.error_contains.empty()) {
     ASSERT_TRUE(got.ok()) << got.error().message;
     EXPECT_EQ(got->epc, row.weights.epc);

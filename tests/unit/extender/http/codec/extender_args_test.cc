@@ -21,7 +21,7 @@ constexpr std::size_t kLimit = 1 << 20;
 class ExtenderArgsDecoderTest : public ::testing::Test {
  protected:
   // Decodes `text`; the views stay valid until the next call (body_ is kept).
-  core::Result<ExtenderArgsView> decode(std::string_view text,
+  common::Result<ExtenderArgsView> decode(std::string_view text,
                                         core::PodRequestOptions options = {}) {
     body_.assign(text);
     return decoder_.decode(body_, options);

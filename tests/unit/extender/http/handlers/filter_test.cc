@@ -19,7 +19,7 @@ using test::kNowNs;
 // Runs decode + filter over `body` against `snapshot`; returns the reply text.
 class FilterTest : public ::testing::Test {
  protected:
-  std::string run(std::string_view body, const state::Snapshot& snapshot) {
+  std::string run(std::string_view body, const state::ClusterSnapshot& snapshot) {
     body_.assign(body);
     auto args = decoder_.decode(body_, settings_.pod_request);
     EXPECT_TRUE(args.ok()) << args.error().message;
@@ -30,7 +30,7 @@ class FilterTest : public ::testing::Test {
     return reply_;
   }
 
-  json::object run_json(std::string_view body, const state::Snapshot& snapshot) {
+  json::object run_json(std::string_view body, const state::ClusterSnapshot& snapshot) {
     return json::parse(run(body, snapshot)).as_object();
   }
 
@@ -92,7 +92,7 @@ TEST_P(RecordedNodeListFilterTest, all_fit_and_every_node_object_is_echoed) {
 TEST_P(RecordedNodeListFilterTest, busy_node_c_fails_resolvably_and_is_not_echoed) {
   // node-c: 32Mi − 20Mi requested = 12Mi free < 16Mi, capacity 32Mi ≥ 16Mi → resolvable.
   const std::string body = test::recorded(GetParam());
-  state::Snapshot snapshot;
+  state::ClusterSnapshot snapshot;
   snapshot.add(test::info("node-a"), test::sgx_row(128));
   snapshot.add(test::info("node-b"), test::sgx_row(256));
   core::NodeRow busy = test::sgx_row(32);
@@ -117,7 +117,7 @@ TEST_P(RecordedNodeListFilterTest, busy_node_c_fails_resolvably_and_is_not_echoe
 
 TEST_P(RecordedNodeListFilterTest, node_c_without_report_is_unresolvable) {
   const std::string body = test::recorded(GetParam());
-  state::Snapshot snapshot;
+  state::ClusterSnapshot snapshot;
   snapshot.add(test::info("node-a"), test::sgx_row(128));
   snapshot.add(test::info("node-b"), test::sgx_row(256));
   const json::object reply = run_json(body, snapshot);
@@ -131,7 +131,7 @@ TEST_P(RecordedNodeListFilterTest, node_c_without_report_is_unresolvable) {
 TEST_P(RecordedNodeListFilterTest, node_c_too_small_for_the_pod_is_unresolvable) {
   // node-c with 8Mi EPC: 16Mi > capacity 8Mi → preemption cannot help.
   const std::string body = test::recorded(GetParam());
-  state::Snapshot snapshot;
+  state::ClusterSnapshot snapshot;
   snapshot.add(test::info("node-a"), test::sgx_row(128));
   snapshot.add(test::info("node-b"), test::sgx_row(256));
   snapshot.add(test::info("node-c"), test::sgx_row(8));
@@ -147,7 +147,7 @@ INSTANTIATE_TEST_SUITE_P(Recorded, RecordedNodeListFilterTest,
 
 TEST_F(FilterTest, full_mode_with_nothing_surviving_has_empty_items_and_names) {
   const std::string body = test::recorded("filter-request-nodelist.json");
-  const json::object reply = run_json(body, state::Snapshot{});
+  const json::object reply = run_json(body, state::ClusterSnapshot{});
   EXPECT_EQ(reply.at("Nodes"), (json::object{{"metadata", json::object{}}, {"items", json::array{}}}));
   EXPECT_EQ(reply.at("NodeNames"), json::array{});
   EXPECT_EQ(reply.at("FailedAndUnresolvableNodes").as_object().size(), 3u);
@@ -172,7 +172,7 @@ core::NodeRow modified(void (*change)(core::NodeRow&)) {
 class FilterReasonTest : public FilterTest, public ::testing::WithParamInterface<ReasonRow> {};
 
 TEST_P(FilterReasonTest, reason_text_and_map) {
-  state::Snapshot snapshot;
+  state::ClusterSnapshot snapshot;
   snapshot.add(test::info("node-a"), test::sgx_row(128));
   snapshot.add(test::info("node-b"), GetParam().row);
   const json::object reply = run_json(test::recorded("filter-request-nodenames.json"), snapshot);
@@ -224,7 +224,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST_F(FilterTest, provision_slot_reasons) {
   const std::string body =
       R"({"Pod":{"spec":{"containers":[{"name":"q","resources":{"requests":{"sgx.intel.com/provision":"1"}}}]}},"NodeNames":["full","none"]})";
-  state::Snapshot snapshot;
+  state::ClusterSnapshot snapshot;
   core::NodeRow full = test::sgx_row(64);
   full.provision_slots_used = 20;
   core::NodeRow none = test::sgx_row(64);
@@ -256,7 +256,7 @@ TEST_F(FilterTest, no_candidates_still_gives_an_array) {
 TEST_F(FilterTest, node_names_are_json_escaped) {
   const std::string body =
       R"({"Pod":{"spec":{"containers":[{"resources":{"requests":{"sgx.intel.com/epc":"1Mi"}}}]}},"NodeNames":["q\"uote","back\\slash"]})";
-  state::Snapshot snapshot;
+  state::ClusterSnapshot snapshot;
   snapshot.add(test::info("q\"uote"), test::sgx_row(64));
   const json::object reply = run_json(body, snapshot);
   EXPECT_EQ(reply.at("NodeNames"), names_array({"q\"uote"}));
@@ -265,7 +265,7 @@ TEST_F(FilterTest, node_names_are_json_escaped) {
 }
 
 TEST_F(FilterTest, scratch_and_reply_are_reused_across_requests) {
-  const state::Snapshot snapshot = test::recorded_cluster();
+  const state::ClusterSnapshot snapshot = test::recorded_cluster();
   const std::string first = run(test::recorded("filter-request-nodelist.json"), snapshot);
   const std::string second = run(test::recorded("filter-request-nodenames.json"), snapshot);
   EXPECT_NE(first, second);

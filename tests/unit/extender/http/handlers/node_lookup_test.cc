@@ -13,8 +13,8 @@ namespace {
 
 using ::testing::ElementsAre;
 
-state::Snapshot snapshot_of(std::initializer_list<const char*> names) {
-  state::Snapshot snapshot;
+state::ClusterSnapshot snapshot_of(std::initializer_list<const char*> names) {
+  state::ClusterSnapshot snapshot;
   for (const char* name : names) {
     snapshot.add(test::info(name), test::sgx_row(64));
   }
@@ -22,7 +22,7 @@ state::Snapshot snapshot_of(std::initializer_list<const char*> names) {
 }
 
 TEST(ResolveNodes, finds_rows_and_marks_unknown_names) {
-  const state::Snapshot snapshot = snapshot_of({"a", "b", "c"});
+  const state::ClusterSnapshot snapshot = snapshot_of({"a", "b", "c"});
   HandlerScratch scratch;
   const std::vector<std::string_view> names = {"c", "x", "a"};
   resolve_nodes(names, snapshot, scratch);
@@ -44,7 +44,7 @@ TEST(ResolveNodes, remembered_indices_are_checked_against_the_new_snapshot) {
 }
 
 TEST(ResolveNodes, different_lists_on_one_connection) {
-  const state::Snapshot snapshot = snapshot_of({"a", "b", "c", "d"});
+  const state::ClusterSnapshot snapshot = snapshot_of({"a", "b", "c", "d"});
   HandlerScratch scratch;
   resolve_nodes(std::vector<std::string_view>{"d", "c", "b", "a"}, snapshot, scratch);
   resolve_nodes(std::vector<std::string_view>{"b"}, snapshot, scratch);

@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "extender/http/codec/extender_args.h"
-#include "extender/state/pod_mix_recorder.h"
+#include "extender/core/pod_mix.h"
 #include "tests/unit/extender/http/http_test_util.h"
 
 namespace epc::http::handlers {
@@ -21,7 +21,7 @@ using test::kNowNs;
 
 class PrioritizeTest : public ::testing::Test {
  protected:
-  std::string run(std::string_view body, const state::Snapshot& snapshot) {
+  std::string run(std::string_view body, const state::ClusterSnapshot& snapshot) {
     body_.assign(body);
     auto args = decoder_.decode(body_, settings_.pod_request);
     EXPECT_TRUE(args.ok()) << args.error().message;
@@ -72,7 +72,7 @@ TEST_F(PrioritizeTest, recorded_body_best_fit) {
 //   node-c: 32Mi − 20Mi = 12Mi free < 16Mi → 0;  "ghost": unknown → 0;
 //   node-a 9 and node-b 10 as in recorded_body_least_allocated (max raw is node-b's 94).
 TEST_F(PrioritizeTest, unfit_and_unknown_nodes_score_zero_in_request_order) {
-  state::Snapshot snapshot;
+  state::ClusterSnapshot snapshot;
   snapshot.add(test::info("node-a"), test::sgx_row(128));
   snapshot.add(test::info("node-b"), test::sgx_row(256));
   core::NodeRow busy = test::sgx_row(32);
@@ -89,7 +89,7 @@ TEST_F(PrioritizeTest, unfit_and_unknown_nodes_score_zero_in_request_order) {
 
 // Only node-a fits (node-b is stale): it alone is the best → 10.
 TEST_F(PrioritizeTest, single_fitting_node_gets_ten) {
-  state::Snapshot snapshot;
+  state::ClusterSnapshot snapshot;
   snapshot.add(test::info("node-a"), test::sgx_row(128));
   core::NodeRow stale = test::sgx_row(256);
   stale.report_time_ns = kNowNs - 60'000'000'000;
@@ -124,7 +124,7 @@ class PrioritizeTieTest : public PrioritizeTest {
     }
     return count;
   }
-  state::Snapshot snapshot_;
+  state::ClusterSnapshot snapshot_;
 };
 
 TEST_F(PrioritizeTieTest, one_tied_node_keeps_ten) {
@@ -180,88 +180,63 @@ std::string sgx_pod_body(std::string_view epc) {
   return body;
 }
 
-state::Snapshot five_and_twelve_gib() {
-  state::Snapshot snapshot;
+// Two nodes, and the recent pod mix the state writer published with them: `pods` pods of `epc`
+// each (half-life 500, the default).
+state::ClusterSnapshot five_and_twelve_gib(std::int64_t epc = 0, int pods = 0) {
+  state::ClusterSnapshot snapshot;
   snapshot.add(test::info("node-5g"), test::sgx_row(5 * kGi / kMi));
   snapshot.add(test::info("node-12g"), test::sgx_row(12 * kGi / kMi));
+  core::PodMix mix(500.0);
+  for (int i = 0; i < pods; ++i) {
+    mix.observe(core::PodRequest{epc, 1, 0});
+  }
+  snapshot.set_pod_mix(mix, static_cast<std::uint64_t>(pods));
   return snapshot;
 }
 
 class PrioritizeFragmentationAwareTest : public PrioritizeTest {
  protected:
   PrioritizeFragmentationAwareTest() { settings_.policy = PolicyKind::kFragmentationAware; }
-
-  std::string run_observed(std::string_view body) {
-    body_.assign(body);
-    auto args = decoder_.decode(body_, settings_.pod_request);
-    EXPECT_TRUE(args.ok()) << args.error().message;
-    if (!args.ok()) {
-      return {};
-    }
-    prioritize(*args, snapshot_, settings_, kNowNs, scratch_, reply_, &recorder_);
-    return reply_;
-  }
-
-  const state::Snapshot snapshot_ = five_and_twelve_gib();
-  state::PodMixRecorder recorder_{500.0};
 };
 
-// After 200 pods of 4 GiB the mix is {4 GiB: 1} (the pod itself included):
+// The snapshot's mix holds 199 pods of 4 GiB; the handler adds the pod being placed to its own
+// copy, so it scores against {4 GiB: 1} (one shape, probability 1):
 //   node-5g:  F(5 GiB) = 0 (4 GiB fits), after placement F(1 GiB) = 1 GiB · 1 → Δ = +1 GiB
 //   node-12g: F(12 GiB) = 0, F(8 GiB) = 0                                   → Δ = 0
 // raw differs by 2^20 KiB · 2^20 ≈ 1.1·10^12 (BestFit tie-break ≤ 10^6 cannot outvote it); after
 // the shift node-5g's raw is 1 → 1·10/1.1·10^12 = 0, node-12g 10: keep room for two more 4 GiB pods
 // rather than leave a 1 GiB hole no pod of the mix can use.
 TEST_F(PrioritizeFragmentationAwareTest, mix_of_4gib_pods_prefers_the_roomy_node) {
-  std::string reply;
-  for (int i = 0; i < 200; ++i) {
-    reply = run_observed(sgx_pod_body("4Gi"));
-  }
-  EXPECT_EQ(reply, R"([{"Host":"node-5g","Score":0},{"Host":"node-12g","Score":10}])");
-  EXPECT_EQ(recorder_.observed_pods(), 200u);
+  EXPECT_EQ(run(sgx_pod_body("4Gi"), five_and_twelve_gib(4 * kGi, 199)),
+            R"([{"Host":"node-5g","Score":0},{"Host":"node-12g","Score":10}])");
 }
 
 // After 200 pods of 8 GiB (half-life 500: their weight is Σ_{i=1..200} 2^(−i/500) = 174.55) the
-// 4 GiB pod joins with weight 1; by EPC, 8 GiB pods are 174.55·8 / (174.55·8 + 4) = 0.9971 of it.
+// 4 GiB pod joins the handler's copy with weight 1; by EPC, 8 GiB pods are 174.55·8 / (174.55·8 +
+// 4) = 0.9971 of it.
 //   node-5g:  F(5 GiB) = 0.9971 · 5 GiB = 4.99 GiB (no 8 GiB pod fits), F(1 GiB) = 1 GiB
 //             → Δ = 1 − 4.99 = −3.99 GiB: the pod fills a hole the mix could not use
 //   node-12g: F(12 GiB) = 0, F(8 GiB) = 0 (an 8 GiB pod still fits)  → Δ = 0
 // node-5g has the smallest Δ → 10; node-12g's shifted raw is 1 → 0. The same pod on the same nodes
 // as in mix_of_4gib_pods_prefers_the_roomy_node, the opposite answer: only the mix differs.
 TEST_F(PrioritizeFragmentationAwareTest, mix_of_8gib_pods_prefers_the_tight_node) {
-  for (int i = 0; i < 200; ++i) {
-    run_observed(sgx_pod_body("8Gi"));
-  }
-  EXPECT_EQ(run_observed(sgx_pod_body("4Gi")),
+  EXPECT_EQ(run(sgx_pod_body("4Gi"), five_and_twelve_gib(8 * kGi, 200)),
             R"([{"Host":"node-5g","Score":10},{"Host":"node-12g","Score":0}])");
-  EXPECT_EQ(recorder_.observed_pods(), 201u);
 }
 
-// Without a recorder FragmentationAware takes the pod alone as the mix: {4 GiB: 1}, the arithmetic
-// of mix_of_4gib_pods_prefers_the_roomy_node.
-TEST_F(PrioritizeFragmentationAwareTest, without_a_recorder_the_pod_alone_is_the_mix) {
-  EXPECT_EQ(run(sgx_pod_body("4Gi"), snapshot_),
+// The pod being placed is always part of the mix it is scored against, even before the writer has
+// seen it: with an empty published mix the pod alone is the mix, {4 GiB: 1}, the arithmetic of
+// mix_of_4gib_pods_prefers_the_roomy_node.
+TEST_F(PrioritizeFragmentationAwareTest, with_an_empty_mix_the_pod_alone_is_the_mix) {
+  EXPECT_EQ(run(sgx_pod_body("4Gi"), five_and_twelve_gib()),
             R"([{"Host":"node-5g","Score":0},{"Host":"node-12g","Score":10}])");
 }
 
-// Other policies never touch the recorder: nothing is observed and the answer is the one they give
-// without it.
-TEST_F(PrioritizeFragmentationAwareTest, other_policies_leave_the_mix_alone) {
+// Other policies do not read the mix: BestFit answers the same over an 8 GiB mix as over none.
+TEST_F(PrioritizeFragmentationAwareTest, other_policies_ignore_the_mix) {
   settings_.policy = PolicyKind::kBestFit;
-  const std::string without = run(sgx_pod_body("4Gi"), snapshot_);
-  EXPECT_EQ(run_observed(sgx_pod_body("4Gi")), without);
-  EXPECT_EQ(recorder_.observed_pods(), 0u);
-  EXPECT_TRUE(recorder_.distribution().empty());
-}
-
-// The mix is the demand that arrives: a pod no node fits is still observed (16 GiB > 12 GiB; all
-// scores 0), and a pod without SGX is not (this extender has no opinion about it).
-TEST_F(PrioritizeFragmentationAwareTest, observes_every_sgx_pod_and_only_those) {
-  EXPECT_EQ(run_observed(sgx_pod_body("16Gi")),
-            R"([{"Host":"node-5g","Score":0},{"Host":"node-12g","Score":0}])");
-  EXPECT_EQ(recorder_.observed_pods(), 1u);
-  run_observed(R"({"Pod":{"spec":{"containers":[{"name":"web"}]}},"NodeNames":["node-5g"]})");
-  EXPECT_EQ(recorder_.observed_pods(), 1u);
+  EXPECT_EQ(run(sgx_pod_body("4Gi"), five_and_twelve_gib(8 * kGi, 200)),
+            run(sgx_pod_body("4Gi"), five_and_twelve_gib()));
 }
 
 TEST(PrioritizeError, is_an_empty_list) {

@@ -1,0 +1,278 @@
+#include "extender/http/codec/pod_decoder.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/quantity.h"
+#include "common/result.h"
+#include "common/sgx_resources.h"
+#include "extender/http/codec/scanner.h"
+
+namespace epc::http::codec {
+
+namespace {
+
+// Which SGX resource a ResourceList key names, if any.
+enum class Resource : std::uint8_t { kNone, kEpc, kEnclave, kProvision };
+
+Resource resource_of(std::string_view key) {
+  if (key == common::kEpcResource) {
+    return Resource::kEpc;
+  }
+  if (key == common::kEnclaveResource) {
+    return Resource::kEnclave;
+  }
+  if (key == common::kProvisionResource) {
+    return Resource::kProvision;
+  }
+  return Resource::kNone;
+}
+
+// The first bad quantity met inside a container, held back until the container's name is known
+// (Go writes "name" first, but nothing obliges a client to).
+struct QuantityProblem {
+  bool present = false;
+  std::string_view resource;
+  std::string_view list;  // "request", "limit", "overhead"
+  std::string_view text;
+  std::string detail;  // "is negative" or the quantity parser's message
+};
+
+// One decode_pod call: the reader and the output, so the steps need not pass them along.
+class PodWalk {
+ public:
+  PodWalk(JsonReader& reader, PodFields& out) : reader_(reader), out_(out) {}
+
+  bool pod(ondemand::value& value) {
+    ondemand::object pod_object;
+    bool present = false;
+    if (!reader_.open_object(value, "ExtenderArgs.Pod", pod_object, present)) {
+      return false;
+    }
+    out_.clear();
+    out_.present = present;
+    if (!present) {
+      return true;
+    }
+    return reader_.for_each_field(pod_object, [this](std::string_view key, ondemand::value& field) {
+      if (key_is(key, "metadata")) {
+        return metadata(field);
+      }
+      if (key_is(key, "spec")) {
+        return spec(field);
+      }
+      return true;
+    });
+  }
+
+ private:
+  bool metadata(ondemand::value& value) {
+    return reader_.for_each_field(
+        value, "Pod.metadata", [this](std::string_view key, ondemand::value& field) {
+          if (key_is(key, "name")) {
+            return reader_.read_string(field, "Pod.metadata.name", out_.identity.name);
+          }
+          if (key_is(key, "namespace")) {
+            return reader_.read_string(field, "Pod.metadata.namespace",
+                                       out_.identity.namespace_name);
+          }
+          if (key_is(key, "uid")) {
+            return reader_.read_string(field, "Pod.metadata.uid", out_.identity.uid);
+          }
+          return true;
+        });
+  }
+
+  bool spec(ondemand::value& value) {
+    return reader_.for_each_field(
+        value, "Pod.spec", [this](std::string_view key, ondemand::value& field) {
+          if (key_is(key, "containers")) {
+            return container_list(field, /*init=*/false, out_.containers);
+          }
+          if (key_is(key, "initcontainers")) {
+            return container_list(field, /*init=*/true, out_.init_containers);
+          }
+          if (key_is(key, "overhead")) {
+            QuantityProblem problem;
+            if (!resource_list(field, "Pod.spec.overhead", "overhead", out_.overhead, problem)) {
+              return false;
+            }
+            if (problem.present) {
+              return fail_quantity("pod overhead", problem);
+            }
+          }
+          return true;
+        });
+  }
+
+  bool container_list(ondemand::value& value, bool init,
+                      std::vector<core::ContainerResources>& list_out) {
+    const std::string_view what = init ? "Pod.spec.initContainers" : "Pod.spec.containers";
+    ondemand::array list;
+    bool present = false;
+    if (!reader_.open_array(value, what, list, present)) {
+      return false;
+    }
+    if (!present) {
+      return true;  // keeps a list an earlier repeated key gave
+    }
+    list_out.clear();
+    std::size_t index = 0;
+    return reader_.for_each_element(list, [&](ondemand::value& element) {
+      return container(element, init, index++, list_out.emplace_back());
+    });
+  }
+
+  bool container(ondemand::value& value, bool init, std::size_t index,
+                 core::ContainerResources& container_out) {
+    const std::string_view what = init ? "Pod.spec.initContainers[]" : "Pod.spec.containers[]";
+    ondemand::object object;
+    bool present = false;
+    if (!reader_.open_object(value, what, object, present)) {
+      return false;
+    }
+    container_out = {};
+    if (!present) {
+      return true;
+    }
+    std::string_view name;
+    QuantityProblem problem;
+    const bool read =
+        reader_.for_each_field(object, [&](std::string_view key, ondemand::value& field) {
+          if (key_is(key, "name")) {
+            return reader_.read_string(field, "container name", name);
+          }
+          if (init && key_is(key, "restartpolicy")) {
+            std::string_view policy;
+            if (!reader_.read_string(field, "container restartPolicy", policy)) {
+              return false;
+            }
+            // Only an init container with restartPolicy Always is a sidecar (KEP-753).
+            container_out.restartable = policy == "Always";
+            return true;
+          }
+          if (key_is(key, "resources")) {
+            return reader_.for_each_field(
+                field, "container resources",
+                [&](std::string_view resource_key, ondemand::value& resource_field) {
+                  if (key_is(resource_key, "requests")) {
+                    return resource_list(resource_field, "container resources.requests", "request",
+                                         container_out.requests, problem);
+                  }
+                  if (key_is(resource_key, "limits")) {
+                    return resource_list(resource_field, "container resources.limits", "limit",
+                                         container_out.limits, problem);
+                  }
+                  return true;
+                });
+          }
+          return true;
+        });
+    if (!read) {
+      return false;
+    }
+    if (problem.present) {
+      std::string where = init ? "init container " : "container ";
+      if (name.empty()) {
+        where.append("#").append(std::to_string(index));
+      } else {
+        where.append("\"").append(name).append("\"");
+      }
+      return fail_quantity(where, problem);
+    }
+    return true;
+  }
+
+  // A ResourceList (map of resource name → quantity). Only the SGX resources are read; the first
+  // bad SGX quantity is recorded in `problem` (the caller names the container).
+  bool resource_list(ondemand::value& value, std::string_view what, std::string_view list,
+                     core::SgxAmounts& amounts, QuantityProblem& problem) {
+    return reader_.for_each_field(
+        value, what, [&](std::string_view key, ondemand::value& quantity_value) {
+          const Resource resource = resource_of(key);
+          return resource == Resource::kNone ||
+                 quantity(key, resource, quantity_value, list, amounts, problem);
+        });
+  }
+
+  // One SGX entry of a ResourceList. A bad quantity is not a failure here (false means the JSON
+  // itself is broken): it is held in `problem` until the container's name is known.
+  bool quantity(std::string_view key, Resource resource, ondemand::value& value,
+                std::string_view list, core::SgxAmounts& amounts, QuantityProblem& problem) {
+    ondemand::json_type type = ondemand::json_type::null;
+    if (!reader_.type_of(value, type)) {
+      return false;
+    }
+    std::string_view text;
+    if (type == ondemand::json_type::string) {
+      if (auto code = value.get_string().get(text); code) {
+        return reader_.fail_json(code);
+      }
+    } else if (type == ondemand::json_type::number) {
+      // Go's Quantity.UnmarshalJSON also takes a bare number.
+      text = trim_trailing_space(value.raw_json_token());
+    } else if (type == ondemand::json_type::null) {
+      text = "0";  // Go decodes a null Quantity as zero
+    } else {
+      if (!problem.present) {
+        problem = {true, key, list, json_type_name(type), "is not a quantity"};
+      }
+      return true;
+    }
+    const common::Result<std::int64_t> amount = common::parse_quantity_units(text);
+    if (!amount.ok()) {
+      if (!problem.present) {
+        problem = {true, key, list, text, "is not a valid quantity: " + amount.error().message};
+      }
+      return true;
+    }
+    if (*amount < 0) {
+      if (!problem.present) {
+        problem = {true, key, list, text, "is negative"};
+      }
+      return true;
+    }
+    switch (resource) {
+      case Resource::kEpc:
+        amounts.epc_bytes = *amount;
+        break;
+      case Resource::kEnclave:
+        amounts.enclave_slots = *amount;
+        break;
+      case Resource::kProvision:
+        amounts.provision_slots = *amount;
+        break;
+      case Resource::kNone:
+        break;
+    }
+    return true;
+  }
+
+  // `where: <resource> <list> "<text>" <detail>`, e.g.
+  //   container "app": sgx.intel.com/epc request "-16Mi" is negative
+  bool fail_quantity(std::string_view where, const QuantityProblem& problem) {
+    std::string message(where);
+    message.append(": ")
+        .append(problem.resource)
+        .append(" ")
+        .append(problem.list)
+        .append(" \"")
+        .append(problem.text)
+        .append("\" ")
+        .append(problem.detail);
+    return reader_.fail(std::move(message));
+  }
+
+  JsonReader& reader_;
+  PodFields& out_;
+};
+
+}  // namespace
+
+bool decode_pod(ondemand::value& value, JsonReader& reader, PodFields& out) {
+  return PodWalk(reader, out).pod(value);
+}
+
+}  // namespace epc::http::codec

@@ -1,0 +1,130 @@
+#pragma once
+
+#include <cassert>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "extender/core/node_row.h"
+#include "extender/core/pod_mix.h"
+
+namespace epc::state {
+
+// Transparent hashing so lookups by std::string_view (straight from the request JSON) build no
+// temporary std::string.
+struct NameHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view name) const noexcept {
+    return std::hash<std::string_view>{}(name);
+  }
+};
+
+// Per-node facts that are not needed by fit/score but by metrics and operators.
+struct NodeInfo {
+  std::string name;
+  std::string plugin_version;
+  std::string health_reason;
+  std::int64_t ledger_pods = 0;
+  std::int64_t ledger_pods_unknown_epc = 0;
+  bool stream_connected = false;
+};
+
+// The dense node table: one core::NodeRow per node (what fit and score read), its NodeInfo beside
+// it, and the name → index map. Built by the state writer, then shared read-only by every snapshot
+// that did not change a node (a publish that only moves the pod mix reuses the table as it is).
+class NodeTable {
+ public:
+  std::span<const core::NodeRow> rows() const { return rows_; }
+  std::span<const NodeInfo> infos() const { return infos_; }
+  std::string_view name(std::uint32_t index) const { return infos_[index].name; }
+  std::size_t size() const { return rows_.size(); }
+
+  // Dense index of a node by name; nullopt for a node never reported.
+  std::optional<std::uint32_t> find(std::string_view name) const {
+    auto it = index_.find(name);
+    if (it == index_.end()) {
+      return std::nullopt;
+    }
+    return it->second;
+  }
+
+  // Builder side, before the table is shared.
+  void add(NodeInfo info, const core::NodeRow& row) {
+    index_.emplace(info.name, static_cast<std::uint32_t>(rows_.size()));
+    infos_.push_back(std::move(info));
+    rows_.push_back(row);
+  }
+  void reserve(std::size_t nodes) {
+    rows_.reserve(nodes);
+    infos_.reserve(nodes);
+    index_.reserve(nodes);
+  }
+
+ private:
+  std::vector<core::NodeRow> rows_;
+  std::vector<NodeInfo> infos_;
+  std::unordered_map<std::string, std::uint32_t, NameHash, std::equal_to<>> index_;
+};
+
+// An immutable view of the cluster, published by the state writer and shared by readers: the node
+// table, the recent pod mix the writer keeps from scheduler observations, and a version.
+// Thread-safety: immutable after publication; any number of threads may read it concurrently.
+class ClusterSnapshot {
+ public:
+  ClusterSnapshot() : nodes_(std::make_shared<NodeTable>()) {}
+  ClusterSnapshot(std::shared_ptr<NodeTable> nodes, const core::PodMix& pod_mix,
+                  std::uint64_t pods_in_mix, std::uint64_t version)
+      : nodes_(std::move(nodes)), pod_mix_(pod_mix), pods_in_mix_(pods_in_mix), version_(version) {}
+
+  const NodeTable& nodes() const { return *nodes_; }
+  // The table itself, for the writer when it publishes again without a node change.
+  const std::shared_ptr<NodeTable>& shared_nodes() const { return nodes_; }
+
+  // Shorthands over nodes(), for the readers' hot loops.
+  std::span<const core::NodeRow> rows() const { return nodes_->rows(); }
+  std::span<const NodeInfo> infos() const { return nodes_->infos(); }
+  std::string_view name(std::uint32_t index) const { return nodes_->name(index); }
+  std::size_t size() const { return nodes_->size(); }
+  std::optional<std::uint32_t> find(std::string_view name) const { return nodes_->find(name); }
+
+  // The recent mix of SGX pods prioritize saw (FragmentationAware's expectation of what comes
+  // next); empty unless the writer keeps one (ClusterState::Options::keep_pod_mix).
+  const core::PodMix& pod_mix() const { return pod_mix_; }
+  // Pods that joined the mix since the writer started.
+  std::uint64_t pods_in_mix() const { return pods_in_mix_; }
+
+  // Increases with every publication.
+  std::uint64_t version() const { return version_; }
+
+  // Builder side, for tests that make a snapshot by hand: rows go into this snapshot's own table,
+  // which no other snapshot may share yet.
+  void add(NodeInfo info, const core::NodeRow& row) {
+    assert(nodes_.use_count() == 1);
+    nodes_->add(std::move(info), row);
+  }
+  void reserve(std::size_t nodes) {
+    assert(nodes_.use_count() == 1);
+    nodes_->reserve(nodes);
+  }
+  void set_pod_mix(const core::PodMix& pod_mix, std::uint64_t pods_in_mix) {
+    pod_mix_ = pod_mix;
+    pods_in_mix_ = pods_in_mix;
+  }
+  void set_version(std::uint64_t version) { version_ = version; }
+
+ private:
+  // Never null. Not const because tests fill a fresh snapshot's table in place (add()); readers
+  // only get const access, and the writer never changes a table once it is published.
+  std::shared_ptr<NodeTable> nodes_;
+  core::PodMix pod_mix_;
+  std::uint64_t pods_in_mix_ = 0;
+  std::uint64_t version_ = 0;
+};
+
+}  // namespace epc::state
