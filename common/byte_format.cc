@@ -46,8 +46,8 @@ std::string two_decimals(std::uint64_t value, std::uint64_t unit) {
 std::string format_bytes(std::int64_t bytes) {
   const bool negative = bytes < 0;
   // Magnitude in unsigned arithmetic: -INT64_MIN does not fit int64.
-  const std::uint64_t magnitude =
-      negative ? std::uint64_t{0} - static_cast<std::uint64_t>(bytes) : static_cast<std::uint64_t>(bytes);
+  const std::uint64_t magnitude = negative ? std::uint64_t{0} - static_cast<std::uint64_t>(bytes)
+                                           : static_cast<std::uint64_t>(bytes);
   for (const Unit& unit : kUnits) {
     const auto unit_bytes = static_cast<std::uint64_t>(unit.bytes);
     if (magnitude >= unit_bytes) {

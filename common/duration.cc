@@ -8,7 +8,7 @@ namespace epc::common {
 Result<std::int64_t> parse_duration_ms(std::string_view text) {
   const auto bad = [&](std::string_view why) {
     return Error{"invalid duration \"" + std::string(text) + "\": " + std::string(why) +
-                       " (write e.g. 500ms, 30s, 1m30s)"};
+                 " (write e.g. 500ms, 30s, 1m30s)"};
   };
   if (text == "0") {
     return std::int64_t{0};

@@ -32,8 +32,8 @@ Result<std::int64_t> parse_int_in(std::string_view text, std::int64_t min, std::
 Result<std::int64_t> parse_bytes_in(std::string_view text, std::int64_t min, std::int64_t max) {
   const Result<std::int64_t> value = parse_quantity_units(text);
   if (!value.ok()) {
-    return Error{quoted(text) + " is not a byte quantity (e.g. 8Mi, 1Gi, 65536): " +
-                 value.error().message};
+    return Error{quoted(text) +
+                 " is not a byte quantity (e.g. 8Mi, 1Gi, 65536): " + value.error().message};
   }
   if (*value < min || *value > max) {
     return Error{std::string(text) + " is out of range " + quantity_string(min) + ".." +

@@ -30,8 +30,8 @@ std::vector<kubelet::PluginSettings> sgx_plugin_settings(std::string_view root,
   if (!info.usable()) {
     return out;
   }
-  out.push_back(slot_resource(root, common::kEnclaveResource, "sgx.intel.com-enclave.sock", "sgx-enclave-",
-                              sgx::kEnclaveDevicePath, limits.enclave));
+  out.push_back(slot_resource(root, common::kEnclaveResource, "sgx.intel.com-enclave.sock",
+                              "sgx-enclave-", sgx::kEnclaveDevicePath, limits.enclave));
   if (info.devices.provision) {
     out.push_back(slot_resource(root, common::kProvisionResource, "sgx.intel.com-provision.sock",
                                 "sgx-provision-", sgx::kProvisionDevicePath, limits.provision));

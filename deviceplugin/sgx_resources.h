@@ -17,7 +17,8 @@ struct SlotLimits {
 };
 
 // The kubelet plugins for what discovery found (resource names from common/sgx_resources.h: the
-// names Intel's SGX plugin uses, so workloads and Intel's admission webhook work unchanged) under `root`:
+// names Intel's SGX plugin uses, so workloads and Intel's admission webhook work unchanged) under
+// `root`:
 // - nothing when SGX is not usable (no SGX1 or no /dev/sgx_enclave): advertise no slot at all;
 // - sgx.intel.com/enclave: `limits.enclave` slots, each Allocate mounts /dev/sgx_enclave (rw);
 // - sgx.intel.com/provision: only when /dev/sgx_provision exists, mounts /dev/sgx_provision (rw).

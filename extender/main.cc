@@ -74,7 +74,8 @@ int run(const epc::config::ExtenderConfig& config) {
   state_options.keep_pod_mix = config.policy == epc::core::score::PolicyKind::kFragmentationAware;
   state_options.mix_half_life_pods = static_cast<double>(config.mix_half_life_pods);
   const epc::core::NodeAccounting accounting{config.epc_headroom_bytes};
-  state_options.on_publish = [&metrics = *metrics, accounting](const epc::state::ClusterSnapshot& snap) {
+  state_options.on_publish = [&metrics = *metrics,
+                              accounting](const epc::state::ClusterSnapshot& snap) {
     metrics.refresh_nodes(snap, epc::state::monotonic_now_ns(), accounting);
   };
   auto state = epc::state::ClusterState::create(std::move(state_options));

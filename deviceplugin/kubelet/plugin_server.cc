@@ -50,7 +50,8 @@ common::Result<std::unique_ptr<PluginServer>> PluginServer::create(
     // Deleted between bind and now (kubelet starting up): report it; the caller serves again.
     const int err = errno;
     out->shutdown();
-    return common::Error{"socket " + path + " vanished right after listening: " + std::strerror(err)};
+    return common::Error{"socket " + path +
+                         " vanished right after listening: " + std::strerror(err)};
   }
   out->socket_dev_ = st.st_dev;
   out->socket_ino_ = st.st_ino;

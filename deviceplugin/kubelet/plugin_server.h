@@ -5,9 +5,9 @@
 
 #include <sys/types.h>
 
+#include "common/result.h"
 #include "deviceplugin/kubelet/device_plugin_service.h"
 #include "deviceplugin/kubelet/plugin_settings.h"
-#include "common/result.h"
 
 namespace grpc {
 class Server;

@@ -29,7 +29,7 @@ std::optional<std::uint32_t> device_index(const PluginSettings& settings, std::s
 }
 
 common::Result<std::monostate> validate(const PluginSettings& settings,
-                                      std::string_view device_plugin_dir) {
+                                        std::string_view device_plugin_dir) {
   const std::string& name = settings.resource_name;
   const std::size_t slash = name.find('/');
   if (slash == std::string::npos || slash == 0 || slash + 1 == name.size()) {
@@ -42,15 +42,15 @@ common::Result<std::monostate> validate(const PluginSettings& settings,
       settings.socket_name == "." || settings.socket_name == ".." ||
       settings.socket_name == kKubeletSocketName) {
     return common::Error{"socket name '" + settings.socket_name +
-                       "' must be a plain file name other than kubelet.sock"};
+                         "' must be a plain file name other than kubelet.sock"};
   }
   if (settings.slots == 0 || settings.slots > kMaxSlots) {
-    return common::Error{name + ": slot count " + std::to_string(settings.slots) + " is outside 1.." +
-                       std::to_string(kMaxSlots)};
+    return common::Error{name + ": slot count " + std::to_string(settings.slots) +
+                         " is outside 1.." + std::to_string(kMaxSlots)};
   }
   if (device_id(settings, settings.slots - 1).size() > kMaxDeviceIdChars) {
     return common::Error{name + ": device ids longer than " + std::to_string(kMaxDeviceIdChars) +
-                       " characters"};
+                         " characters"};
   }
   if (settings.device_nodes.empty()) {
     return common::Error{name + ": no device node to hand to containers"};
@@ -58,7 +58,7 @@ common::Result<std::monostate> validate(const PluginSettings& settings,
   const std::string socket_path = join_path(device_plugin_dir, settings.socket_name);
   if (socket_path.size() > kMaxSocketPathChars) {
     return common::Error{"socket path '" + socket_path + "' is longer than " +
-                       std::to_string(kMaxSocketPathChars) + " characters"};
+                         std::to_string(kMaxSocketPathChars) + " characters"};
   }
   return std::monostate{};
 }

@@ -67,7 +67,7 @@ std::optional<std::uint32_t> device_index(const PluginSettings& settings, std::s
 // (domain/name, not kubernetes.io/), a bare socket basename, 1..kMaxSlots slots, ids within
 // kMaxDeviceIdChars, at least one device node, and the socket path within sun_path.
 common::Result<std::monostate> validate(const PluginSettings& settings,
-                                      std::string_view device_plugin_dir);
+                                        std::string_view device_plugin_dir);
 
 // dir + "/" + name, without doubling a trailing slash.
 std::string join_path(std::string_view dir, std::string_view name);

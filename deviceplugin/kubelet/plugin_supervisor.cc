@@ -111,7 +111,7 @@ common::Result<std::unique_ptr<PluginSupervisor>> PluginSupervisor::create(
       if (plugins[j].resource_name == plugins[i].resource_name ||
           plugins[j].socket_name == plugins[i].socket_name) {
         return common::Error{"resource " + plugins[i].resource_name +
-                           " configured twice (same name or socket)"};
+                             " configured twice (same name or socket)"};
       }
     }
   }

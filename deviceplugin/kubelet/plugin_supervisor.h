@@ -10,11 +10,11 @@
 #include <thread>
 #include <vector>
 
+#include "common/result.h"
 #include "deviceplugin/kubelet/dir_watcher.h"
 #include "deviceplugin/kubelet/plugin_server.h"
 #include "deviceplugin/kubelet/plugin_settings.h"
 #include "deviceplugin/kubelet/registration_client.h"
-#include "common/result.h"
 
 namespace epc::deviceplugin::kubelet {
 

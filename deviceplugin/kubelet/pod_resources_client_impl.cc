@@ -28,8 +28,8 @@ common::Result<std::vector<PodDeviceUse>> PodResourcesClientImpl::list(
   const grpc::Status status = stub->List(&context, v1::ListPodResourcesRequest(), &reply);
   if (!status.ok()) {
     return common::Error{"PodResources List at " + socket_path_ + ": " + status.error_message() +
-                       " (gRPC code " + std::to_string(static_cast<int>(status.error_code())) +
-                       ")"};
+                         " (gRPC code " + std::to_string(static_cast<int>(status.error_code())) +
+                         ")"};
   }
   std::vector<PodDeviceUse> out;
   for (const auto& pod : reply.pod_resources()) {

@@ -17,7 +17,8 @@ class PodResourcesClientImpl final : public PodResourcesClient {
   PodResourcesClientImpl(std::string socket_path, std::chrono::milliseconds timeout);
 
   // PodResourcesClient
-  common::Result<std::vector<PodDeviceUse>> list(const std::vector<std::string>& resources) override;
+  common::Result<std::vector<PodDeviceUse>> list(
+      const std::vector<std::string>& resources) override;
 
  private:
   const std::string socket_path_;

@@ -3,8 +3,8 @@
 #include <string>
 #include <variant>
 
-#include "deviceplugin/kubelet/plugin_settings.h"
 #include "common/result.h"
+#include "deviceplugin/kubelet/plugin_settings.h"
 
 namespace epc::deviceplugin::kubelet {
 

@@ -44,9 +44,9 @@ common::Result<std::monostate> RegistrationClientImpl::register_plugin(
     active_ = nullptr;
   }
   if (!status.ok()) {
-    return common::Error{"Register " + request.resource_name + " at " + kubelet_socket_path_ + ": " +
-                       status.error_message() + " (gRPC code " +
-                       std::to_string(static_cast<int>(status.error_code())) + ")"};
+    return common::Error{"Register " + request.resource_name + " at " + kubelet_socket_path_ +
+                         ": " + status.error_message() + " (gRPC code " +
+                         std::to_string(static_cast<int>(status.error_code())) + ")"};
   }
   return std::monostate{};
 }

@@ -48,7 +48,7 @@ std::string key_of(const epc::v1::SlotHolder& holder) {
 }  // namespace
 
 ChangeDiff diff_node_states(const NodeState& before, const NodeState& after,
-                          epc::v1::NodeChange& out) {
+                            epc::v1::NodeChange& out) {
   out.Clear();
   epc::v1::NodeState old_state;
   epc::v1::NodeState new_state;

@@ -20,6 +20,6 @@ struct ChangeDiff {
 // gone as "namespace/name" removals. Both sides are compared in their to_proto form, so the
 // extender merging the change into its copy of `before` has exactly `after`.
 ChangeDiff diff_node_states(const NodeState& before, const NodeState& after,
-                          epc::v1::NodeChange& out);
+                            epc::v1::NodeChange& out);
 
 }  // namespace epc::deviceplugin::report

@@ -20,7 +20,7 @@ bool NodeState::operator==(const NodeState& other) const {
 }
 
 NodeState initial_node_state(const sgx::SgxInfo& info, std::uint32_t enclave_slots,
-                              std::uint32_t provision_slots) {
+                             std::uint32_t provision_slots) {
   NodeState out;
   out.sgx_present = info.usable();
   out.epc_capacity_bytes = info.epc_capacity_bytes;

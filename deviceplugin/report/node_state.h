@@ -43,6 +43,6 @@ struct NodeState {
 // The snapshot of a node right after discovery: capacity, sections, slot totals (0 for resources
 // not served), live EPC use, no holders yet, healthy when SGX is usable.
 NodeState initial_node_state(const sgx::SgxInfo& info, std::uint32_t enclave_slots,
-                              std::uint32_t provision_slots);
+                             std::uint32_t provision_slots);
 
 }  // namespace epc::deviceplugin::report

@@ -18,8 +18,7 @@ namespace epc::deviceplugin::report {
 // keeper's lock (so changes arrive in order): it must not block nor call back into the keeper.
 class NodeStateKeeper {
  public:
-  NodeStateKeeper(NodeState initial, std::string enclave_resource,
-                  std::string provision_resource,
+  NodeStateKeeper(NodeState initial, std::string enclave_resource, std::string provision_resource,
                   std::function<void(const NodeState&)> on_change);
 
   // Holders and the used-slot counts they add up to.
@@ -38,7 +37,7 @@ class NodeStateKeeper {
   const std::string provision_resource_;
   const std::function<void(const NodeState&)> on_change_;
   mutable std::mutex mutex_;
-  NodeState current_;           // guarded by mutex_
+  NodeState current_;              // guarded by mutex_
   bool enclave_healthy_ = true;    // guarded by mutex_
   bool provision_healthy_ = true;  // guarded by mutex_
   const bool sgx_present_;

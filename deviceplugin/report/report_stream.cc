@@ -46,7 +46,7 @@ ReportStream::ReportStream(Options options, NodeState initial)
     : options_(std::move(options)), latest_(std::move(initial)) {}
 
 common::Result<std::unique_ptr<ReportStream>> ReportStream::create(Options options,
-                                                                 NodeState initial) {
+                                                                   NodeState initial) {
   if (options.target.empty() || options.node_name.empty() || options.instance_id.empty()) {
     return common::Error{"report stream needs a target, a node name and an instance id"};
   }
@@ -179,7 +179,7 @@ void ReportStream::serve_stream() {
 
   std::uint64_t sent_version = 0;
   bool sent_snapshot = false;  // the first message on every stream is a full snapshot
-  NodeState sent_state;     // what the extender has of this node after our last message
+  NodeState sent_state;        // what the extender has of this node after our last message
   auto last_send = std::chrono::steady_clock::now();
   std::uint64_t last_sent_sequence = 0;
   for (;;) {

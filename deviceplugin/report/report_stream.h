@@ -9,19 +9,19 @@
 #include <string>
 #include <thread>
 
-#include "deviceplugin/report/node_state.h"
 #include "common/result.h"
+#include "deviceplugin/report/node_state.h"
 
 namespace epc::deviceplugin::report {
 
 // The plugin's NodeReports stream to the extender (proto/epc/v1/node_reports.proto).
 //
-// One thread keeps one stream open: on connect a full ClusterSnapshot; after every update() that changed
-// the node, a NodeChange with only what differs from the last message (diff_node_states; a full
-// ClusterSnapshot when capacity or sections changed, or after the extender refused a message, so its copy
-// is rebuilt); a Heartbeat when nothing changed for `heartbeat`. When the stream breaks or the
-// extender is unreachable it reconnects with exponential backoff (backoff_initial doubling up to
-// backoff_max) and ±20 % jitter, so a restarted extender is not hit by every node at once.
+// One thread keeps one stream open: on connect a full ClusterSnapshot; after every update() that
+// changed the node, a NodeChange with only what differs from the last message (diff_node_states; a
+// full ClusterSnapshot when capacity or sections changed, or after the extender refused a message,
+// so its copy is rebuilt); a Heartbeat when nothing changed for `heartbeat`. When the stream breaks
+// or the extender is unreachable it reconnects with exponential backoff (backoff_initial doubling
+// up to backoff_max) and ±20 % jitter, so a restarted extender is not hit by every node at once.
 // Sequence numbers increase strictly within this instance_id, across reconnects. A stream with
 // messages unacknowledged for 3 heartbeat periods is taken for dead and reopened (a half-open TCP
 // connection would otherwise swallow reports for many minutes).
@@ -74,7 +74,7 @@ class ReportStream {
   const Options options_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  NodeState latest_;               // guarded by mutex_
+  NodeState latest_;                  // guarded by mutex_
   std::uint64_t latest_version_ = 1;  // guarded by mutex_; bumped by every real change
   bool stopping_ = false;             // guarded by mutex_
   Stream* active_ = nullptr;          // guarded by mutex_; the stream to cancel on stop()

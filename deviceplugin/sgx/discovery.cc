@@ -20,7 +20,7 @@ constexpr std::size_t kCpuinfoPrefixBytes = 64 * 1024;
 
 // Features from CPUID when it answers; the CPUID result is returned for its EPC sections.
 common::Result<bool> discover_features(const DiscoveryOptions& options, SgxInfo& info,
-                                     CpuidSgx& cpuid) {
+                                       CpuidSgx& cpuid) {
   if (options.probe != nullptr) {
     cpuid = read_cpuid_sgx(*options.probe);
     if (cpuid.leaf7_available) {
@@ -53,7 +53,7 @@ common::Result<bool> discover_features(const DiscoveryOptions& options, SgxInfo&
 }
 
 common::Result<bool> discover_epc(const DiscoveryOptions& options, const CpuidSgx& cpuid,
-                                SgxInfo& info) {
+                                  SgxInfo& info) {
   auto sysfs = read_sysfs_epc_sections(options.root);
   if (!sysfs.ok()) {
     return sysfs.error();

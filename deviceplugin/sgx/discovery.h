@@ -2,9 +2,9 @@
 
 #include <string>
 
+#include "common/result.h"
 #include "deviceplugin/sgx/sgx_info.h"
 #include "deviceplugin/sgx/sgx_probe.h"
-#include "common/result.h"
 
 namespace epc::deviceplugin::sgx {
 

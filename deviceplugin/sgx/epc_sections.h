@@ -4,8 +4,8 @@
 #include <string_view>
 #include <vector>
 
-#include "deviceplugin/sgx/sgx_info.h"
 #include "common/result.h"
+#include "deviceplugin/sgx/sgx_info.h"
 
 namespace epc::deviceplugin::sgx {
 
@@ -17,6 +17,7 @@ inline constexpr std::string_view kNumaNodesDir = "/sys/devices/system/node";
 // No node directory or no node with the attribute (older kernel, no sysfs) -> nullopt: the kernel
 // did not say. Attributes present but all 0 -> an empty list: the kernel says there is no EPC.
 // An unreadable attribute or one that is not a decimal byte count -> Error naming the file.
-common::Result<std::optional<std::vector<EpcSection>>> read_sysfs_epc_sections(std::string_view root);
+common::Result<std::optional<std::vector<EpcSection>>> read_sysfs_epc_sections(
+    std::string_view root);
 
 }  // namespace epc::deviceplugin::sgx

@@ -12,7 +12,7 @@ bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
 // nullopt: file absent or no sgx_epc line; Error: unreadable or garbage on our line.
 common::Result<std::optional<std::uint64_t>> read_misc_file(std::string_view root,
-                                                          std::string_view path) {
+                                                            std::string_view path) {
   const std::string full = rooted(root, path);
   auto text = read_small_file(full);
   if (!text.ok()) {
@@ -31,7 +31,7 @@ common::Result<std::optional<std::uint64_t>> read_misc_file(std::string_view roo
 }  // namespace
 
 common::Result<std::optional<std::uint64_t>> parse_misc_value(std::string_view text,
-                                                            std::string_view key) {
+                                                              std::string_view key) {
   while (!text.empty()) {
     const std::size_t eol = text.find('\n');
     std::string_view line = text.substr(0, eol);

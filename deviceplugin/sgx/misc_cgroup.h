@@ -4,8 +4,8 @@
 #include <optional>
 #include <string_view>
 
-#include "deviceplugin/sgx/sgx_info.h"
 #include "common/result.h"
+#include "deviceplugin/sgx/sgx_info.h"
 
 namespace epc::deviceplugin::sgx {
 
@@ -19,7 +19,7 @@ inline constexpr std::string_view kMiscSgxEpcKey = "sgx_epc";
 // No such line -> nullopt. A `key` line whose value is not a decimal number -> Error. Other lines
 // are not looked at: other misc resources are none of our business.
 common::Result<std::optional<std::uint64_t>> parse_misc_value(std::string_view text,
-                                                            std::string_view key);
+                                                              std::string_view key);
 
 // Live EPC use under `root`: known only when both files exist and both have an sgx_epc line.
 // Absent files or lines -> known = false (not an error: the kernel lacks the feature).

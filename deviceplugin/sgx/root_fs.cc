@@ -68,16 +68,16 @@ std::string rooted(std::string_view root, std::string_view path) {
 }
 
 common::Result<std::optional<std::string>> read_file_prefix(const std::string& path,
-                                                          std::size_t max_bytes) {
+                                                            std::size_t max_bytes) {
   return read_up_to(path, max_bytes);
 }
 
 common::Result<std::optional<std::string>> read_small_file(const std::string& path,
-                                                         std::size_t max_bytes) {
+                                                           std::size_t max_bytes) {
   auto content = read_up_to(path, max_bytes + 1);
   if (content.ok() && content->has_value() && (*content)->size() > max_bytes) {
     return common::Error{path + ": larger than " + std::to_string(max_bytes) +
-                       " bytes, not a value file"};
+                         " bytes, not a value file"};
   }
   return content;
 }

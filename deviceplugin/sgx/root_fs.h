@@ -21,12 +21,12 @@ std::string rooted(std::string_view root, std::string_view path);
 // file is read until EOF or the limit. Absent file (ENOENT, ENOTDIR) -> nullopt; any other failure
 // (permission, EIO, a directory) -> Error naming the path.
 common::Result<std::optional<std::string>> read_file_prefix(const std::string& path,
-                                                          std::size_t max_bytes);
+                                                            std::size_t max_bytes);
 
 // A whole small file (sysfs attributes, cgroup files). Bigger than `max_bytes` -> Error: a value
 // file that large is not what we expect to read and is refused rather than truncated.
 common::Result<std::optional<std::string>> read_small_file(const std::string& path,
-                                                         std::size_t max_bytes = 4096);
+                                                           std::size_t max_bytes = 4096);
 
 // A decimal unsigned 64-bit number with optional surrounding whitespace (sysfs writes "123\n").
 // Empty, signs, other characters or overflow -> Error that quotes (a bounded prefix of) the text.

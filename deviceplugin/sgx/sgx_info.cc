@@ -54,13 +54,14 @@ std::string describe(const SgxInfo& info) {
     out += info.flc ? " FLC" : " no-FLC";
   }
   out += std::string(" (features: ") + source_name(info.features_source) + ")";
-  out += ", EPC " + common::format_bytes(static_cast<std::int64_t>(info.epc_capacity_bytes)) + " in " +
-         std::to_string(info.epc_sections.size()) + " section(s) (" + source_name(info.epc_source) +
-         ")";
+  out += ", EPC " + common::format_bytes(static_cast<std::int64_t>(info.epc_capacity_bytes)) +
+         " in " + std::to_string(info.epc_sections.size()) + " section(s) (" +
+         source_name(info.epc_source) + ")";
   out += info.devices.enclave ? ", /dev/sgx_enclave present" : ", /dev/sgx_enclave missing";
   out += info.devices.provision ? ", /dev/sgx_provision present" : ", /dev/sgx_provision missing";
   if (info.live_epc.known) {
-    out += ", live EPC use " + common::format_bytes(static_cast<std::int64_t>(info.live_epc.used_bytes)) + " of " +
+    out += ", live EPC use " +
+           common::format_bytes(static_cast<std::int64_t>(info.live_epc.used_bytes)) + " of " +
            common::format_bytes(static_cast<std::int64_t>(info.live_epc.capacity_bytes));
   } else {
     out += ", live EPC use unknown";

@@ -42,8 +42,8 @@ ClusterCapacity cluster_capacity(const PodRequest& shape, std::span<const NodeRo
     if (count > 0) {
       ++capacity.nodes_with_room;
     } else if (trusted) {
-      capacity.stranded_epc_bytes = saturating_add(capacity.stranded_epc_bytes,
-                                                   free_epc_bytes(rows[i], context.accounting));
+      capacity.stranded_epc_bytes =
+          saturating_add(capacity.stranded_epc_bytes, free_epc_bytes(rows[i], context.accounting));
     }
   }
   return capacity;

@@ -10,7 +10,8 @@
 namespace epc::core {
 
 // How many more pods of one shape fit a node right now: min over the resources the shape uses of
-// free / per-pod amount. A shape that uses no resource is an error for the caller; here it yields 0.
+// free / per-pod amount. A shape that uses no resource is an error for the caller; here it yields
+// 0.
 std::int64_t pods_that_fit(const PodRequest& shape, const NodeRow& node,
                            const NodeAccounting& accounting);
 
@@ -28,7 +29,6 @@ struct ClusterCapacity {
 // count zero and strand nothing (their free numbers are not believed). `per_node_out`, if it has
 // rows.size() entries, receives each node's count; any other size is left alone. No allocation.
 ClusterCapacity cluster_capacity(const PodRequest& shape, std::span<const NodeRow> rows,
-                                 const FitContext& context,
-                                 std::span<std::int64_t> per_node_out);
+                                 const FitContext& context, std::span<std::int64_t> per_node_out);
 
 }  // namespace epc::core

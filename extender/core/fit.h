@@ -99,8 +99,8 @@ inline FitResult fit(const PodRequest& pod, const NodeRow& node, const FitContex
     case FitReason::kNoSgx:
       return fail(FitReason::kNoSgx, true, 0, 0, 0);
     case FitReason::kStaleReport:
-      return fail(FitReason::kStaleReport, false, saturating_sub(context.now_ns, node.report_time_ns),
-                  0, context.stale_after_ns);
+      return fail(FitReason::kStaleReport, false,
+                  saturating_sub(context.now_ns, node.report_time_ns), 0, context.stale_after_ns);
     default:  // kUnhealthy: the only other reason node_trust gives
       return fail(FitReason::kUnhealthy, false, 0, 0, 0);
   }

@@ -12,7 +12,8 @@ namespace epc::http {
 
 // Everything one connection reuses from request to request: the body buffer (padded for simdjson),
 // the reply buffer, the JSON decoder (one simdjson parser, capacity = body limit), the handlers'
-// per-node arrays and the memo of the last pod observation sent to the state writer. Created with the connection, never shared (house rule 7, STYLE §5).
+// per-node arrays and the memo of the last pod observation sent to the state writer. Created with
+// the connection, never shared (house rule 7, STYLE §5).
 struct ConnectionContext {
   explicit ConnectionContext(std::size_t body_limit_bytes) : decoder(body_limit_bytes) {}
   ConnectionContext(const ConnectionContext&) = delete;

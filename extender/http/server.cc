@@ -161,9 +161,9 @@ class Session : public std::enable_shared_from_this<Session> {
     // Between requests the connection may idle this long (kube-scheduler keeps up to 2 idle
     // connections for 90 s; closing first would make its next POST fail with EOF).
     stream_.expires_after(env_.idle_timeout);
-    stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
-                            beast::bind_front_handler(&Session::on_first_bytes,
-                                                      shared_from_this()));
+    stream_.async_read_some(
+        buffer_.prepare(kFirstReadBytes),
+        beast::bind_front_handler(&Session::on_first_bytes, shared_from_this()));
   }
 
   void on_first_bytes(beast::error_code ec, std::size_t bytes) {
@@ -250,14 +250,14 @@ class Session : public std::enable_shared_from_this<Session> {
     response_->set(bhttp::field::content_type,
                    beast::string_view(content_type.data(), content_type.size()));
     response_->keep_alive(!close);
-    response_->body() = bhttp::span_body<char>::value_type(context_.reply_body.data(),
-                                                          context_.reply_body.size());
+    response_->body() =
+        bhttp::span_body<char>::value_type(context_.reply_body.data(), context_.reply_body.size());
     response_->prepare_payload();
     // A client that does not read its reply is cut off like a slow sender.
     stream_.expires_after(env_.read_timeout);
-    bhttp::async_write(stream_, *response_,
-                       beast::bind_front_handler(&Session::on_write, shared_from_this(), close,
-                                                 drain));
+    bhttp::async_write(
+        stream_, *response_,
+        beast::bind_front_handler(&Session::on_write, shared_from_this(), close, drain));
   }
 
   void on_write(bool close_after, bool drain, beast::error_code ec, std::size_t) {
@@ -413,8 +413,8 @@ void HttpServer::Impl::run_io_thread() {
 // HttpServer
 
 common::Result<std::unique_ptr<HttpServer>> HttpServer::create(const config::ExtenderConfig& config,
-                                                             state::ClusterState& state,
-                                                             metrics::Metrics& metrics) {
+                                                               state::ClusterState& state,
+                                                               metrics::Metrics& metrics) {
   auto impl = std::make_unique<Impl>(config, metrics);
   if (auto listening = impl->listen(); !listening.ok()) {
     return listening.error();

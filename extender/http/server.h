@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <memory>
 
-#include "extender/config/extender_config.h"
 #include "common/result.h"
+#include "extender/config/extender_config.h"
 #include "extender/http/router.h"
 #include "extender/metrics/metrics.h"
 #include "extender/state/cluster_state.h"
@@ -29,8 +29,8 @@ class HttpServer {
  public:
   // Opens, binds and listens (errors such as "address in use" are values); does not serve yet.
   static common::Result<std::unique_ptr<HttpServer>> create(const config::ExtenderConfig& config,
-                                                          state::ClusterState& state,
-                                                          metrics::Metrics& metrics);
+                                                            state::ClusterState& state,
+                                                            metrics::Metrics& metrics);
   ~HttpServer();  // stops
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -148,7 +148,8 @@ void MetricsImpl::observe_report_message(state::ReportKind kind, state::ReportRe
   if (k >= static_cast<std::size_t>(kReportKinds)) {
     return;
   }
-  report_messages_[k * kReportResults + static_cast<std::size_t>(result == state::ReportResult::kRefused)]
+  report_messages_[k * kReportResults +
+                   static_cast<std::size_t>(result == state::ReportResult::kRefused)]
       ->Increment();
 }
 

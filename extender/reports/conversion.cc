@@ -275,7 +275,8 @@ common::Result<state::ReportMessage> from_proto(const epc::v1::NodeReport& repor
     return error("instance_id is empty");
   }
   if (report.instance_id().size() > v1::kMaxInstanceIdLength) {
-    return error("instance_id is longer than " + std::to_string(v1::kMaxInstanceIdLength) + " bytes");
+    return error("instance_id is longer than " + std::to_string(v1::kMaxInstanceIdLength) +
+                 " bytes");
   }
   if (report.plugin_version().size() > v1::kMaxPluginVersionLength) {
     return error("plugin_version is longer than " + std::to_string(v1::kMaxPluginVersionLength) +

@@ -6,8 +6,8 @@
 
 #include "common/result.h"
 #include "epc/v1/node_reports.pb.h"
-#include "proto/epc/v1/report_limits.h"
 #include "extender/state/cluster_state.h"
+#include "proto/epc/v1/report_limits.h"
 
 namespace epc::reports {
 

@@ -108,7 +108,8 @@ class NodeReportsService::Reactor final
     bool finish = false;
   };
 
-  void on_applied(state::ReportKind kind, std::uint64_t ordinal, common::Result<std::uint64_t> result) {
+  void on_applied(state::ReportKind kind, std::uint64_t ordinal,
+                  common::Result<std::uint64_t> result) {
     observe(kind, result.ok() ? state::ReportResult::kApplied : state::ReportResult::kRefused);
     Actions actions;
     {
@@ -202,7 +203,7 @@ class NodeReportsService::Reactor final
   // One entry per message read and not yet acknowledged, in stream order; empty until its result
   // is known. The front's ordinal is first_ordinal_.
   std::deque<std::optional<common::Result<std::uint64_t>>> results_;  // guarded by mutex_
-  std::uint64_t first_ordinal_ = 0;                                 // guarded by mutex_
+  std::uint64_t first_ordinal_ = 0;                                   // guarded by mutex_
   epc::v1::Ack writing_;               // the Ack being written; owned by the write
   std::size_t applies_in_flight_ = 0;  // guarded by mutex_
   std::uint64_t last_applied_ = 0;     // guarded by mutex_; as of the last Ack written

@@ -17,7 +17,7 @@ common::Result<std::unique_ptr<ReportsServer>> ReportsServer::create(
   if (config.grpc_max_message_bytes == 0 ||
       config.grpc_max_message_bytes > static_cast<std::size_t>(INT_MAX)) {
     return common::Error{"grpc max message size must be between 1 and " + std::to_string(INT_MAX) +
-                       " bytes"};
+                         " bytes"};
   }
   auto service = std::make_unique<NodeReportsService>(state, config.grpc_stream_max_in_flight,
                                                       std::move(observer));
@@ -36,7 +36,7 @@ common::Result<std::unique_ptr<ReportsServer>> ReportsServer::create(
       server->Shutdown();
     }
     return common::Error{"cannot listen for gRPC on " + config.grpc_address +
-                       " (address in use or invalid)"};
+                         " (address in use or invalid)"};
   }
   std::unique_ptr<ReportsServer> out(new ReportsServer(std::move(service), selected_port));
   out->server_ = std::move(server);

@@ -2,8 +2,8 @@
 
 #include <memory>
 
-#include "extender/config/extender_config.h"
 #include "common/result.h"
+#include "extender/config/extender_config.h"
 #include "extender/reports/node_reports_service.h"
 #include "extender/state/cluster_state.h"
 

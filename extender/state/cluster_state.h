@@ -8,11 +8,11 @@
 #include <variant>
 #include <vector>
 
+#include "common/result.h"
 #include "extender/core/ledger.h"
 #include "extender/core/node_row.h"
-#include "extender/core/pod_request.h"
-#include "common/result.h"
 #include "extender/core/pod_mix.h"
+#include "extender/core/pod_request.h"
 #include "extender/state/cluster_snapshot.h"
 #include "extender/state/report_message.h"
 #include "extender/state/scheduler_observation.h"

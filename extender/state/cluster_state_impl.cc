@@ -205,9 +205,10 @@ common::Result<std::uint64_t> ClusterStateImpl::apply_message(ReportMessage& mes
   if (!same_instance) {
     auto* full = std::get_if<NodeState>(&message.body);
     if (full == nullptr) {
-      return common::Error{"node " + message.node_name + ": plugin instance " + message.instance_id +
-                         " sent no snapshot yet; the first message of an instance must be a "
-                         "snapshot"};
+      return common::Error{"node " + message.node_name + ": plugin instance " +
+                           message.instance_id +
+                           " sent no snapshot yet; the first message of an instance must be a "
+                           "snapshot"};
     }
     if (it == nodes_.end()) {
       it = nodes_.emplace(message.node_name, NodeRecord{}).first;
@@ -339,8 +340,8 @@ void ClusterStateImpl::publish(bool nodes_changed) {
     // Only the pod mix moved: the new snapshot shares the node table as it is.
     table = snapshot()->shared_nodes();
   }
-  auto snapshot = std::make_shared<const ClusterSnapshot>(std::move(table), pod_mix_, pods_in_mix_,
-                                                          ++version_);
+  auto snapshot =
+      std::make_shared<const ClusterSnapshot>(std::move(table), pod_mix_, pods_in_mix_, ++version_);
   ClusterSnapshotPtr previous;
   {
     std::lock_guard lock(published_mutex_);

@@ -14,8 +14,8 @@
 #include "extender/core/ledger.h"
 #include "extender/core/node_row.h"
 #include "extender/core/pod_mix.h"
-#include "extender/state/cluster_state.h"
 #include "extender/state/cluster_snapshot.h"
+#include "extender/state/cluster_state.h"
 
 namespace epc::state {
 

@@ -29,7 +29,7 @@ int exit_code(int status) {
 }  // namespace
 
 common::Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv,
-                                               const std::string& output_path) {
+                                                 const std::string& output_path) {
   if (argv.empty()) {
     return common::Error{"no program to run"};
   }
@@ -97,7 +97,7 @@ common::Result<int> ChildProcess::wait(std::chrono::milliseconds timeout) {
     if (std::chrono::steady_clock::now() > deadline) {
       terminate(std::chrono::milliseconds(2000));
       return common::Error{"the child did not exit within " + std::to_string(timeout.count()) +
-                         " ms; output:\n" + output()};
+                           " ms; output:\n" + output()};
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

@@ -19,7 +19,7 @@ namespace epc::test {
 class ChildProcess {
  public:
   static common::Result<ChildProcess> spawn(const std::vector<std::string>& argv,
-                                          const std::string& output_path);
+                                            const std::string& output_path);
   ChildProcess(ChildProcess&& other) noexcept;
   ChildProcess& operator=(ChildProcess&&) = delete;
   ChildProcess(const ChildProcess&) = delete;
@@ -58,7 +58,7 @@ std::string make_temp_dir();
 
 template <typename Predicate>
 common::Result<std::string> ChildProcess::wait_for_output(Predicate ready,
-                                                        std::chrono::milliseconds timeout) {
+                                                          std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
     std::string text = output();
@@ -67,7 +67,7 @@ common::Result<std::string> ChildProcess::wait_for_output(Predicate ready,
     }
     if (!running()) {
       return common::Error{"the child exited (status " + std::to_string(status_.value_or(-1)) +
-                         ") before it printed what we waited for; output:\n" + text};
+                           ") before it printed what we waited for; output:\n" + text};
     }
     if (std::chrono::steady_clock::now() > deadline) {
       return common::Error{"timed out waiting for the child's output; output so far:\n" + text};

@@ -116,8 +116,9 @@ void print_fleet(std::ostream& out, const std::vector<NodeView>& nodes) {
     }
     table.add({n.spec.name, "yes", common::format_bytes(n.spec.epc_capacity_bytes),
                std::to_string(n.spec.epc_sections),
-               n.spec.live_epc_known ? "known (" + common::format_bytes(n.spec.host_epc_bytes) + " host)"
-                                     : "unknown",
+               n.spec.live_epc_known
+                   ? "known (" + common::format_bytes(n.spec.host_epc_bytes) + " host)"
+                   : "unknown",
                std::to_string(n.spec.enclave_slots), std::to_string(n.spec.provision_slots)});
   }
   table.print(out);
@@ -290,7 +291,8 @@ void print_metrics(std::ostream& out, const std::string& metrics_url,
     }
     const bool agrees = static_cast<std::int64_t>(sample->value) == n->epc_free_bytes();
     out << "  " << sample->line << "   fleet view: free " << fleet_free << " bytes ("
-        << common::format_bytes(n->epc_free_bytes()) << ") " << (agrees ? "agrees" : "DISAGREES") << '\n';
+        << common::format_bytes(n->epc_free_bytes()) << ") " << (agrees ? "agrees" : "DISAGREES")
+        << '\n';
   }
   // Cluster totals and the non-zero request and report counters: what the run did to the extender.
   for (const MetricSample& s : samples) {

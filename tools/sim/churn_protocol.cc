@@ -26,8 +26,8 @@ struct Departure {
 }  // namespace
 
 common::Result<ChurnResult> run_churn(const Trace& trace, const Strategy& strategy,
-                                    std::uint64_t seed, const ChurnOptions& options,
-                                    const ProgressFn& progress) {
+                                      std::uint64_t seed, const ChurnOptions& options,
+                                      const ProgressFn& progress) {
   std::vector<std::size_t> with_lifetime;
   for (std::size_t p = 0; p < trace.pods.size(); ++p) {
     if (trace.pods[p].lifetime_s >= 0) {

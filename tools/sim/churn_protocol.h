@@ -43,7 +43,7 @@ struct ChurnResult {
 // strategy faces the same offered load, whatever it rejected.
 // An error when no pod of the list has a lifetime.
 common::Result<ChurnResult> run_churn(const Trace& trace, const Strategy& strategy,
-                                    std::uint64_t seed, const ChurnOptions& options,
-                                    const ProgressFn& progress = {});
+                                      std::uint64_t seed, const ChurnOptions& options,
+                                      const ProgressFn& progress = {});
 
 }  // namespace epc::tools::sim

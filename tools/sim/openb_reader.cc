@@ -158,7 +158,7 @@ std::string check_mapping(const OpenbMapping& m) {
 
 template <typename T, typename Reader>
 common::Result<std::vector<T>> read_file(const std::string& path, const OpenbMapping& mapping,
-                                       Reader reader) {
+                                         Reader reader) {
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     return common::Error{"cannot open openb trace file \"" + path + "\""};
@@ -172,7 +172,7 @@ common::Result<std::vector<T>> read_file(const std::string& path, const OpenbMap
 // Nodes.
 
 common::Result<std::vector<SimNode>> read_openb_nodes(std::istream& in, const OpenbMapping& mapping,
-                                                    std::string_view source) {
+                                                      std::string_view source) {
   if (auto bad = check_mapping(mapping); !bad.empty()) {
     return common::Error{std::move(bad)};
   }
@@ -204,7 +204,7 @@ common::Result<std::vector<SimNode>> read_openb_nodes(std::istream& in, const Op
     node.max_pods = mapping.node_max_pods;
     if (auto [it, inserted] = line_of_name.emplace(node.name, table.line_number()); !inserted) {
       return common::Error{table.location() + ": node \"" + node.name +
-                         "\" was already listed on line " + std::to_string(it->second)};
+                           "\" was already listed on line " + std::to_string(it->second)};
     }
     nodes.push_back(std::move(node));
   }
@@ -218,7 +218,7 @@ common::Result<std::vector<SimNode>> read_openb_nodes(std::istream& in, const Op
 }
 
 common::Result<std::vector<SimNode>> read_openb_nodes(const std::string& path,
-                                                    const OpenbMapping& mapping) {
+                                                      const OpenbMapping& mapping) {
   return read_file<SimNode>(path, mapping,
                             [](std::istream& in, const OpenbMapping& m, const std::string& p) {
                               return read_openb_nodes(in, m, p);
@@ -229,7 +229,7 @@ common::Result<std::vector<SimNode>> read_openb_nodes(const std::string& path,
 // Pods.
 
 common::Result<std::vector<SimPod>> read_openb_pods(std::istream& in, const OpenbMapping& mapping,
-                                                  std::string_view source) {
+                                                    std::string_view source) {
   if (auto bad = check_mapping(mapping); !bad.empty()) {
     return common::Error{std::move(bad)};
   }
@@ -291,7 +291,7 @@ common::Result<std::vector<SimPod>> read_openb_pods(std::istream& in, const Open
 }
 
 common::Result<std::vector<SimPod>> read_openb_pods(const std::string& path,
-                                                  const OpenbMapping& mapping) {
+                                                    const OpenbMapping& mapping) {
   return read_file<SimPod>(path, mapping,
                            [](std::istream& in, const OpenbMapping& m, const std::string& p) {
                              return read_openb_pods(in, m, p);

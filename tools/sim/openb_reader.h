@@ -45,18 +45,18 @@ struct OpenbMapping {
 // Nodes from a node list (columns sn, cpu_milli, memory_mib). `source` names the input in errors.
 // An empty list, a duplicate `sn` or a bad mapping is an error.
 common::Result<std::vector<SimNode>> read_openb_nodes(std::istream& in, const OpenbMapping& mapping,
-                                                    std::string_view source = "openb node list");
+                                                      std::string_view source = "openb node list");
 
 // Pods from a pod list (columns name, cpu_milli, memory_mib; creation_time and deletion_time are
 // optional). lifetime_s = deletion_time - creation_time (seconds) when both are given and
 // deletion_time >= creation_time, otherwise -1. An empty list or a bad mapping is an error.
 common::Result<std::vector<SimPod>> read_openb_pods(std::istream& in, const OpenbMapping& mapping,
-                                                  std::string_view source = "openb pod list");
+                                                    std::string_view source = "openb pod list");
 
 // The same, from a file; a file that cannot be opened is an error naming it.
 common::Result<std::vector<SimNode>> read_openb_nodes(const std::string& path,
-                                                    const OpenbMapping& mapping);
+                                                      const OpenbMapping& mapping);
 common::Result<std::vector<SimPod>> read_openb_pods(const std::string& path,
-                                                  const OpenbMapping& mapping);
+                                                    const OpenbMapping& mapping);
 
 }  // namespace epc::tools::sim

@@ -50,7 +50,7 @@ std::vector<Strategy> standard_strategies(const Deployment& deployment) {
 }
 
 common::Result<std::vector<Strategy>> select_strategies(std::string_view names,
-                                                      const Deployment& deployment) {
+                                                        const Deployment& deployment) {
   std::vector<Strategy> all = standard_strategies(deployment);
   if (names == "all") {
     return all;

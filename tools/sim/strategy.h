@@ -52,7 +52,7 @@ std::vector<Strategy> standard_strategies(const Deployment& deployment);
 
 // Picks strategies by comma-separated names from standard_strategies ("all" = every one).
 common::Result<std::vector<Strategy>> select_strategies(std::string_view names,
-                                                      const Deployment& deployment);
+                                                        const Deployment& deployment);
 
 // kube-scheduler's numFeasibleNodesToFind: how many feasible nodes it collects before it stops
 // filtering (all when fewer than 100 nodes; adaptive percentage max(5, 50 − n/125) when 0).

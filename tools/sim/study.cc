@@ -21,7 +21,7 @@ struct Job {
 }  // namespace
 
 common::Result<StudyResults> run_study(const Trace& trace, const StudyOptions& options,
-                                     const StudyProgressFn& progress) {
+                                       const StudyProgressFn& progress) {
   if (trace.nodes.empty() || trace.pods.empty()) {
     return common::Error{"the trace needs at least one node and one pod"};
   }

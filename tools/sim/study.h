@@ -51,6 +51,6 @@ using StudyProgressFn = std::function<void(std::int64_t done, std::int64_t total
 // are independent (each has its own cluster and generators), so results do not depend on the
 // thread count.
 common::Result<StudyResults> run_study(const Trace& trace, const StudyOptions& options,
-                                     const StudyProgressFn& progress = {});
+                                       const StudyProgressFn& progress = {});
 
 }  // namespace epc::tools::sim

@@ -5,9 +5,9 @@
 #include <span>
 #include <string_view>
 
+#include "common/result.h"
 #include "extender/core/node_row.h"
 #include "extender/core/pod_request.h"
-#include "common/result.h"
 
 namespace epc::core::score {
 

@@ -6,8 +6,8 @@
 #include <span>
 #include <string_view>
 
-#include "extender/core/pod_request.h"
 #include "common/result.h"
+#include "extender/core/pod_request.h"
 #include "extender/http/codec/padded_buffer.h"
 
 namespace epc::http::codec {
@@ -49,9 +49,10 @@ struct ExtenderArgsView {
 // Decodes ExtenderArgs with simdjson On-Demand, straight from the padded request body.
 //
 // Rules (spec §2): ExtenderArgs keys (Pod, Nodes, NodeNames) and the keys inside the embedded
-// Kubernetes objects match ASCII-case-insensitively, as Go's encoding/json does; null and absent are
-// the same; unknown keys are ignored. Resource names (sgx.intel.com/epc, ...) are map keys and match
-// exactly. When both Nodes and NodeNames are given, Nodes wins (its items are needed for the reply).
+// Kubernetes objects match ASCII-case-insensitively, as Go's encoding/json does; null and absent
+// are the same; unknown keys are ignored. Resource names (sgx.intel.com/epc, ...) are map keys and
+// match exactly. When both Nodes and NodeNames are given, Nodes wins (its items are needed for the
+// reply).
 //
 // Errors (malformed JSON, wrong types, bad or negative quantities) are values with a message a
 // person can act on; they name the container and resource at fault.
@@ -67,17 +68,17 @@ class ExtenderArgsDecoder {
   ExtenderArgsDecoder& operator=(const ExtenderArgsDecoder&) = delete;
 
   common::Result<ExtenderArgsView> decode(const PaddedBuffer& body,
-                                        const core::PodRequestOptions& options);
+                                          const core::PodRequestOptions& options);
 
   // The same decode without the hand-written fast path for kube-scheduler's usual cache-mode body:
   // the reference the fast path is checked against (unit tests, the differential fuzz target).
   common::Result<ExtenderArgsView> decode_generic_for_test(const PaddedBuffer& body,
-                                                         const core::PodRequestOptions& options);
+                                                           const core::PodRequestOptions& options);
 
  private:
   common::Result<ExtenderArgsView> decode_with(const PaddedBuffer& body,
-                                             const core::PodRequestOptions& options,
-                                             bool try_fast_path);
+                                               const core::PodRequestOptions& options,
+                                               bool try_fast_path);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cstring>
+
 #include <simdjson.h>
 
 namespace epc::http::codec {
 
-static_assert(kJsonPadding >= simdjson::SIMDJSON_PADDING, "PaddedBuffer must cover simdjson's padding");
+static_assert(kJsonPadding >= simdjson::SIMDJSON_PADDING,
+              "PaddedBuffer must cover simdjson's padding");
 
 void PaddedBuffer::reserve(std::size_t bytes) {
   if (bytes <= capacity_) {

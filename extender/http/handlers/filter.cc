@@ -150,8 +150,8 @@ void write_filter_reply(codec::ReplyWriter& out, const codec::ExtenderArgsView& 
 template <bool kPlainNames>
 void write_reply(const codec::ExtenderArgsView& args, const HandlerScratch& scratch,
                  std::string& reply) {
-  codec::ReplyWriter writer(
-      reply, reply_size_hint<kPlainNames>(args, scratch.verdicts, scratch.failed));
+  codec::ReplyWriter writer(reply,
+                            reply_size_hint<kPlainNames>(args, scratch.verdicts, scratch.failed));
   write_filter_reply<kPlainNames>(writer, args, scratch.verdicts, scratch.failed);
   writer.finish();
 }

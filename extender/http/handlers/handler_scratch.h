@@ -15,15 +15,15 @@ struct HandlerScratch {
     core::FitReason reason = core::FitReason::kFits;
     bool unresolvable = false;
   };
-  std::vector<std::uint32_t> node_indices;   // snapshot row per candidate (resolve_nodes)
-  std::vector<std::uint32_t> index_memo;     // row found at each position last time
-  std::vector<Verdict> verdicts;             // filter: one per candidate node
-  std::vector<std::uint32_t> failed;         // filter: positions of the nodes that do not fit
-  std::vector<const core::NodeRow*> rows;    // prioritize: rows of the nodes that fit
-  std::vector<std::uint32_t> positions;      // prioritize: their positions in the request
-  std::vector<std::uint64_t> node_keys;      // prioritize: their node-table indices (tie-break keys)
-  std::vector<std::int64_t> fit_scores;      // prioritize: scores of the nodes that fit
-  std::vector<std::int64_t> scores;          // prioritize: 0..10 per candidate node
+  std::vector<std::uint32_t> node_indices;  // snapshot row per candidate (resolve_nodes)
+  std::vector<std::uint32_t> index_memo;    // row found at each position last time
+  std::vector<Verdict> verdicts;            // filter: one per candidate node
+  std::vector<std::uint32_t> failed;        // filter: positions of the nodes that do not fit
+  std::vector<const core::NodeRow*> rows;   // prioritize: rows of the nodes that fit
+  std::vector<std::uint32_t> positions;     // prioritize: their positions in the request
+  std::vector<std::uint64_t> node_keys;     // prioritize: their node-table indices (tie-break keys)
+  std::vector<std::int64_t> fit_scores;     // prioritize: scores of the nodes that fit
+  std::vector<std::int64_t> scores;         // prioritize: 0..10 per candidate node
 };
 
 }  // namespace epc::http::handlers

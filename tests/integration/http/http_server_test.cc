@@ -1,12 +1,6 @@
 // The HTTP server end to end: a real HttpServer on 127.0.0.1 (ephemeral port) over a real
 // ClusterState fed with reports and real Prometheus metrics, driven by the shared test client and
 // by raw sockets for the misbehaving clients.
-#include "extender/http/server.h"
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include <boost/json.hpp>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -17,7 +11,12 @@
 #include <thread>
 #include <vector>
 
+#include <boost/json.hpp>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include "extender/http/connection_context.h"
+#include "extender/http/server.h"
 #include "tests/integration/http/raw_connection.h"
 #include "tools/http_client/http_client.h"
 
@@ -27,9 +26,9 @@ namespace {
 namespace json = boost::json;
 using std::chrono::milliseconds;
 using test::RawConnection;
+using ::testing::HasSubstr;
 using tools::http_client::HttpClient;
 using tools::http_client::HttpResponse;
-using ::testing::HasSubstr;
 
 constexpr std::int64_t kMi = 1024 * 1024;
 constexpr std::size_t kBodyLimit = 64 * 1024;
@@ -172,11 +171,11 @@ TEST_F(HttpServerTest, keep_alive_serves_many_requests_on_one_connection) {
   }
   EXPECT_EQ(client.connections_opened(), 1);
   const std::string exposition = metrics_->serialize();
-  EXPECT_EQ(metric_value(exposition, {"epc_extender_requests_total{", "verb=\"filter\"",
-                                      "outcome=\"ok\""}),
+  EXPECT_EQ(metric_value(exposition,
+                         {"epc_extender_requests_total{", "verb=\"filter\"", "outcome=\"ok\""}),
             kRequests / 2);
-  EXPECT_EQ(metric_value(exposition, {"epc_extender_requests_total{", "verb=\"prioritize\"",
-                                      "outcome=\"ok\""}),
+  EXPECT_EQ(metric_value(exposition,
+                         {"epc_extender_requests_total{", "verb=\"prioritize\"", "outcome=\"ok\""}),
             kRequests / 2);
 }
 
@@ -231,8 +230,10 @@ TEST_F(HttpServerTest, malformed_bodies_get_200_with_error_and_the_connection_ke
   feed_recorded_cluster();
   start();
   HttpClient client(port());
-  for (const char* bad : {"{", "[1,2]", R"({"Pod":{},"NodeNames":"node-a"})",
-                          R"({"Pod":{"spec":{"containers":[{"name":"app","resources":{"requests":{"sgx.intel.com/epc":"-1Mi"}}}]}},"NodeNames":["node-a"]})"}) {
+  for (
+      const char* bad :
+      {"{", "[1,2]", R"({"Pod":{},"NodeNames":"node-a"})",
+       R"({"Pod":{"spec":{"containers":[{"name":"app","resources":{"requests":{"sgx.intel.com/epc":"-1Mi"}}}]}},"NodeNames":["node-a"]})"}) {
     const HttpResponse response = ok(client.post("/sgx/filter", bad));
     ASSERT_EQ(response.status, 200u) << bad;
     const json::object reply = json::parse(response.body).as_object();
@@ -248,7 +249,7 @@ TEST_F(HttpServerTest, malformed_bodies_get_200_with_error_and_the_connection_ke
   EXPECT_EQ(ok(client.post("/sgx/filter", kNodeNamesFilter)).body, kAllFitNodeNames);
   EXPECT_EQ(client.connections_opened(), 1);
   EXPECT_EQ(metric_value(metrics_->serialize(), {"epc_extender_requests_total{",
-                                                  "verb=\"prioritize\"", "outcome=\"error\""}),
+                                                 "verb=\"prioritize\"", "outcome=\"error\""}),
             4);
 }
 
@@ -280,9 +281,9 @@ TEST_F(HttpServerTest, slow_client_is_cut_off_after_the_read_timeout_others_are_
   // Headers promise 1000 bytes of body, then the client stalls.
   RawConnection stalled_body(port());
   ASSERT_TRUE(stalled_body.connected());
-  ASSERT_TRUE(stalled_body.send(
-      "POST /sgx/filter HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-      "Content-Length: 1000\r\n\r\n{\"Pod\":"));
+  ASSERT_TRUE(
+      stalled_body.send("POST /sgx/filter HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        "Content-Length: 1000\r\n\r\n{\"Pod\":"));
   // Half a request line, then nothing.
   RawConnection stalled_header(port());
   ASSERT_TRUE(stalled_header.connected());
@@ -296,8 +297,7 @@ TEST_F(HttpServerTest, slow_client_is_cut_off_after_the_read_timeout_others_are_
 
   std::string ignored;
   EXPECT_EQ(stalled_body.read_until_closed(ignored, kPatience), RawConnection::ReadEnd::kClosed);
-  EXPECT_EQ(stalled_header.read_until_closed(ignored, kPatience),
-            RawConnection::ReadEnd::kClosed);
+  EXPECT_EQ(stalled_header.read_until_closed(ignored, kPatience), RawConnection::ReadEnd::kClosed);
   EXPECT_EQ(ok(client.post("/sgx/filter", kNodeNamesFilter)).body, kAllFitNodeNames);
 }
 
@@ -382,14 +382,14 @@ TEST_F(HttpServerTest, health_readiness_and_metrics) {
   const HttpResponse scrape = ok(client.get("/metrics?name=x"));
   EXPECT_EQ(scrape.status, 200u);
   EXPECT_EQ(scrape.content_type, "text/plain; version=0.0.4");
-  EXPECT_EQ(metric_value(scrape.body, {"epc_extender_requests_total{", "verb=\"filter\"",
-                                       "outcome=\"ok\""}),
+  EXPECT_EQ(metric_value(scrape.body,
+                         {"epc_extender_requests_total{", "verb=\"filter\"", "outcome=\"ok\""}),
             3);
-  EXPECT_EQ(metric_value(scrape.body, {"epc_extender_requests_total{", "verb=\"filter\"",
-                                       "outcome=\"error\""}),
+  EXPECT_EQ(metric_value(scrape.body,
+                         {"epc_extender_requests_total{", "verb=\"filter\"", "outcome=\"error\""}),
             1);
-  EXPECT_EQ(metric_value(scrape.body, {"epc_extender_request_duration_seconds_count{",
-                                       "verb=\"filter\""}),
+  EXPECT_EQ(metric_value(scrape.body,
+                         {"epc_extender_request_duration_seconds_count{", "verb=\"filter\""}),
             4);
 }
 

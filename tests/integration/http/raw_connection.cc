@@ -1,14 +1,14 @@
 #include "tests/integration/http/raw_connection.h"
 
+#include <cerrno>
+#include <cstdlib>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstdlib>
 
 namespace epc::http::test {
 
@@ -82,8 +82,7 @@ RawConnection::ReadEnd RawConnection::read_until_closed(std::string& out,
   }
 }
 
-bool RawConnection::read_responses(std::string& out, int count,
-                                   std::chrono::milliseconds timeout) {
+bool RawConnection::read_responses(std::string& out, int count, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (complete_responses(out) < count) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(

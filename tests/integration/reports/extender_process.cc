@@ -30,8 +30,8 @@ int port_after(std::string_view line, std::string_view marker) {
 }  // namespace
 
 common::Result<ExtenderProcess> ExtenderProcess::start(const std::string& binary,
-                                                     const std::vector<std::string>& args,
-                                                     std::chrono::milliseconds startup_timeout) {
+                                                       const std::vector<std::string>& args,
+                                                       std::chrono::milliseconds startup_timeout) {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
     return common::Error{"pipe failed"};
@@ -65,7 +65,8 @@ common::Result<ExtenderProcess> ExtenderProcess::start(const std::string& binary
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
-      return common::Error{"epc-extender did not print its listening lines in time; got: " + buffer};
+      return common::Error{"epc-extender did not print its listening lines in time; got: " +
+                           buffer};
     }
     pollfd fd{process.stdout_fd_, POLLIN, 0};
     if (poll(&fd, 1, static_cast<int>(left.count())) <= 0) {
@@ -79,7 +80,7 @@ common::Result<ExtenderProcess> ExtenderProcess::start(const std::string& binary
       process.pid_ = -1;
       const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       return common::Error{"epc-extender exited during startup with code " + std::to_string(code) +
-                         "; output: " + buffer};
+                           "; output: " + buffer};
     }
     buffer.append(chunk, static_cast<std::size_t>(n));
     std::size_t start = 0;

@@ -16,8 +16,8 @@ namespace epc::test {
 class ExtenderProcess {
  public:
   static common::Result<ExtenderProcess> start(const std::string& binary,
-                                             const std::vector<std::string>& args,
-                                             std::chrono::milliseconds startup_timeout);
+                                               const std::vector<std::string>& args,
+                                               std::chrono::milliseconds startup_timeout);
   ExtenderProcess(ExtenderProcess&& other) noexcept;
   ExtenderProcess& operator=(ExtenderProcess&&) = delete;
   ExtenderProcess(const ExtenderProcess&) = delete;

@@ -29,8 +29,7 @@ TEST_P(ByteFormatTest, formats_as_a_person_and_as_a_quantity) {
 INSTANTIATE_TEST_SUITE_P(
     Rows, ByteFormatTest,
     ::testing::Values(
-        ByteRow{"zero", 0, "0", "0"},
-        ByteRow{"below_one_kib", 1000, "1000", "1000"},
+        ByteRow{"zero", 0, "0", "0"}, ByteRow{"below_one_kib", 1000, "1000", "1000"},
         // 4096 = 4 Ki exactly.
         ByteRow{"four_kib", 4096, "4Ki", "4Ki"},
         // 1536 = 1.5 Ki: no binary suffix divides it, so the exact form is the byte count.
@@ -50,7 +49,9 @@ INSTANTIATE_TEST_SUITE_P(
                 "9223372036854775807"},
         // INT64_MIN = −8 Ei = −8192 Pi, exactly.
         ByteRow{"smallest", std::numeric_limits<std::int64_t>::min(), "-8192Pi", "-8192Pi"}),
-    [](const ::testing::TestParamInfo<ByteRow>& row_info) { return std::string(row_info.param.name); });
+    [](const ::testing::TestParamInfo<ByteRow>& row_info) {
+      return std::string(row_info.param.name);
+    });
 
 TEST(QuantityStringTest, parses_back_to_the_same_bytes) {
   for (const std::int64_t bytes :

@@ -10,8 +10,8 @@
 
 #include "extender/core/fit.h"
 #include "extender/core/node_row.h"
-#include "extender/core/pod_request.h"
 #include "extender/core/pod_mix.h"
+#include "extender/core/pod_request.h"
 #include "extender/core/score/fragmentation_aware.h"
 #include "extender/core/score/policy.h"
 #include "extender/core/score/top_tie_break.h"
@@ -150,8 +150,7 @@ BENCHMARK_CAPTURE(BM_FitScore, BestFit, score::PolicyKind::kBestFit)
     ->Arg(100)
     ->Arg(1000)
     ->Arg(5000);
-BENCHMARK_CAPTURE(BM_FitScore, FragmentationAwareWithoutMix,
-                  score::PolicyKind::kFragmentationAware)
+BENCHMARK_CAPTURE(BM_FitScore, FragmentationAwareWithoutMix, score::PolicyKind::kFragmentationAware)
     ->Arg(100)
     ->Arg(1000)
     ->Arg(5000);

@@ -4,12 +4,12 @@
 // node to one stage:
 //   valgrind --tool=callgrind --toggle-collect='epc::http::handlers::filter*'
 //       handler_bench --benchmark_filter=Filter --benchmark_min_time=0.01
-#include <benchmark/benchmark.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
+
+#include <benchmark/benchmark.h>
 
 #include "extender/config/extender_config.h"
 #include "extender/http/connection_context.h"

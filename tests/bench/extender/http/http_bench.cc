@@ -4,13 +4,13 @@
 // route answers with the constant reply bytes our route produced for that payload, so the two
 // differ only by the handler's work (decode, snapshot, fit/score, reply formatting), not by the
 // bytes moved. BM_Ratio interleaves both and reports ours/null directly (goal: <= 1.5).
-#include <benchmark/benchmark.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
+
+#include <benchmark/benchmark.h>
 
 #include "extender/http/connection_context.h"
 #include "extender/http/handlers/filter.h"
@@ -148,8 +148,8 @@ void BM_Handler(benchmark::State& bench, Stage stage) {
       handlers::filter(*args, *snapshot, settings, state::monotonic_now_ns(), context.scratch,
                        context.reply_body);
     } else if (stage == Stage::kDecodePrioritize) {
-      handlers::prioritize(*args, *snapshot, settings, state::monotonic_now_ns(),
-                           context.scratch, context.reply_body);
+      handlers::prioritize(*args, *snapshot, settings, state::monotonic_now_ns(), context.scratch,
+                           context.reply_body);
     }
     benchmark::DoNotOptimize(context.reply_body.data());
   }
@@ -159,8 +159,12 @@ BENCHMARK_CAPTURE(BM_Handler, Decode, Stage::kDecode)->Unit(benchmark::kMicrosec
 BENCHMARK_CAPTURE(BM_Handler, DecodeFilter, Stage::kDecodeFilter)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Handler, DecodePrioritize, Stage::kDecodePrioritize)
     ->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_Post, Filter_Ours, "/sgx/filter")->UseRealTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_Post, Filter_Null, "/null/filter")->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Post, Filter_Ours, "/sgx/filter")
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Post, Filter_Null, "/null/filter")
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Post, Prioritize_Ours, "/sgx/prioritize")
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);

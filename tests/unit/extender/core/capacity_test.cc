@@ -99,7 +99,7 @@ TEST(ClusterCapacityTest, CountsOnlyNodesThatCanTakePods) {
 // more pods is not counted: that node can still take one.
 TEST(ClusterCapacityTest, FreeEpcWithoutSlotsIsStranded) {
   const std::vector<NodeRow> rows = {
-      roomy().epc(1024 * kMi, 24 * kMi),                      // 1000 / 256 = 3
+      roomy().epc(1024 * kMi, 24 * kMi),                        // 1000 / 256 = 3
       roomy().epc(1024 * kMi, 24 * kMi).enclave_slots(10, 10),  // no slot: 0, 1000Mi stranded
   };
   const FitContext context{.now_ns = kNowNs, .stale_after_ns = 0, .accounting = {}};

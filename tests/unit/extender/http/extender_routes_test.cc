@@ -1,11 +1,11 @@
 #include "extender/http/extender_routes.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include <boost/json.hpp>
 #include <memory>
 #include <string>
+
+#include <boost/json.hpp>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "extender/http/connection_context.h"
 #include "extender/state/clock.h"
@@ -15,8 +15,8 @@
 namespace epc::http {
 namespace {
 
-using ::testing::HasSubstr;
 using test::kMi;
+using ::testing::HasSubstr;
 
 // The routes without sockets: a real RouteTable over fakes of the state and metrics. The state's
 // rows report "now" (the routes read the real monotonic clock) so staleness never interferes.
@@ -75,9 +75,8 @@ TEST_F(ExtenderRoutesTest, filter_answers_and_sends_the_pods_demand_to_the_write
   EXPECT_EQ(answer.verb, metrics::Verb::kFilter);
   EXPECT_EQ(answer.outcome, metrics::Outcome::kOk);
   EXPECT_EQ(answer.content_type, "application/json");
-  EXPECT_EQ(answer.body,
-            R"({"Nodes":null,"NodeNames":["node-a","node-b"],"FailedNodes":{},)"
-            R"("FailedAndUnresolvableNodes":{},"Error":""})");
+  EXPECT_EQ(answer.body, R"({"Nodes":null,"NodeNames":["node-a","node-b"],"FailedNodes":{},)"
+                         R"("FailedAndUnresolvableNodes":{},"Error":""})");
   const auto observations = state_.observations();
   ASSERT_EQ(observations.size(), 1u);
   EXPECT_TRUE(observations[0].note_request);
@@ -191,7 +190,8 @@ TEST_F(ExtenderRoutesTest, fragmentation_aware_prioritize_scores_against_the_wri
 }
 
 TEST_F(ExtenderRoutesTest, pods_without_sgx_are_not_observed) {
-  call(HttpMethod::kPost, "/sgx/filter", R"({"Pod":{"metadata":{"name":"web"}},"NodeNames":["node-a"]})");
+  call(HttpMethod::kPost, "/sgx/filter",
+       R"({"Pod":{"metadata":{"name":"web"}},"NodeNames":["node-a"]})");
   EXPECT_TRUE(state_.observations().empty());
 }
 

@@ -49,7 +49,8 @@ class FakeMetrics : public metrics::Metrics {
     std::lock_guard lock(mutex_);
     observations_.push_back({verb, outcome});
   }
-  void refresh_nodes(const state::ClusterSnapshot&, std::int64_t, const core::NodeAccounting&) override {}
+  void refresh_nodes(const state::ClusterSnapshot&, std::int64_t,
+                     const core::NodeAccounting&) override {}
   std::string serialize() const override { return "# fake\nepc_fake_metric 1\n"; }
 
   std::vector<Observation> observations() const {

@@ -3,14 +3,14 @@
 // Shared fixtures of the extender/http unit tests: recorded kube-scheduler bodies, the cluster they
 // were recorded against, snapshot rows, and decoding helpers.
 
-#include <boost/json.hpp>
-
 #include <cstdint>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include <boost/json.hpp>
 
 #include "extender/core/node_row.h"
 #include "extender/http/codec/extender_args.h"

@@ -1,9 +1,9 @@
 #include "extender/http/router.h"
 
-#include <gtest/gtest.h>
-
 #include <stdexcept>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "extender/http/connection_context.h"
 
@@ -28,9 +28,7 @@ class RouterTest : public ::testing::Test {
     Route thrower;
     thrower.method = HttpMethod::kGet;
     thrower.path = "/throw";
-    thrower.handler = [](const RouteRequest&, RouteReply&) {
-      throw std::runtime_error("boom");
-    };
+    thrower.handler = [](const RouteRequest&, RouteReply&) { throw std::runtime_error("boom"); };
     table_.add(std::move(thrower));
   }
 

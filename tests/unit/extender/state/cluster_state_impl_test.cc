@@ -19,7 +19,7 @@ constexpr std::int64_t kMi = 1 << 20;
 // Builders.
 
 NodeState full_state(std::int64_t capacity_bytes, std::int64_t enclave_total,
-                         std::int64_t enclave_used) {
+                     std::int64_t enclave_used) {
   NodeState s;
   s.sgx_present = true;
   s.epc_capacity_bytes = capacity_bytes;

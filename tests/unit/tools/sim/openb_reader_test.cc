@@ -21,7 +21,8 @@ constexpr std::string_view kPodHeader =
     "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,"
     "deletion_time,scheduled_time\n";
 
-common::Result<std::vector<SimNode>> nodes(std::string_view text, const OpenbMapping& mapping = {}) {
+common::Result<std::vector<SimNode>> nodes(std::string_view text,
+                                           const OpenbMapping& mapping = {}) {
   std::istringstream in{std::string(text)};
   return read_openb_nodes(in, mapping, "nodes.csv");
 }

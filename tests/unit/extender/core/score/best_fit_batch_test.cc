@@ -33,12 +33,22 @@ class Random {
   std::uint64_t state_ = 0x853c49e6748fea9bull;
 };
 
-const std::vector<std::int64_t> kAmounts = {0, 1, 2, 3, 10, 110, std::int64_t{1} << 26,
-                                            std::int64_t{1} << 30, (std::int64_t{1} << 30) + 7,
-                                            kMax / 1'000'000, kMax / 1'000'000 + 1, kMax, -1,
+const std::vector<std::int64_t> kAmounts = {0,
+                                            1,
+                                            2,
+                                            3,
+                                            10,
+                                            110,
+                                            std::int64_t{1} << 26,
+                                            std::int64_t{1} << 30,
+                                            (std::int64_t{1} << 30) + 7,
+                                            kMax / 1'000'000,
+                                            kMax / 1'000'000 + 1,
+                                            kMax,
+                                            -1,
                                             -(std::int64_t{1} << 30)};
-const std::vector<std::int64_t> kWeights = {0, 1, 2, 7, 100, std::int64_t{1} << 20,
-                                            (std::int64_t{1} << 20) + 1, kMax, -1};
+const std::vector<std::int64_t> kWeights = {
+    0, 1, 2, 7, 100, std::int64_t{1} << 20, (std::int64_t{1} << 20) + 1, kMax, -1};
 
 NodeRow random_row(Random& random) {
   NodeRow row;
@@ -83,8 +93,8 @@ TEST(BestFitBatchTest, BatchEqualsPerNodeRawScores) {
 
 TEST(BestFitBatchTest, NormalizeScoresEqualsNormalizeScore) {
   Random random;
-  const std::vector<std::int64_t> raws = {0, 1, 9, 10, 11, 999'999, 1'000'000, kMax / 10,
-                                          kMax / 10 + 1, kMax, -5};
+  const std::vector<std::int64_t> raws = {
+      0, 1, 9, 10, 11, 999'999, 1'000'000, kMax / 10, kMax / 10 + 1, kMax, -5};
   for (int round = 0; round < 2000; ++round) {
     std::vector<std::int64_t> scores;
     for (int i = 0; i < 8; ++i) {

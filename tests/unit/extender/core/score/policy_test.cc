@@ -25,9 +25,8 @@ using testing_support::pod;
 // Name table
 
 TEST(PolicyNameTest, RoundTrips) {
-  for (PolicyKind kind :
-       {PolicyKind::kLeastAllocated, PolicyKind::kMostAllocated, PolicyKind::kBestFit,
-        PolicyKind::kFragmentationAware}) {
+  for (PolicyKind kind : {PolicyKind::kLeastAllocated, PolicyKind::kMostAllocated,
+                          PolicyKind::kBestFit, PolicyKind::kFragmentationAware}) {
     EXPECT_EQ(policy_from_name(policy_name(kind)), kind) << policy_name(kind);
   }
   EXPECT_EQ(policy_from_name("LeastAllocated"), PolicyKind::kLeastAllocated);

@@ -1,11 +1,11 @@
 #include "extender/http/codec/extender_args.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include <boost/json.hpp>
 #include <string>
 #include <vector>
+
+#include <boost/json.hpp>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "tests/unit/extender/http/http_test_util.h"
 
@@ -22,7 +22,7 @@ class ExtenderArgsDecoderTest : public ::testing::Test {
  protected:
   // Decodes `text`; the views stay valid until the next call (body_ is kept).
   common::Result<ExtenderArgsView> decode(std::string_view text,
-                                        core::PodRequestOptions options = {}) {
+                                          core::PodRequestOptions options = {}) {
     body_.assign(text);
     return decoder_.decode(body_, options);
   }
@@ -44,7 +44,8 @@ class ExtenderArgsDecoderTest : public ::testing::Test {
 // A pod with the given containers / initContainers JSON arrays, cache mode with two names.
 std::string pod_body(std::string_view containers, std::string_view init_containers = "null",
                      std::string_view overhead = "null") {
-  return std::string(R"({"Pod":{"metadata":{"name":"p","namespace":"ns","uid":"u-1"},"spec":{"containers":)") +
+  return std::string(
+             R"({"Pod":{"metadata":{"name":"p","namespace":"ns","uid":"u-1"},"spec":{"containers":)") +
          std::string(containers) + R"(,"initContainers":)" + std::string(init_containers) +
          R"(,"overhead":)" + std::string(overhead) + R"(}},"Nodes":null,"NodeNames":["n1","n2"]})";
 }
@@ -143,7 +144,8 @@ TEST_F(ExtenderArgsDecoderTest, keys_match_case_insensitively) {
 
 TEST_F(ExtenderArgsDecoderTest, resource_names_match_exactly) {
   // ResourceList keys are map keys: "SGX.intel.com/epc" is another (unknown) resource.
-  auto args = decode(pod_body(R"([{"name":"c","resources":{"requests":{"SGX.intel.com/epc":"1Mi"}}}])"));
+  auto args =
+      decode(pod_body(R"([{"name":"c","resources":{"requests":{"SGX.intel.com/epc":"1Mi"}}}])"));
   ASSERT_TRUE(args.ok()) << args.error().message;
   EXPECT_FALSE(args->request.wants_sgx());
 }
@@ -193,7 +195,8 @@ TEST_F(ExtenderArgsDecoderTest, unknown_keys_are_ignored_at_every_level) {
 }
 
 TEST_F(ExtenderArgsDecoderTest, escaped_names_are_unescaped) {
-  auto args = decode(R"({"Pod":{"metadata":{"name":"p\u002d1"}},"NodeNames":["node\u002da","n\"q"]})");
+  auto args =
+      decode(R"({"Pod":{"metadata":{"name":"p\u002d1"}},"NodeNames":["node\u002da","n\"q"]})");
   ASSERT_TRUE(args.ok()) << args.error().message;
   EXPECT_EQ(args->pod.name, "p-1");
   EXPECT_THAT(names(*args), ElementsAre("node-a", "n\"q"));
@@ -217,7 +220,8 @@ TEST_F(ExtenderArgsDecoderTest, node_names_of_every_length_and_spacing) {
   ASSERT_TRUE(args.ok()) << args.error().message;
   EXPECT_EQ(names(*args), expected);
 
-  auto escaped = decode(R"({"Pod":{},"NodeNames":["plain-1","plain-2","esc\u0061ped","x\"y","last"]})");
+  auto escaped =
+      decode(R"({"Pod":{},"NodeNames":["plain-1","plain-2","esc\u0061ped","x\"y","last"]})");
   ASSERT_TRUE(escaped.ok()) << escaped.error().message;
   EXPECT_THAT(names(*escaped), ElementsAre("plain-1", "plain-2", "escaped", "x\"y", "last"));
 
@@ -237,29 +241,29 @@ TEST_F(ExtenderArgsDecoderTest, sidecar_init_container_adds_to_the_app_container
   // app 64Mi/1 slot; sidecar (restartPolicy Always) 16Mi/1 declared before setup 100Mi/1:
   // sum = 64 + 16 = 80Mi, init_max = setup 100 + sidecar 16 = 116Mi → 116Mi.
   // slots: sum = 1 + 1 = 2, init_max = 1 + 1 = 2 → 2.
-  auto args = decode(pod_body(
-      "[" + container("app", "\"64Mi\"", "\"1\"") + "]",
-      "[" + container("sidecar", "\"16Mi\"", "\"1\"", R"(,"restartPolicy":"Always")") + "," +
-          container("setup", "\"100Mi\"", "\"1\"") + "]"));
+  auto args = decode(
+      pod_body("[" + container("app", "\"64Mi\"", "\"1\"") + "]",
+               "[" + container("sidecar", "\"16Mi\"", "\"1\"", R"(,"restartPolicy":"Always")") +
+                   "," + container("setup", "\"100Mi\"", "\"1\"") + "]"));
   ASSERT_TRUE(args.ok()) << args.error().message;
   EXPECT_EQ(args->request, (core::PodRequest{116 * kMi, 2, 0}));
 }
 
 TEST_F(ExtenderArgsDecoderTest, sidecar_declared_after_an_init_container_does_not_overlap_it) {
   // setup 100Mi first, then sidecar 16Mi: init_max = 100Mi, sum = 64 + 16 = 80Mi → 100Mi.
-  auto args = decode(pod_body(
-      "[" + container("app", "\"64Mi\"") + "]",
-      "[" + container("setup", "\"100Mi\"") + "," +
-          container("sidecar", "\"16Mi\"", "", R"(,"restartPolicy":"Always")") + "]"));
+  auto args = decode(
+      pod_body("[" + container("app", "\"64Mi\"") + "]",
+               "[" + container("setup", "\"100Mi\"") + "," +
+                   container("sidecar", "\"16Mi\"", "", R"(,"restartPolicy":"Always")") + "]"));
   ASSERT_TRUE(args.ok()) << args.error().message;
   EXPECT_EQ(args->request.epc_bytes, 100 * kMi);
 }
 
 TEST_F(ExtenderArgsDecoderTest, only_restart_policy_always_makes_a_sidecar) {
   // "OnFailure" is a regular init container: max(64, 16) = 64Mi, not 64 + 16.
-  auto args = decode(pod_body(
-      "[" + container("app", "\"64Mi\"") + "]",
-      "[" + container("init", "\"16Mi\"", "", R"(,"restartPolicy":"OnFailure")") + "]"));
+  auto args = decode(
+      pod_body("[" + container("app", "\"64Mi\"") + "]",
+               "[" + container("init", "\"16Mi\"", "", R"(,"restartPolicy":"OnFailure")") + "]"));
   ASSERT_TRUE(args.ok()) << args.error().message;
   EXPECT_EQ(args->request.epc_bytes, 64 * kMi);
 }
@@ -291,19 +295,21 @@ TEST_F(ExtenderArgsDecoderTest, epc_without_slot_option_is_passed_to_the_core) {
 }
 
 TEST_F(ExtenderArgsDecoderTest, pod_without_sgx_resources_wants_none) {
-  auto args = decode(pod_body(R"([{"name":"c","resources":{"requests":{"cpu":"1"}}},{"name":"d"}])"));
+  auto args =
+      decode(pod_body(R"([{"name":"c","resources":{"requests":{"cpu":"1"}}},{"name":"d"}])"));
   ASSERT_TRUE(args.ok()) << args.error().message;
   EXPECT_FALSE(args->request.wants_sgx());
 }
 
 TEST_F(ExtenderArgsDecoderTest, decoder_is_reusable_and_forgets_the_previous_request) {
-  auto big = decode(pod_body("[" + container("a", "\"64Mi\"") + "," + container("b", "\"64Mi\"") +
-                             "]"));
+  auto big =
+      decode(pod_body("[" + container("a", "\"64Mi\"") + "," + container("b", "\"64Mi\"") + "]"));
   ASSERT_TRUE(big.ok());
   EXPECT_EQ(big->request.epc_bytes, 128 * kMi);
   auto bad = decode("{");
   ASSERT_FALSE(bad.ok());
-  auto small = decode(R"({"Pod":{"spec":{"containers":[{"resources":{"requests":{"sgx.intel.com/epc":"1Mi"}}}]}},"NodeNames":["z"]})");
+  auto small = decode(
+      R"({"Pod":{"spec":{"containers":[{"resources":{"requests":{"sgx.intel.com/epc":"1Mi"}}}]}},"NodeNames":["z"]})");
   ASSERT_TRUE(small.ok()) << small.error().message;
   EXPECT_EQ(small->request.epc_bytes, 1 * kMi);
   EXPECT_EQ(small->pod.name, "");
@@ -376,13 +382,15 @@ TEST_F(ExtenderArgsDecoderTest, bad_quantity_in_init_container_or_overhead) {
       HasSubstr(R"(container "late": sgx.intel.com/epc limit "x")"));
   EXPECT_THAT(error_of(pod_body(R"([{},{"resources":{"limits":{"sgx.intel.com/epc":"x"}}}])")),
               HasSubstr("container #1: sgx.intel.com/epc limit"));
-  EXPECT_THAT(error_of(pod_body(R"([{"name":"o","resources":{"limits":{"sgx.intel.com/epc":{}}}}])")),
-              HasSubstr("is not a quantity"));
+  EXPECT_THAT(
+      error_of(pod_body(R"([{"name":"o","resources":{"limits":{"sgx.intel.com/epc":{}}}}])")),
+      HasSubstr("is not a quantity"));
 }
 
 TEST_F(ExtenderArgsDecoderTest, body_larger_than_the_capacity_is_an_error) {
   ExtenderArgsDecoder small(64);
-  PaddedBuffer body = test::padded(R"({"Pod":{},"NodeNames":["a-rather-long-node-name-here","b-another-long-name"]})");
+  PaddedBuffer body = test::padded(
+      R"({"Pod":{},"NodeNames":["a-rather-long-node-name-here","b-another-long-name"]})");
   auto result = small.decode(body, {});
   ASSERT_FALSE(result.ok());
   EXPECT_THAT(result.error().message, HasSubstr("exceeds the limit of 64 bytes"));

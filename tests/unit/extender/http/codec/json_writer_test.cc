@@ -1,11 +1,11 @@
 #include "extender/http/codec/json_writer.h"
 
-#include <gtest/gtest.h>
-
-#include <boost/json.hpp>
 #include <cstdint>
 #include <limits>
 #include <string>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
 
 namespace epc::http::codec {
 namespace {
@@ -28,7 +28,9 @@ TEST(JsonWriter, control_characters_are_escaped) {
 }
 
 TEST(JsonWriter, utf8_passes_through_and_round_trips) {
-  const std::string text = "n\xC3\xB6" "de \"x\"\n\\";
+  const std::string text =
+      "n\xC3\xB6"
+      "de \"x\"\n\\";
   EXPECT_EQ(boost::json::parse(as_json_string(text)).as_string(), text);
 }
 
@@ -64,8 +66,8 @@ TEST(ReplyWriter, grows_past_a_small_hint_and_trims_to_what_was_written) {
     writer.string("node-" + std::to_string(i));
     writer.raw(":");
     writer.integer(i % 12);
-    expected += (i == 0 ? "[" : ",") + ("\"node-" + std::to_string(i) + "\":") +
-                std::to_string(i % 12);
+    expected +=
+        (i == 0 ? "[" : ",") + ("\"node-" + std::to_string(i) + "\":") + std::to_string(i % 12);
   }
   writer.raw("]");
   writer.integer(-42);

@@ -1,8 +1,8 @@
 #include "extender/http/codec/padded_buffer.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace epc::http::codec {
 namespace {

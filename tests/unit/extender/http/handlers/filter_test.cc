@@ -1,10 +1,10 @@
 #include "extender/http/handlers/filter.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
+#include <string>
 
 #include <boost/json.hpp>
-#include <string>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "extender/http/codec/extender_args.h"
 #include "tests/unit/extender/http/http_test_util.h"
@@ -148,7 +148,8 @@ INSTANTIATE_TEST_SUITE_P(Recorded, RecordedNodeListFilterTest,
 TEST_F(FilterTest, full_mode_with_nothing_surviving_has_empty_items_and_names) {
   const std::string body = test::recorded("filter-request-nodelist.json");
   const json::object reply = run_json(body, state::ClusterSnapshot{});
-  EXPECT_EQ(reply.at("Nodes"), (json::object{{"metadata", json::object{}}, {"items", json::array{}}}));
+  EXPECT_EQ(reply.at("Nodes"),
+            (json::object{{"metadata", json::object{}}, {"items", json::array{}}}));
   EXPECT_EQ(reply.at("NodeNames"), json::array{});
   EXPECT_EQ(reply.at("FailedAndUnresolvableNodes").as_object().size(), 3u);
 }
@@ -206,12 +207,10 @@ INSTANTIATE_TEST_SUITE_P(
                   modified([](core::NodeRow& r) { r.report_time_ns = kNowNs - 31'000'000'000; }),
                   "FailedNodes", "EPC report too old"},
         // 128Mi − 120Mi = 8Mi free < 16Mi.
-        ReasonRow{"epc_full",
-                  modified([](core::NodeRow& r) { r.epc_requested_bytes = 120 * kMi; }),
+        ReasonRow{"epc_full", modified([](core::NodeRow& r) { r.epc_requested_bytes = 120 * kMi; }),
                   "FailedNodes", "insufficient free SGX EPC"},
         // Live use counts when it is above the ledger: 128Mi − 115Mi = 13Mi free < 16Mi.
-        ReasonRow{"live_use",
-                  modified([](core::NodeRow& r) {
+        ReasonRow{"live_use", modified([](core::NodeRow& r) {
                     r.live_used_known = true;
                     r.epc_live_used_bytes = 115 * kMi;
                   }),
@@ -269,9 +268,8 @@ TEST_F(FilterTest, scratch_and_reply_are_reused_across_requests) {
   const std::string first = run(test::recorded("filter-request-nodelist.json"), snapshot);
   const std::string second = run(test::recorded("filter-request-nodenames.json"), snapshot);
   EXPECT_NE(first, second);
-  EXPECT_EQ(second,
-            R"({"Nodes":null,"NodeNames":["node-a","node-b"],"FailedNodes":{},)"
-            R"("FailedAndUnresolvableNodes":{},"Error":""})");
+  EXPECT_EQ(second, R"({"Nodes":null,"NodeNames":["node-a","node-b"],"FailedNodes":{},)"
+                    R"("FailedAndUnresolvableNodes":{},"Error":""})");
 }
 
 TEST(FilterError, reply_has_every_key_and_the_escaped_message) {

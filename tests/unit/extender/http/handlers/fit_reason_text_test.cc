@@ -1,9 +1,9 @@
 #include "extender/http/handlers/fit_reason_text.h"
 
-#include <gtest/gtest.h>
-
 #include <set>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "extender/http/codec/json_writer.h"
 

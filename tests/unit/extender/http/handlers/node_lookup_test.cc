@@ -1,10 +1,10 @@
 #include "extender/http/handlers/node_lookup.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <string_view>
 #include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "tests/unit/extender/http/http_test_util.h"
 

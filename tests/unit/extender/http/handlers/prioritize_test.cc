@@ -1,15 +1,15 @@
 #include "extender/http/handlers/prioritize.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <set>
 #include <string>
 #include <string_view>
 
-#include "extender/http/codec/extender_args.h"
+#include <gtest/gtest.h>
+
 #include "extender/core/pod_mix.h"
+#include "extender/http/codec/extender_args.h"
 #include "tests/unit/extender/http/http_test_util.h"
 
 namespace epc::http::handlers {
@@ -82,9 +82,8 @@ TEST_F(PrioritizeTest, unfit_and_unknown_nodes_score_zero_in_request_order) {
   const std::string names = R"("NodeNames":["node-a","node-b"])";
   body.replace(body.find(names), names.size(),
                R"("NodeNames":["node-c","node-b","ghost","node-a"])");
-  EXPECT_EQ(run(body, snapshot),
-            R"([{"Host":"node-c","Score":0},{"Host":"node-b","Score":10},)"
-            R"({"Host":"ghost","Score":0},{"Host":"node-a","Score":9}])");
+  EXPECT_EQ(run(body, snapshot), R"([{"Host":"node-c","Score":0},{"Host":"node-b","Score":10},)"
+                                 R"({"Host":"ghost","Score":0},{"Host":"node-a","Score":9}])");
 }
 
 // Only node-a fits (node-b is stale): it alone is the best → 10.
@@ -149,9 +148,10 @@ TEST_F(PrioritizeTieTest, switched_off_all_tied_nodes_keep_ten) {
 }
 
 TEST_F(PrioritizeTest, pod_without_sgx_gets_zero_everywhere) {
-  EXPECT_EQ(run(R"({"Pod":{"spec":{"containers":[{"name":"web"}]}},"NodeNames":["node-a","node-b"]})",
-                test::recorded_cluster()),
-            R"([{"Host":"node-a","Score":0},{"Host":"node-b","Score":0}])");
+  EXPECT_EQ(
+      run(R"({"Pod":{"spec":{"containers":[{"name":"web"}]}},"NodeNames":["node-a","node-b"]})",
+          test::recorded_cluster()),
+      R"([{"Host":"node-a","Score":0},{"Host":"node-b","Score":0}])");
 }
 
 TEST_F(PrioritizeTest, no_candidates_is_an_empty_list) {
