@@ -23,7 +23,7 @@ Result<std::int64_t> parse_int_in(std::string_view text, std::int64_t min, std::
     return Error{quoted(text) + " is not an integer"};
   }
   if (value < min || value > max) {
-    return Error{std::to_string(value) + " is out of range " + std::to_string(min) + ".." +
+    return Error{quoted(text) + " is out of range " + std::to_string(min) + ".." +
                  std::to_string(max)};
   }
   return value;
@@ -32,12 +32,11 @@ Result<std::int64_t> parse_int_in(std::string_view text, std::int64_t min, std::
 Result<std::int64_t> parse_bytes_in(std::string_view text, std::int64_t min, std::int64_t max) {
   const Result<std::int64_t> value = parse_quantity_units(text);
   if (!value.ok()) {
-    return Error{quoted(text) +
-                 " is not a byte quantity (e.g. 8Mi, 1Gi, 65536): " + value.error().message};
+    return Error{value.error().message + " (a byte quantity: e.g. 8Mi, 1Gi, 65536)"};
   }
   if (*value < min || *value > max) {
-    return Error{std::string(text) + " is out of range " + quantity_string(min) + ".." +
-                 quantity_string(max) + " bytes"};
+    return Error{quoted(text) + " is out of range " + quantity_string(min) + ".." +
+                 quantity_string(max)};
   }
   return *value;
 }
@@ -49,7 +48,7 @@ Result<std::int64_t> parse_duration_ms_in(std::string_view text, std::int64_t mi
     return value.error();
   }
   if (*value < min_ms || *value > max_ms) {
-    return Error{std::string(text) + " is out of range " + format_duration_ms(min_ms) + ".." +
+    return Error{quoted(text) + " is out of range " + format_duration_ms(min_ms) + ".." +
                  format_duration_ms(max_ms)};
   }
   return *value;

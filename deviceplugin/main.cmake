@@ -23,6 +23,7 @@ add_executable(epc-device-plugin
   $<TARGET_OBJECTS:epc_dp_kubelet>
   $<TARGET_OBJECTS:epc_dp_sgx>
   $<TARGET_OBJECTS:epc_common>
+  $<TARGET_OBJECTS:epc_common_options>
   $<TARGET_OBJECTS:epc_proto>
   $<TARGET_OBJECTS:epc_k8s_proto>)
 target_link_libraries(epc-device-plugin PRIVATE gRPC::grpc++_unsecure protobuf::libprotobuf

@@ -1,219 +1,158 @@
 #include "deviceplugin/plugin_config.h"
 
-#include <charconv>
-#include <optional>
 #include <string_view>
-#include <variant>
 
-#include <yaml-cpp/yaml.h>
+#include "common/options/option_table.h"
+#include "common/value_parsers.h"
 
 namespace epc::deviceplugin {
 
 namespace {
 
-std::optional<std::uint64_t> to_u64(std::string_view text) {
-  std::uint64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
-    return std::nullopt;
-  }
-  return value;
+using Option = common::options::Option<PluginConfig>;
+
+// Periods and timeouts are whole milliseconds, capped at one hour: a longer one is a typo, not a
+// setting.
+constexpr std::int64_t kMaxPeriodMs = 3'600'000;
+
+std::string set_text(std::string& out, std::string_view value) {
+  out = std::string(value);
+  return {};
 }
 
-common::Result<std::uint32_t> slot_limit(const std::string& flag, const std::string& value) {
-  const auto n = to_u64(value);
-  if (!n || *n == 0 || *n > kubelet::kMaxSlots) {
-    return common::Error{flag + ": expected a slot count from 1 to " +
-                       std::to_string(kubelet::kMaxSlots) + ", got '" + value + "'"};
+std::string set_non_empty(std::string& out, std::string_view value) {
+  if (value.empty()) {
+    return "must not be empty";
   }
-  return static_cast<std::uint32_t>(*n);
+  return set_text(out, value);
 }
 
-common::Result<std::chrono::milliseconds> millis(const std::string& flag, const std::string& value) {
-  const auto n = to_u64(value);
-  // Capped at one hour: a longer interval is a typo, not a setting.
-  if (!n || *n == 0 || *n > 3'600'000) {
-    return common::Error{flag + ": expected milliseconds from 1 to 3600000, got '" + value + "'"};
+std::string set_slots(std::uint32_t& out, std::string_view value) {
+  const auto slots = common::parse_int_in(value, 1, kubelet::kMaxSlots);
+  if (!slots.ok()) {
+    return slots.error().message;
   }
-  return std::chrono::milliseconds(static_cast<std::int64_t>(*n));
+  out = static_cast<std::uint32_t>(*slots);
+  return {};
 }
 
-bool valid_host_port(const std::string& value) {
+std::string set_period(std::chrono::milliseconds& out, std::string_view value) {
+  const auto ms = common::parse_int_in(value, 1, kMaxPeriodMs);
+  if (!ms.ok()) {
+    return ms.error().message;
+  }
+  out = std::chrono::milliseconds(*ms);
+  return {};
+}
+
+// "host:port" with a port in 1..65535 (or 0 where `allow_any_port`: the kernel picks one).
+std::string set_host_port(std::string& out, std::string_view value, bool allow_any_port) {
   const auto colon = value.rfind(':');
-  if (colon == std::string::npos || colon == 0) {
-    return false;
+  const auto port =
+      colon == std::string_view::npos || colon == 0
+          ? common::Result<std::int64_t>(common::Error{})
+          : common::parse_int_in(value.substr(colon + 1), allow_any_port ? 0 : 1, 65535);
+  if (!port.ok()) {
+    return "expected host:port, got \"" + std::string(value) + "\"";
   }
-  const auto port = to_u64(std::string_view(value).substr(colon + 1));
-  return port && *port > 0 && *port <= 65535;
+  return set_text(out, value);
 }
 
-// The YAML file as "--key=value" arguments, in file order.
-common::Result<std::vector<std::string>> config_file_args(const std::string& path) {
-  std::vector<std::string> out;
-  try {
-    const YAML::Node root = YAML::LoadFile(path);
-    if (root.IsNull()) {
-      return out;  // an empty file: nothing to set
-    }
-    if (!root.IsMap()) {
-      return common::Error{"config " + path + ": expected a map of flag names to values"};
-    }
-    for (const auto& entry : root) {
-      const std::string key = entry.first.as<std::string>();
-      if (!entry.second.IsScalar()) {
-        return common::Error{"config " + path + ": '" + key + "' must be a single value"};
-      }
-      if (key == "config" || key == "help") {
-        return common::Error{"config " + path + ": '" + key + "' is a command-line flag only"};
-      }
-      out.push_back("--" + key + "=" + entry.second.as<std::string>());
-    }
-  } catch (const YAML::Exception& e) {
-    return common::Error{"config " + path + ": " + e.what()};
-  }
-  return out;
-}
+std::string show_ms(std::chrono::milliseconds ms) { return std::to_string(ms.count()); }
 
-common::Result<std::monostate> apply_flags(const std::vector<std::string>& args,
-                                         PluginConfig& config) {
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string flag = args[i];
-    std::optional<std::string> value;
-    if (const auto eq = flag.find('='); flag.starts_with("--") && eq != std::string::npos) {
-      value = flag.substr(eq + 1);
-      flag.resize(eq);
-    }
-    if (flag == "--help" || flag == "-h") {
-      config.help_requested = true;
-      continue;
-    }
-    if (!value) {
-      if (i + 1 >= args.size()) {
-        return common::Error{flag + ": missing value"};
-      }
-      value = args[++i];
-    }
-    if (flag == "--root") {
-      config.root = *value;
-    } else if (flag == "--kubelet-dir") {
-      config.kubelet_dir = *value;
-    } else if (flag == "--enclave-limit") {
-      auto n = slot_limit(flag, *value);
-      if (!n.ok()) {
-        return n.error();
-      }
-      config.enclave_limit = *n;
-    } else if (flag == "--provision-limit") {
-      auto n = slot_limit(flag, *value);
-      if (!n.ok()) {
-        return n.error();
-      }
-      config.provision_limit = *n;
-    } else if (flag == "--node-name") {
-      config.node_name = *value;
-    } else if (flag == "--extender") {
-      if (!valid_host_port(*value)) {
-        return common::Error{"--extender: expected host:port, got '" + *value + "'"};
-      }
-      config.extender = *value;
-    } else if (flag == "--pod-resources-socket") {
-      config.pod_resources_socket = *value;
-    } else if (flag == "--heartbeat-ms") {
-      auto ms = millis(flag, *value);
-      if (!ms.ok()) {
-        return ms.error();
-      }
-      config.heartbeat = *ms;
-    } else if (flag == "--holders-period-ms") {
-      auto ms = millis(flag, *value);
-      if (!ms.ok()) {
-        return ms.error();
-      }
-      config.holders_period = *ms;
-    } else if (flag == "--check-interval-ms") {
-      auto ms = millis(flag, *value);
-      if (!ms.ok()) {
-        return ms.error();
-      }
-      config.check_interval = *ms;
-    } else if (flag == "--register-timeout-ms") {
-      auto ms = millis(flag, *value);
-      if (!ms.ok()) {
-        return ms.error();
-      }
-      config.register_timeout = *ms;
-    } else if (flag == "--healthz-address") {
-      if (!valid_host_port(*value) && !value->ends_with(":0")) {
-        return common::Error{"--healthz-address: expected host:port, got '" + *value + "'"};
-      }
-      config.healthz_address = *value;
-    } else if (flag == "--config") {
-      config.config_file = *value;  // read by parse_plugin_flags before the other flags
-    } else {
-      return common::Error{"unknown flag '" + flag + "'"};
-    }
-  }
-  return std::monostate{};
+common::options::OptionTable<PluginConfig> options() {
+  static const Option kOptions[] = {
+      {"root", "root", "DIR",
+       "prefix of every discovery path; CPUID is read only with /, a fake tree (tests, demo) is "
+       "described by its files alone",
+       [](PluginConfig& c, std::string_view v) { return set_non_empty(c.root, v); },
+       [](const PluginConfig& c) { return c.root; }},
+      {"node_name", "node-name", "NAME",
+       "this node's Kubernetes name (empty: $NODE_NAME, else the host name)",
+       [](PluginConfig& c, std::string_view v) { return set_text(c.node_name, v); },
+       [](const PluginConfig& c) { return c.node_name; }},
+      {"slots.enclave", "enclave-limit", "N", "sgx.intel.com/enclave slots advertised (1..10000)",
+       [](PluginConfig& c, std::string_view v) { return set_slots(c.enclave_limit, v); },
+       [](const PluginConfig& c) { return std::to_string(c.enclave_limit); }},
+      {"slots.provision", "provision-limit", "N",
+       "sgx.intel.com/provision slots advertised when /dev/sgx_provision exists (1..10000)",
+       [](PluginConfig& c, std::string_view v) { return set_slots(c.provision_limit, v); },
+       [](const PluginConfig& c) { return std::to_string(c.provision_limit); }},
+      {"kubelet.device_plugin_dir", "kubelet-dir", "DIR",
+       "kubelet's device plugin directory: our sockets and kubelet.sock live there",
+       [](PluginConfig& c, std::string_view v) { return set_non_empty(c.kubelet_dir, v); },
+       [](const PluginConfig& c) { return c.kubelet_dir; }},
+      {"kubelet.pod_resources_socket", "pod-resources-socket", "PATH",
+       "kubelet's PodResources socket, read to learn which pods hold the slots",
+       [](PluginConfig& c, std::string_view v) { return set_non_empty(c.pod_resources_socket, v); },
+       [](const PluginConfig& c) { return c.pod_resources_socket; }},
+      {"kubelet.holders_period_ms", "holders-period-ms", "MS",
+       "PodResources List period in milliseconds; also soon after every Allocate",
+       [](PluginConfig& c, std::string_view v) { return set_period(c.holders_period, v); },
+       [](const PluginConfig& c) { return show_ms(c.holders_period); }},
+      {"kubelet.check_interval_ms", "check-interval-ms", "MS",
+       "device node health and kubelet-restart fallback check period in milliseconds",
+       [](PluginConfig& c, std::string_view v) { return set_period(c.check_interval, v); },
+       [](const PluginConfig& c) { return show_ms(c.check_interval); }},
+      {"kubelet.register_timeout_ms", "register-timeout-ms", "MS",
+       "bound on one Register call with kubelet, in milliseconds",
+       [](PluginConfig& c, std::string_view v) { return set_period(c.register_timeout, v); },
+       [](const PluginConfig& c) { return show_ms(c.register_timeout); }},
+      {"report.extender", "extender", "HOST:PORT",
+       "the extender's NodeReports gRPC address (empty: nothing is reported)",
+       [](PluginConfig& c, std::string_view v) {
+         return v.empty() ? set_text(c.extender, v) : set_host_port(c.extender, v, false);
+       },
+       [](const PluginConfig& c) { return c.extender; }},
+      {"report.heartbeat_ms", "heartbeat-ms", "MS",
+       "report heartbeat period in milliseconds when nothing changes",
+       [](PluginConfig& c, std::string_view v) { return set_period(c.heartbeat, v); },
+       [](const PluginConfig& c) { return show_ms(c.heartbeat); }},
+      {"healthz.address", "healthz-address", "IP:PORT",
+       "serve GET /healthz there for probes (empty: off; port 0: any): 200 once every resource "
+       "is served and registered with kubelet, 503 with the reason otherwise",
+       [](PluginConfig& c, std::string_view v) {
+         return v.empty() ? set_text(c.healthz_address, v)
+                          : set_host_port(c.healthz_address, v, true);
+       },
+       [](const PluginConfig& c) { return c.healthz_address; }},
+  };
+  return kOptions;
 }
 
 }  // namespace
 
 common::Result<PluginConfig> parse_plugin_flags(const std::vector<std::string>& args) {
-  PluginConfig config;
-  // Flags first, only to learn --config; then the file; then the flags again over it.
-  if (auto first = apply_flags(args, config); !first.ok()) {
-    return first.error();
+  const std::vector<std::string_view> views(args.begin(), args.end());
+  auto loaded = common::options::load(options(), views, PluginConfig{});
+  if (!loaded.ok()) {
+    return loaded.error();
   }
-  if (!config.config_file.empty() && !config.help_requested) {
-    const std::string path = config.config_file;
-    auto file_args = config_file_args(path);
-    if (!file_args.ok()) {
-      return file_args.error();
-    }
-    config = PluginConfig{};
-    if (auto from_file = apply_flags(*file_args, config); !from_file.ok()) {
-      return common::Error{"config " + path + ": " + from_file.error().message};
-    }
-    if (auto flags = apply_flags(args, config); !flags.ok()) {
-      return flags.error();
-    }
-  }
-  if (config.root.empty() || config.kubelet_dir.empty()) {
-    return common::Error{"--root and --kubelet-dir must not be empty"};
-  }
+  PluginConfig config = std::move(loaded->config);
+  config.help_requested = loaded->help;
+  config.config_file = loaded->config_path;
   return config;
 }
 
 std::string plugin_help_text() {
-  return R"(epc-device-plugin: SGX device plugin for kubelet (sgx.intel.com/enclave, sgx.intel.com/provision)
-
-Discovers SGX under --root, serves one kubelet device plugin socket per resource under
---kubelet-dir, registers with kubelet (kubelet.sock there) and registers again after every kubelet
-restart. A node without usable SGX advertises nothing and says why.
-
-Flags (--flag value or --flag=value):
-  --root DIR                 prefix of every discovery path (default /). CPUID is read only with /;
-                             a fake tree (tests, demo) is described by its files alone.
-  --kubelet-dir DIR          kubelet's device plugin directory (default /var/lib/kubelet/device-plugins)
-  --enclave-limit N          sgx.intel.com/enclave slots, 1..10000 (default 110)
-  --provision-limit N        sgx.intel.com/provision slots, 1..10000 (default 110)
-  --node-name NAME           this node's Kubernetes name (default $NODE_NAME, else the host name)
-  --extender HOST:PORT       the extender's NodeReports gRPC address; without it nothing is reported
-  --pod-resources-socket P   kubelet's PodResources socket, read to learn who holds slots
-                             (default /var/lib/kubelet/pod-resources/kubelet.sock)
-  --heartbeat-ms MS          report heartbeat period when nothing changes (default 10000)
-  --holders-period-ms MS     PodResources List period; also soon after every Allocate (default 10000)
-  --check-interval-ms MS     device node health and restart fallback check period (default 1000)
-  --register-timeout-ms MS   bound on one Register call with kubelet (default 10000)
-  --healthz-address IP:PORT  serve GET /healthz there for probes (default: off; port 0 = any):
-                             200 once every resource is served and registered with kubelet,
-                             503 with the reason otherwise
-  --config FILE              YAML map of these flags without "--" (enclave-limit: 20); flags given
-                             on the command line override it
-  --help                     this text
-
-Exit codes: 0 after SIGINT/SIGTERM, 1 on a discovery or startup failure, 2 on bad flags.
-)";
+  return "Usage: epc-device-plugin [--config FILE] [--FLAG VALUE | --FLAG=VALUE]...\n"
+         "\n"
+         "SGX device plugin for kubelet (sgx.intel.com/enclave, sgx.intel.com/provision).\n"
+         "Discovers SGX under --root, serves one kubelet device plugin socket per resource under\n"
+         "--kubelet-dir, registers with kubelet (kubelet.sock there) and registers again after\n"
+         "every kubelet restart. A node without usable SGX advertises nothing and says why.\n"
+         "\n"
+         "Every setting can be given in the YAML file under its key (shown in parentheses) or as\n"
+         "a flag; flags override the file.\n"
+         "\n"
+         "  --config FILE\n"
+         "      YAML configuration file\n"
+         "  --help\n"
+         "      print this text and exit\n" +
+         common::options::help_rows(options(), PluginConfig{}) +
+         "\n"
+         "Exit codes: 0 after SIGINT/SIGTERM, 1 on a discovery or startup failure, 2 on bad "
+         "flags.\n";
 }
 
 }  // namespace epc::deviceplugin

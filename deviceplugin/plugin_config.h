@@ -5,13 +5,14 @@
 #include <string>
 #include <vector>
 
-#include "deviceplugin/kubelet/plugin_settings.h"
 #include "common/result.h"
+#include "deviceplugin/kubelet/plugin_settings.h"
 
 namespace epc::deviceplugin {
 
-// epc-device-plugin's configuration: an optional YAML file (--config), then flags, which override
-// it. The file is a map whose keys are the flag names without "--" (`enclave-limit: 20`).
+// epc-device-plugin's configuration: defaults, then an optional YAML file (--config), then flags,
+// which override it. One table row per setting (common/options): the YAML key is snake_case and
+// grouped like the extender's (`slots.enclave: 20`), the flag keeps its name (`--enclave-limit`).
 struct PluginConfig {
   std::string root = "/";  // prefix of every discovery path; CPUID is used only with "/"
   std::string kubelet_dir{kubelet::kDefaultDevicePluginDir};
@@ -31,10 +32,10 @@ struct PluginConfig {
 
 // Parses "--flag value" and "--flag=value" arguments (argv without the program name), reading the
 // --config file first when there is one. Unknown flags or keys, missing values, non-numbers,
-// out-of-range limits and unreadable or malformed files -> Error naming the flag (or file).
+// out-of-range limits and unreadable or malformed files -> Error naming the flag (or file and key).
 common::Result<PluginConfig> parse_plugin_flags(const std::vector<std::string>& args);
 
-// The --help text.
+// The --help text: every flag with its YAML key, meaning and default, from the table.
 std::string plugin_help_text();
 
 }  // namespace epc::deviceplugin

@@ -3,19 +3,20 @@
 #include <cstdint>
 #include <string>
 
+#include "common/result.h"
 #include "extender/core/pod_mix.h"
 #include "extender/core/pod_request.h"
-#include "common/result.h"
 #include "extender/core/score/policy.h"
 
 namespace epc::config {
 
-// Everything the extender can be told. Defaults are the documented defaults (`epc-extender --help`).
+// Everything the extender can be told. Defaults are the documented defaults (`epc-extender
+// --help`).
 struct ExtenderConfig {
   // HTTP (kube-scheduler side).
   std::string http_address = "127.0.0.1";
   std::uint16_t http_port = 8888;
-  std::string url_prefix = "/sgx";          // serves <prefix>/filter and <prefix>/prioritize
+  std::string url_prefix = "/sgx";               // serves <prefix>/filter and <prefix>/prioritize
   std::size_t http_body_limit_bytes = 8u << 20;  // larger bodies get an Error reply, not a crash
   std::int64_t http_read_timeout_ms = 10000;     // a request must arrive whole within this
   std::int64_t http_idle_timeout_ms = 120000;    // > Go's 90 s idle: the client closes first
@@ -44,8 +45,6 @@ struct ExtenderConfig {
 
   // Scheduler requests remembered so their EPC can be matched to slot holders reported later.
   std::size_t request_memory_pods = 100000;
-
-  std::string log_level = "info";
 
   // Set by `--help`: the caller prints config::help_text() and exits 0 (nothing else is loaded).
   bool help_requested = false;

@@ -1,16 +1,13 @@
 #include "extender/config/load_extender_config.h"
 
-#include <charconv>
 #include <climits>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
-#include <yaml-cpp/yaml.h>
-
+#include "common/byte_format.h"
 #include "common/duration.h"
+#include "common/options/option_table.h"
+#include "common/value_parsers.h"
 #include "extender/core/pod_mix.h"
-#include "common/quantity.h"
 
 namespace epc::config {
 
@@ -19,8 +16,7 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Value parsers: each returns an error text, empty when the value was stored.
 
-constexpr std::int64_t kKi = 1024;
-constexpr std::int64_t kMaxBodyLimitBytes = kKi * kKi * kKi;  // 1 GiB: far above any real request
+constexpr std::int64_t kMaxBodyLimitBytes = common::kGiB;           // far above any real request
 constexpr std::int64_t kMaxHeadroomBytes = std::int64_t{64} << 40;  // the largest EPC we accept
 // FragmentationAware's mix half-life: beyond a million SGX pods an old shape would take longer to
 // fade than any workload change the mix is meant to follow, so larger values are surely typos.
@@ -34,97 +30,51 @@ static_assert(
             static_cast<double>(static_cast<std::int64_t>(core::PodMix::kDefaultHalfLifePods)),
     "PodMix::kDefaultHalfLifePods must be a whole number in 1..kMaxMixHalfLifePods");
 
+// Stores what a shared parser (common/value_parsers.h) read, or returns its error text: the table's
+// rows speak in error texts, empty when the value was stored.
+template <typename T>
+std::string store(const common::Result<T>& parsed, T& out) {
+  if (!parsed.ok()) {
+    return parsed.error().message;
+  }
+  out = *parsed;
+  return {};
+}
+
 std::string parse_int(std::string_view text, std::int64_t min, std::int64_t max,
                       std::int64_t& out) {
-  std::int64_t value = 0;
-  const auto* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc() || ptr != end) {
-    return "\"" + std::string(text) + "\" is not an integer";
-  }
-  if (value < min || value > max) {
-    return std::to_string(value) + " is out of range " + std::to_string(min) + ".." +
-           std::to_string(max);
-  }
-  out = value;
-  return {};
+  return store(common::parse_int_in(text, min, max), out);
 }
 
 std::string parse_bytes(std::string_view text, std::int64_t min, std::int64_t max,
                         std::int64_t& out) {
-  auto value = common::parse_quantity_units(text);
-  if (!value.ok()) {
-    return "\"" + std::string(text) +
-           "\" is not a byte quantity (e.g. 8Mi, 1Gi, 65536): " + value.error().message;
-  }
-  if (*value < min || *value > max) {
-    return std::string(text) + " is out of range " + std::to_string(min) + ".." +
-           std::to_string(max) + " bytes";
-  }
-  out = *value;
-  return {};
+  return store(common::parse_bytes_in(text, min, max), out);
 }
 
+// A duration in milliseconds; zero only where `allow_zero` (it means "never" there).
 std::string parse_positive_duration(std::string_view text, bool allow_zero, std::int64_t& out) {
-  auto value = common::parse_duration_ms(text);
-  if (!value.ok()) {
-    return value.error().message;
+  std::int64_t ms = 0;
+  if (auto bad = store(common::parse_duration_ms(text), ms); !bad.empty()) {
+    return bad;
   }
-  if (*value == 0 && !allow_zero) {
+  if (ms == 0 && !allow_zero) {
     return "must be longer than 0";
   }
-  out = *value;
+  out = ms;
   return {};
 }
 
 std::string parse_bool(std::string_view text, bool& out) {
-  if (text == "true") {
-    out = true;
-  } else if (text == "false") {
-    out = false;
-  } else {
-    return "\"" + std::string(text) + "\" is not true or false";
-  }
-  return {};
-}
-
-std::string format_bytes(std::int64_t bytes) {
-  static constexpr const char* kSuffixes[] = {"Ki", "Mi", "Gi", "Ti"};
-  if (bytes == 0) {
-    return "0";
-  }
-  std::string suffix;
-  for (const char* s : kSuffixes) {
-    if (bytes % kKi != 0) {
-      break;
-    }
-    bytes /= kKi;
-    suffix = s;
-  }
-  return std::to_string(bytes) + suffix;
-}
-
-std::string format_duration(std::int64_t ms) {
-  if (ms != 0 && ms % 1000 == 0) {
-    return std::to_string(ms / 1000) + "s";
-  }
-  return ms == 0 ? "0" : std::to_string(ms) + "ms";
+  return store(common::parse_bool(text), out);
 }
 
 // ---------------------------------------------------------------------------------------------
 // The option table: one row per setting, shared by YAML, flags and --help.
 
-struct Option {
-  const char* key;    // YAML path, dot-separated
-  const char* flag;   // without the leading "--"
-  const char* value;  // what the value looks like, for --help
-  const char* help;
-  std::string (*set)(ExtenderConfig&, std::string_view);
-  std::string (*show)(const ExtenderConfig&);
-};
+using Option = common::options::Option<ExtenderConfig>;
 
-const std::vector<Option>& options() {
-  static const std::vector<Option> kOptions = {
+common::options::OptionTable<ExtenderConfig> options() {
+  static const Option kOptions[] = {
       {"http.address", "http-address", "ADDR", "address the kube-scheduler HTTP API listens on",
        [](ExtenderConfig& c, std::string_view v) -> std::string {
          if (v.empty()) {
@@ -164,20 +114,20 @@ const std::vector<Option>& options() {
          return bad;
        },
        [](const ExtenderConfig& c) {
-         return format_bytes(static_cast<std::int64_t>(c.http_body_limit_bytes));
+         return common::quantity_string(static_cast<std::int64_t>(c.http_body_limit_bytes));
        }},
       {"http.read_timeout", "http-read-timeout", "DURATION",
        "a request must arrive whole within this (slow clients are cut off)",
        [](ExtenderConfig& c, std::string_view v) {
          return parse_positive_duration(v, false, c.http_read_timeout_ms);
        },
-       [](const ExtenderConfig& c) { return format_duration(c.http_read_timeout_ms); }},
+       [](const ExtenderConfig& c) { return common::format_duration_ms(c.http_read_timeout_ms); }},
       {"http.idle_timeout", "http-idle-timeout", "DURATION",
        "idle keep-alive connections are closed after this (keep above Go's 90s)",
        [](ExtenderConfig& c, std::string_view v) {
          return parse_positive_duration(v, false, c.http_idle_timeout_ms);
        },
-       [](const ExtenderConfig& c) { return format_duration(c.http_idle_timeout_ms); }},
+       [](const ExtenderConfig& c) { return common::format_duration_ms(c.http_idle_timeout_ms); }},
       {"http.threads", "http-threads", "N", "threads serving HTTP (1..256)",
        [](ExtenderConfig& c, std::string_view v) {
          std::int64_t n = 0;
@@ -205,7 +155,7 @@ const std::vector<Option>& options() {
          return bad;
        },
        [](const ExtenderConfig& c) {
-         return format_bytes(static_cast<std::int64_t>(c.grpc_max_message_bytes));
+         return common::quantity_string(static_cast<std::int64_t>(c.grpc_max_message_bytes));
        }},
       {"grpc.stream_max_in_flight", "grpc-stream-max-in-flight", "N",
        "unacknowledged messages per plugin stream before reading pauses (1..10000)",
@@ -242,13 +192,13 @@ const std::vector<Option>& options() {
        [](ExtenderConfig& c, std::string_view v) {
          return parse_bytes(v, 0, kMaxHeadroomBytes, c.epc_headroom_bytes);
        },
-       [](const ExtenderConfig& c) { return format_bytes(c.epc_headroom_bytes); }},
+       [](const ExtenderConfig& c) { return common::quantity_string(c.epc_headroom_bytes); }},
       {"scheduling.stale_after", "stale-after", "DURATION",
        "a node whose last report is older is not trusted (0 = never stale)",
        [](ExtenderConfig& c, std::string_view v) {
          return parse_positive_duration(v, true, c.stale_after_ms);
        },
-       [](const ExtenderConfig& c) { return format_duration(c.stale_after_ms); }},
+       [](const ExtenderConfig& c) { return common::format_duration_ms(c.stale_after_ms); }},
       {"scheduling.fragmentation.half_life_pods", "mix-half-life-pods", "N",
        "FragmentationAware: SGX pods after which a pod's weight in the expected mix halves "
        "(1..1000000)",
@@ -260,7 +210,9 @@ const std::vector<Option>& options() {
        "among nodes tied for the best score, give 10 to one only (chosen by pod UID), so "
        "kube-scheduler's spreading scores do not choose among them",
        [](ExtenderConfig& c, std::string_view v) { return parse_bool(v, c.single_out_top_node); },
-       [](const ExtenderConfig& c) { return std::string(c.single_out_top_node ? "true" : "false"); }},
+       [](const ExtenderConfig& c) {
+         return std::string(c.single_out_top_node ? "true" : "false");
+       }},
       {"scheduling.epc_implies_enclave_slot", "epc-implies-enclave-slot", "true|false",
        "a pod asking for EPC but no enclave slot is counted as asking for one",
        [](ExtenderConfig& c, std::string_view v) {
@@ -278,35 +230,8 @@ const std::vector<Option>& options() {
          return bad;
        },
        [](const ExtenderConfig& c) { return std::to_string(c.request_memory_pods); }},
-      {"log_level", "log-level", "LEVEL", "debug, info, warn or error",
-       [](ExtenderConfig& c, std::string_view v) -> std::string {
-         if (v != "debug" && v != "info" && v != "warn" && v != "error") {
-           return "\"" + std::string(v) + "\" is not debug, info, warn or error";
-         }
-         c.log_level = std::string(v);
-         return {};
-       },
-       [](const ExtenderConfig& c) { return c.log_level; }},
   };
   return kOptions;
-}
-
-const Option* find_by_key(std::string_view key) {
-  for (const auto& option : options()) {
-    if (key == option.key) {
-      return &option;
-    }
-  }
-  return nullptr;
-}
-
-const Option* find_by_flag(std::string_view flag) {
-  for (const auto& option : options()) {
-    if (flag == option.flag) {
-      return &option;
-    }
-  }
-  return nullptr;
 }
 
 // Checks that need more than one field.
@@ -317,57 +242,10 @@ std::string validate(const ExtenderConfig& config) {
   return {};
 }
 
-// ---------------------------------------------------------------------------------------------
-// YAML.
-
-std::string apply_yaml_node(const YAML::Node& node, const std::string& path,
-                            ExtenderConfig& config) {
-  if (node.IsMap()) {
-    for (const auto& entry : node) {
-      if (!entry.first.IsScalar()) {
-        return "key under " + (path.empty() ? std::string("the top level") : path) +
-               " is not a string";
-      }
-      const std::string key = entry.first.Scalar();
-      const std::string child = path.empty() ? key : path + "." + key;
-      if (auto bad = apply_yaml_node(entry.second, child, config); !bad.empty()) {
-        return bad;
-      }
-    }
-    return {};
-  }
-  const Option* option = find_by_key(path);
-  if (option == nullptr) {
-    return "unknown key \"" + path + "\"";
-  }
-  if (!node.IsScalar()) {
-    return path + ": expected a single value";
-  }
-  if (auto bad = option->set(config, node.Scalar()); !bad.empty()) {
-    return path + ": " + bad;
-  }
-  return {};
-}
-
 }  // namespace
 
 common::Result<ExtenderConfig> apply_yaml_config(std::string_view yaml, ExtenderConfig config) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml));
-  } catch (const YAML::Exception& e) {
-    return common::Error{std::string("config is not valid YAML: ") + e.what()};
-  }
-  if (root.IsNull()) {
-    return config;  // an empty file changes nothing
-  }
-  if (!root.IsMap()) {
-    return common::Error{"config: the top level must be a mapping of keys"};
-  }
-  if (auto bad = apply_yaml_node(root, "", config); !bad.empty()) {
-    return common::Error{"config: " + bad};
-  }
-  return config;
+  return common::options::apply_yaml(options(), yaml, std::move(config));
 }
 
 common::Result<ExtenderConfig> load_extender_config(int argc, char** argv) {
@@ -375,75 +253,15 @@ common::Result<ExtenderConfig> load_extender_config(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     args.emplace_back(argv[i]);
   }
-
-  // Pass 1: --help and --config (the file is applied before any other flag, wherever it sits).
-  std::string config_path;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--help" || args[i] == "-h") {
-      ExtenderConfig help;
-      help.help_requested = true;
-      return help;
-    }
-    if (args[i] == "--config") {
-      if (i + 1 >= args.size()) {
-        return common::Error{"--config needs a file name"};
-      }
-      config_path = std::string(args[++i]);
-    } else if (args[i].starts_with("--config=")) {
-      config_path = std::string(args[i].substr(9));
-    }
+  auto loaded = common::options::load(options(), args, ExtenderConfig{});
+  if (!loaded.ok()) {
+    return loaded.error();
   }
-
-  ExtenderConfig config;
-  if (!config_path.empty()) {
-    std::ifstream file(config_path);
-    if (!file) {
-      return common::Error{"cannot read config file \"" + config_path + "\""};
-    }
-    std::ostringstream text;
-    text << file.rdbuf();
-    auto loaded = apply_yaml_config(text.str(), std::move(config));
-    if (!loaded.ok()) {
-      return common::Error{config_path + ": " + loaded.error().message};
-    }
-    config = std::move(loaded).value();
+  ExtenderConfig config = std::move(loaded->config);
+  if (loaded->help) {
+    config.help_requested = true;
+    return config;
   }
-
-  // Pass 2: every other flag, in order (a later flag wins over an earlier one).
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string_view arg = args[i];
-    if (!arg.starts_with("--")) {
-      return common::Error{"unexpected argument \"" + std::string(arg) + "\" (see --help)"};
-    }
-    arg.remove_prefix(2);
-    std::string_view value;
-    bool has_value = false;
-    if (const auto eq = arg.find('='); eq != std::string_view::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-      has_value = true;
-    }
-    if (arg == "config") {
-      if (!has_value) {
-        ++i;  // its file name, handled in pass 1
-      }
-      continue;
-    }
-    const Option* option = find_by_flag(arg);
-    if (option == nullptr) {
-      return common::Error{"unknown flag --" + std::string(arg) + " (see --help)"};
-    }
-    if (!has_value) {
-      if (i + 1 >= args.size()) {
-        return common::Error{"--" + std::string(arg) + " needs a value"};
-      }
-      value = args[++i];
-    }
-    if (auto bad = option->set(config, value); !bad.empty()) {
-      return common::Error{"--" + std::string(arg) + ": " + bad};
-    }
-  }
-
   if (auto bad = validate(config); !bad.empty()) {
     return common::Error{bad};
   }
@@ -466,19 +284,7 @@ std::string help_text() {
       "      YAML configuration file (example: config/extender/epc-extender.yaml)\n"
       "  --help\n"
       "      print this text and exit\n";
-  for (const auto& option : options()) {
-    out += "  --";
-    out += option.flag;
-    out += " ";
-    out += option.value;
-    out += "   (";
-    out += option.key;
-    out += ")\n      ";
-    out += option.help;
-    out += " [default: ";
-    out += option.show(defaults);
-    out += "]\n";
-  }
+  out += common::options::help_rows(options(), defaults);
   return out;
 }
 

@@ -3,8 +3,8 @@
 #include <string>
 #include <string_view>
 
-#include "extender/config/extender_config.h"
 #include "common/result.h"
+#include "extender/config/extender_config.h"
 
 namespace epc::config {
 

@@ -18,6 +18,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/quantity.h"
+#include "common/value_parsers.h"
 #include "tools/sim/csv_line.h"
 
 namespace epc::tools::sim {
@@ -96,27 +97,21 @@ std::string quoted_then(std::string_view text, std::string_view rest) {
   return message;
 }
 
-std::string parse_whole(std::string_view text, std::int64_t max, std::int64_t& out) {
-  std::int64_t value = 0;
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc() || ptr != end || value < 0 || value > max) {
-    return quoted_then(text, " is not a whole number in 0.." + std::to_string(max));
+// Stores what a shared parser (common/value_parsers.h) read, or returns its error text.
+std::string store(const common::Result<std::int64_t>& parsed, std::int64_t& out) {
+  if (!parsed.ok()) {
+    return parsed.error().message;
   }
-  out = value;
+  out = *parsed;
   return {};
 }
 
+std::string parse_whole(std::string_view text, std::int64_t max, std::int64_t& out) {
+  return store(common::parse_int_in(text, 0, max), out);
+}
+
 std::string parse_bytes(std::string_view text, std::int64_t& out) {
-  auto value = common::parse_quantity_units(text);
-  if (!value.ok()) {
-    return value.error().message + " (write e.g. 64Gi, 256Mi, 1073741824)";
-  }
-  if (*value < 0 || *value > kGenericMaxBytes) {
-    return quoted_then(text, " is out of range 0..1Pi");
-  }
-  out = *value;
-  return {};
+  return store(common::parse_bytes_in(text, 0, kGenericMaxBytes), out);
 }
 
 std::string parse_cpu(std::string_view text, std::int64_t& out) {
@@ -266,8 +261,8 @@ class TraceBuilder {
   common::Result<Trace> finish() && {
     if (node_count_ == 0 || pod_count_ == 0) {
       return common::Error{std::string(source_) + ": the trace defines no " +
-                         (node_count_ == 0 ? "nodes" : "pods") +
-                         " (a simulation needs at least one node and one pod)"};
+                           (node_count_ == 0 ? "nodes" : "pods") +
+                           " (a simulation needs at least one node and one pod)"};
     }
     Trace trace;
     trace.nodes.reserve(static_cast<std::size_t>(node_count_));
@@ -289,7 +284,7 @@ class TraceBuilder {
                      entry.max_pods};
         if (auto [it, inserted] = node_where.emplace(node.name, entry.where); !inserted) {
           return common::Error{at(entry.where) + ": node \"" + node.name +
-                             "\" is already defined at " + at(it->second)};
+                               "\" is already defined at " + at(it->second)};
         }
         trace.nodes.push_back(std::move(node));
       }
@@ -336,7 +331,7 @@ common::Result<Trace> read_csv(std::istream& in, std::string_view source) {
   column_of.fill(kAbsent);
   if (!std::getline(in, line)) {
     return common::Error{std::string(source) +
-                       ": empty input, expected a header line (kind,name,...)"};
+                         ": empty input, expected a header line (kind,name,...)"};
   }
   line_number = 1;
   const std::string_view header = header_line(line);
@@ -350,7 +345,7 @@ common::Result<Trace> read_csv(std::istream& in, std::string_view source) {
       slot = &column_of[*field];
     } else {
       return common::Error{at_line() + ": unknown column \"" + std::string(cells[c]) +
-                         "\" (known: kind, " + std::string(kKnownKeys) + ")"};
+                           "\" (known: kind, " + std::string(kKnownKeys) + ")"};
     }
     if (*slot != kAbsent) {
       return common::Error{at_line() + ": column \"" + std::string(cells[c]) + "\" is given twice"};
@@ -363,7 +358,7 @@ common::Result<Trace> read_csv(std::istream& in, std::string_view source) {
   for (Field required : {kName, kCpu, kMemory, kEpc}) {
     if (column_of[required] == kAbsent) {
       return common::Error{at_line() + ": the header has no column \"" +
-                         std::string(kFieldNames[required]) + "\""};
+                           std::string(kFieldNames[required]) + "\""};
     }
   }
 
@@ -376,7 +371,7 @@ common::Result<Trace> read_csv(std::istream& in, std::string_view source) {
     split_csv_line(line, cells);
     if (cells.size() != width) {
       return common::Error{at_line() + ": " + std::to_string(cells.size()) +
-                         " cells, but the header has " + std::to_string(width)};
+                           " cells, but the header has " + std::to_string(width)};
     }
     const std::string_view kind = cells[kind_column];
     if (kind == "node") {
@@ -482,7 +477,7 @@ common::Result<Trace> read_yaml(std::string_view yaml, std::string_view source) 
     const bool is_nodes = key == "nodes";
     if (!is_nodes && key != "pods") {
       return common::Error{builder.at(where_of(pair.first)) + ": unknown key \"" + key +
-                         "\" (known: nodes, pods)"};
+                           "\" (known: nodes, pods)"};
     }
     bool& seen = is_nodes ? seen_nodes : seen_pods;
     if (seen) {
@@ -510,7 +505,7 @@ common::Result<std::string> read_capped(std::istream& in, const std::string& pat
     text.append(buffer.data(), static_cast<std::size_t>(in.gcount()));
     if (std::cmp_greater(text.size(), kGenericMaxFileBytes)) {
       return common::Error{"\"" + path + "\" is larger than " +
-                         std::to_string(kGenericMaxFileBytes >> 20) + " MiB"};
+                           std::to_string(kGenericMaxFileBytes >> 20) + " MiB"};
     }
   }
   if (in.bad()) {
@@ -532,7 +527,7 @@ common::Result<Trace> read_generic_csv(std::istream& in, std::string_view source
 common::Result<Trace> read_generic_yaml(std::string_view yaml, std::string_view source) {
   if (std::cmp_greater(yaml.size(), kGenericMaxFileBytes)) {
     return common::Error{std::string(source) + ": larger than " +
-                       std::to_string(kGenericMaxFileBytes >> 20) + " MiB"};
+                         std::to_string(kGenericMaxFileBytes >> 20) + " MiB"};
   }
   try {
     return read_yaml(yaml, source);
@@ -548,7 +543,7 @@ common::Result<Trace> read_generic_trace(const std::string& path) {
   const bool is_csv = extension == ".csv";
   if (!is_csv && extension != ".yaml" && extension != ".yml") {
     return common::Error{"\"" + path + "\": unknown trace format \"" + extension +
-                       "\" (the generic form is a .csv, .yaml or .yml file)"};
+                         "\" (the generic form is a .csv, .yaml or .yml file)"};
   }
   std::ifstream file(path, std::ios::binary);
   if (!file) {

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/support/kubelet/temp_dir.h"
+#include "tools/standins/temp_dir.h"
 
 namespace epc::deviceplugin {
 namespace {
@@ -39,6 +39,10 @@ TEST(PluginConfig, Help) {
   ASSERT_TRUE(config.ok());
   EXPECT_TRUE(config->help_requested);
   EXPECT_NE(plugin_help_text().find("--enclave-limit"), std::string::npos);
+  // Generated from the table: each flag with its YAML key and default.
+  EXPECT_NE(plugin_help_text().find("--enclave-limit N   (slots.enclave)"), std::string::npos);
+  EXPECT_NE(plugin_help_text().find("[default: 110]"), std::string::npos);
+  EXPECT_NE(plugin_help_text().find("(kubelet.device_plugin_dir)"), std::string::npos);
 }
 
 TEST(PluginConfig, BadFlagsAreErrorsNamingTheFlag) {
@@ -62,21 +66,26 @@ TEST(PluginConfig, BadFlagsAreErrorsNamingTheFlag) {
   }
 }
 
-std::string write_file(const test_support::TempDir& dir, const std::string& content) {
+std::string write_file(const tools::standins::TempDir& dir, const std::string& content) {
   const std::string path = dir.file("plugin.yaml");
   std::ofstream(path) << content;
   return path;
 }
 
 TEST(PluginConfig, YamlFileSetsValuesAndFlagsOverrideIt) {
-  test_support::TempDir dir("epc-cfg");
+  tools::standins::TempDir dir("epc-cfg");
   const std::string path = write_file(dir,
                                       "root: /tmp/fake\n"
-                                      "enclave-limit: 20\n"
-                                      "provision-limit: 3\n"
-                                      "extender: 10.0.0.1:9090\n"
-                                      "healthz-address: 127.0.0.1:0\n"
-                                      "heartbeat-ms: 500\n");
+                                      "slots:\n"
+                                      "  enclave: 20\n"
+                                      "  provision: 3\n"
+                                      "report:\n"
+                                      "  extender: 10.0.0.1:9090\n"
+                                      "  heartbeat_ms: 500\n"
+                                      "healthz:\n"
+                                      "  address: 127.0.0.1:0\n"
+                                      "kubelet:\n"
+                                      "  pod_resources_socket: /tmp/pr.sock\n");
   // The flag wins whether it comes before or after --config.
   auto config = parse_plugin_flags({"--enclave-limit", "7", "--config", path, "--root=/tmp/other"});
   ASSERT_TRUE(config.ok()) << config.error().message;
@@ -87,18 +96,21 @@ TEST(PluginConfig, YamlFileSetsValuesAndFlagsOverrideIt) {
   EXPECT_EQ(config->extender, "10.0.0.1:9090");
   EXPECT_EQ(config->healthz_address, "127.0.0.1:0");
   EXPECT_EQ(config->heartbeat.count(), 500);
+  EXPECT_EQ(config->pod_resources_socket, "/tmp/pr.sock");
   EXPECT_EQ(config->kubelet_dir, "/var/lib/kubelet/device-plugins");  // default kept
 }
 
 TEST(PluginConfig, BadYamlFilesAreErrorsNamingTheFile) {
-  test_support::TempDir dir("epc-cfg");
+  tools::standins::TempDir dir("epc-cfg");
   const std::vector<std::pair<std::string, std::string>> rows = {
-      {"enclave-limit: 0\n", "--enclave-limit"},      // validated like the flag
-      {"frobnicate: 1\n", "frobnicate"},              // unknown key
-      {"- a\n- b\n", "map"},                         // not a map
-      {"root: [a, b]\n", "single value"},             // not a scalar
-      {"root: [unclosed\n", "plugin.yaml"},           // YAML syntax error
-      {"config: other.yaml\n", "command-line flag"},  // no nesting
+      {"slots:\n  enclave: 0\n", "slots.enclave: \"0\" is out of range 1..10000"},  // as the flag
+      {"frobnicate: 1\n", "unknown key \"frobnicate\""},
+      {"enclave-limit: 20\n", "unknown key \"enclave-limit\""},  // flag names are not keys
+      {"slots: 20\n", "unknown key \"slots\""},                  // a group is not a setting
+      {"- a\n- b\n", "mapping"},                                 // not a map
+      {"root: [a, b]\n", "root: expected a single value"},       // not a scalar
+      {"root: [unclosed\n", "not valid YAML"},                   // YAML syntax error
+      {"config: other.yaml\n", "unknown key \"config\""},        // no nesting of files
   };
   for (const auto& [content, expected] : rows) {
     const std::string path = write_file(dir, content);
@@ -113,7 +125,7 @@ TEST(PluginConfig, BadYamlFilesAreErrorsNamingTheFile) {
 }
 
 TEST(PluginConfig, EmptyYamlFileKeepsDefaults) {
-  test_support::TempDir dir("epc-cfg");
+  tools::standins::TempDir dir("epc-cfg");
   auto config = parse_plugin_flags({"--config", write_file(dir, "")});
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->enclave_limit, 110U);

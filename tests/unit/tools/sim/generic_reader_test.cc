@@ -21,7 +21,9 @@ common::Result<Trace> csv(std::string_view text) {
   return read_generic_csv(in, "cluster.csv");
 }
 
-common::Result<Trace> yaml(std::string_view text) { return read_generic_yaml(text, "cluster.yaml"); }
+common::Result<Trace> yaml(std::string_view text) {
+  return read_generic_yaml(text, "cluster.yaml");
+}
 
 // One line per node and pod with every field, so two traces compare as text with a readable diff.
 std::string describe(const Trace& trace) {
@@ -205,11 +207,11 @@ TEST(GenericReaderTest, CsvErrors) {
       {"PodWithMaxPods", with_header(node + "pod,p,,1,1Gi,,,5,\n"),
        "pod \"p\": max_pods: applies to nodes only"},
       {"CountNotANumber", with_header("node,n,two,1,1Gi,1Gi,,,\n"),
-       "node \"n\": count: \"two\" is not a whole number in 0..1000000"},
+       "node \"n\": count: \"two\" is not an integer"},
       {"CountAboveLimit", with_header(node + "pod,p,1000001,1,1Gi,,,,\n"),
-       "pod \"p\": count: \"1000001\" is not a whole number in 0..1000000"},
+       "pod \"p\": count: \"1000001\" is out of range 0..1000000"},
       {"NegativeSlots", with_header("node,n,,1,1Gi,1Gi,-1,,\n"),
-       "node \"n\": enclave_slots: \"-1\" is not a whole number"},
+       "node \"n\": enclave_slots: \"-1\" is out of range 0..1000000"},
       {"BadLifetime", with_header(node + "pod,p,,1,1Gi,,,,1.5h\n"),
        "pod \"p\": lifetime: \"1.5h\" is not a whole number of seconds"},
       {"LifetimeUnknownUnit", with_header(node + "pod,p,,1,1Gi,,,,3w\n"), "lifetime: \"3w\""},
@@ -259,7 +261,7 @@ TEST(GenericReaderTest, YamlErrors) {
       {"MissingKeyAtItsMap", node + "pods:\n  - {name: p, cpu: 1}\n",
        "cluster.yaml:3:5: pod \"p\": memory: missing"},
       {"CountAboveLimit", node + "pods: [{name: p, count: 2000000, cpu: 1, memory: 1Gi}]\n",
-       "pod \"p\": count: \"2000000\" is not a whole number in 0..1000000"},
+       "pod \"p\": count: \"2000000\" is out of range 0..1000000"},
       {"NoPods", node, "cluster.yaml: the trace defines no pods"},
       {"NullPods", node + "pods:\n", "cluster.yaml: the trace defines no pods"},
   };
