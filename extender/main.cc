@@ -1,11 +1,13 @@
 // epc-extender: the SGX EPC-aware kube-scheduler extender.
 //
 // Startup: configuration (file + flags) -> metrics -> cluster state (its publications refresh the
-// per-node metrics) -> NodeReports gRPC server -> HTTP server. One line per listener, with the
+// per-node metrics) -> Kubernetes API watch and binder (when configured) -> NodeReports gRPC
+// server -> HTTP server. One line per listener, with the
 // port actually bound, goes to stdout ("epc-extender: http listening on 127.0.0.1:8888"); tools
 // and tests read it when they ask for port 0. SIGINT/SIGTERM stop everything in reverse order and
 // exit 0. Exit 2: bad configuration; exit 1: a listener could not be opened.
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -17,6 +19,8 @@
 #include "extender/config/load_extender_config.h"
 #include "extender/core/score/policy.h"
 #include "extender/http/server.h"
+#include "extender/kube/api_connection.h"
+#include "extender/kube/kube_config.h"
 #include "extender/metrics/metrics.h"
 #include "extender/reports/reports_server.h"
 #include "extender/state/clock.h"
@@ -55,6 +59,29 @@ std::string mix_note(const epc::config::ExtenderConfig& config) {
   return " (mix half-life " + std::to_string(config.mix_half_life_pods) + " pods)";
 }
 
+// The API connection's settings from the configuration; an error names what is wrong.
+epc::common::Result<epc::kube::ApiConnection::Options> api_options(
+    const epc::config::ExtenderConfig& config) {
+  auto kube = config.kube_in_cluster
+                  ? epc::kube::load_in_cluster(epc::kube::InClusterEnvironment::from_process())
+                  : epc::kube::load_kubeconfig(config.kube_kubeconfig, config.kube_context);
+  if (!kube.ok()) {
+    return kube.error();
+  }
+  epc::kube::ApiConnection::Options options;
+  options.kube = std::move(kube.value());
+  options.qps = config.kube_qps;
+  options.burst = static_cast<int>(config.kube_burst);
+  options.request_timeout_ms = config.kube_request_timeout_ms;
+  options.bind_workers = static_cast<int>(config.kube_bind_workers);
+  options.pod_request = config.pod_request;
+  // API-only nodes are as fresh as the node watch: beat well inside the staleness limit.
+  if (config.stale_after_ms > 0) {
+    options.informer.heartbeat_ms = std::max<std::int64_t>(config.stale_after_ms / 4, 100);
+  }
+  return options;
+}
+
 int run(const epc::config::ExtenderConfig& config) {
   // Block the stop signals in every thread (the servers' threads inherit this mask) so that only
   // the sigwait() below receives them.
@@ -78,7 +105,30 @@ int run(const epc::config::ExtenderConfig& config) {
                               accounting](const epc::state::ClusterSnapshot& snap) {
     metrics.refresh_nodes(snap, epc::state::monotonic_now_ns(), accounting);
   };
+  state_options.accounting = accounting;
+  state_options.stale_after_ns = config.stale_after_ms * kNsPerMs;
+  state_options.reservation_ttl_ns = config.reservation_ttl_ms * kNsPerMs;
+  state_options.hint_ttl_ns = config.hint_ttl_ms * kNsPerMs;
+  state_options.api_configured = config.api_enabled();
   auto state = epc::state::ClusterState::create(std::move(state_options));
+
+  std::unique_ptr<epc::kube::ApiConnection> api;
+  if (config.api_enabled()) {
+    auto options = api_options(config);
+    if (!options.ok()) {
+      std::cerr << "epc-extender: " << options.error().message << std::endl;
+      return 2;
+    }
+    const std::string origin = options->kube.origin;
+    auto started = epc::kube::ApiConnection::start(*state, std::move(options.value()));
+    if (!started.ok()) {
+      std::cerr << "epc-extender: " << started.error().message << std::endl;
+      return 2;
+    }
+    api = std::move(started.value());
+    std::cout << "epc-extender: watching pods and nodes through " << origin
+              << "; bind verb on (binding mode)" << std::endl;
+  }
 
   auto reports = epc::reports::ReportsServer::create(
       config, *state,
@@ -90,7 +140,8 @@ int run(const epc::config::ExtenderConfig& config) {
     return 1;
   }
 
-  auto http = epc::http::HttpServer::create(config, *state, *metrics);
+  auto http = epc::http::HttpServer::create(config, *state, *metrics,
+                                            api ? &api->binder() : nullptr);
   if (!http.ok()) {
     std::cerr << "epc-extender: " << http.error().message << std::endl;
     return 1;
@@ -111,6 +162,9 @@ int run(const epc::config::ExtenderConfig& config) {
             << ", shutting down" << std::endl;
 
   http.value()->stop();
+  if (api) {
+    api->stop();
+  }
   reports.value()->shutdown();
   state->flush();
   return 0;

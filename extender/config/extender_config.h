@@ -46,6 +46,22 @@ struct ExtenderConfig {
   // Scheduler requests remembered so their EPC can be matched to slot holders reported later.
   std::size_t request_memory_pods = 100000;
 
+  // Kubernetes API: the pod and node watch that feeds the ledger, and the bind verb (binding
+  // mode). Off unless a kubeconfig is given or in_cluster is set.
+  std::string kube_kubeconfig;  // a kubeconfig file (outside the cluster)
+  std::string kube_context;     // its context; empty = current-context
+  bool kube_in_cluster = false;  // the pod's service account (KUBERNETES_SERVICE_HOST/PORT)
+  double kube_qps = 50;          // client-side rate limit, as client-go's QPS/Burst
+  std::int64_t kube_burst = 100;
+  std::int64_t kube_request_timeout_ms = 15000;
+  std::int64_t kube_bind_workers = 4;  // concurrent Binding POSTs
+  // A bind's reservation counts until the watch confirms it, or this long at most.
+  std::int64_t reservation_ttl_ms = 30000;
+  // A pod seen only in filter/prioritize is remembered (a hint) this long (0 = until evicted).
+  std::int64_t hint_ttl_ms = 300000;
+
+  bool api_enabled() const { return kube_in_cluster || !kube_kubeconfig.empty(); }
+
   // Set by `--help`: the caller prints config::help_text() and exits 0 (nothing else is loaded).
   bool help_requested = false;
 };

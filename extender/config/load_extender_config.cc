@@ -6,6 +6,7 @@
 #include "common/byte_format.h"
 #include "common/duration.h"
 #include "common/options/option_table.h"
+#include "common/sgx_resources.h"
 #include "common/value_parsers.h"
 #include "extender/core/pod_mix.h"
 
@@ -66,6 +67,53 @@ std::string parse_positive_duration(std::string_view text, bool allow_zero, std:
 
 std::string parse_bool(std::string_view text, bool& out) {
   return store(common::parse_bool(text), out);
+}
+
+// "kubernetes.azure.com/sgx_epc_mem_in_MiB=Mi,alibabacloud.com/sgx_epc_MiB=Mi": each unit is a
+// quantity ("Mi" alone means 1Mi). Empty: no aliases.
+std::string parse_aliases(std::string_view text, std::vector<common::ResourceAlias>& out) {
+  std::vector<common::ResourceAlias> aliases;
+  while (!text.empty()) {
+    const std::size_t comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    while (!item.empty() && item.front() == ' ') {
+      item.remove_prefix(1);
+    }
+    while (!item.empty() && item.back() == ' ') {
+      item.remove_suffix(1);
+    }
+    if (item.empty()) {
+      continue;
+    }
+    const std::size_t equals = item.find('=');
+    if (equals == std::string_view::npos || equals == 0 || equals + 1 == item.size()) {
+      return "\"" + std::string(item) + "\" must be NAME=UNIT, e.g. " +
+             std::string(common::kAzureEpcResource) + "=Mi";
+    }
+    std::string unit(item.substr(equals + 1));
+    if (unit.front() < '0' || unit.front() > '9') {
+      unit.insert(0, "1");
+    }
+    std::int64_t bytes = 0;
+    if (auto bad = parse_bytes(unit, 1, common::kTiB, bytes); !bad.empty()) {
+      return "alias " + std::string(item.substr(0, equals)) + ": unit " + bad;
+    }
+    aliases.push_back({std::string(item.substr(0, equals)), bytes});
+  }
+  out = std::move(aliases);
+  return {};
+}
+
+std::string show_aliases(const std::vector<common::ResourceAlias>& aliases) {
+  std::string out;
+  for (const common::ResourceAlias& alias : aliases) {
+    if (!out.empty()) {
+      out.push_back(',');
+    }
+    out.append(alias.name).append("=").append(common::quantity_string(alias.bytes_per_unit));
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -230,6 +278,61 @@ common::options::OptionTable<ExtenderConfig> options() {
          return bad;
        },
        [](const ExtenderConfig& c) { return std::to_string(c.request_memory_pods); }},
+      {"scheduling.epc_aliases", "epc-aliases", "NAME=UNIT,...",
+       "other resource names read as EPC, with their unit (other vendors' plugins count MiB); "
+       "empty = none",
+       [](ExtenderConfig& c, std::string_view v) { return parse_aliases(v, c.pod_request.epc_aliases); },
+       [](const ExtenderConfig& c) { return show_aliases(c.pod_request.epc_aliases); }},
+      {"kube.kubeconfig", "kubeconfig", "FILE",
+       "kubeconfig for the Kubernetes API (watch of pods and nodes, the bind verb); empty = off "
+       "unless kube.in_cluster",
+       [](ExtenderConfig& c, std::string_view v) -> std::string {
+         c.kube_kubeconfig = std::string(v);
+         return {};
+       },
+       [](const ExtenderConfig& c) { return c.kube_kubeconfig; }},
+      {"kube.context", "kube-context", "NAME", "kubeconfig context (empty = current-context)",
+       [](ExtenderConfig& c, std::string_view v) -> std::string {
+         c.kube_context = std::string(v);
+         return {};
+       },
+       [](const ExtenderConfig& c) { return c.kube_context; }},
+      {"kube.in_cluster", "in-cluster", "true|false",
+       "use the pod's service account to reach the Kubernetes API",
+       [](ExtenderConfig& c, std::string_view v) { return parse_bool(v, c.kube_in_cluster); },
+       [](const ExtenderConfig& c) { return std::string(c.kube_in_cluster ? "true" : "false"); }},
+      {"kube.qps", "kube-qps", "N", "API requests per second, sustained (1..10000)",
+       [](ExtenderConfig& c, std::string_view v) {
+         std::int64_t n = 0;
+         auto bad = parse_int(v, 1, 10000, n);
+         c.kube_qps = static_cast<double>(n);
+         return bad;
+       },
+       [](const ExtenderConfig& c) { return std::to_string(static_cast<std::int64_t>(c.kube_qps)); }},
+      {"kube.burst", "kube-burst", "N", "API requests allowed in a burst (1..10000)",
+       [](ExtenderConfig& c, std::string_view v) { return parse_int(v, 1, 10000, c.kube_burst); },
+       [](const ExtenderConfig& c) { return std::to_string(c.kube_burst); }},
+      {"kube.request_timeout", "kube-request-timeout", "DURATION",
+       "one API request, connect to last byte",
+       [](ExtenderConfig& c, std::string_view v) {
+         return parse_positive_duration(v, false, c.kube_request_timeout_ms);
+       },
+       [](const ExtenderConfig& c) { return common::format_duration_ms(c.kube_request_timeout_ms); }},
+      {"kube.bind_workers", "bind-workers", "N", "Binding POSTs in flight at once (1..64)",
+       [](ExtenderConfig& c, std::string_view v) { return parse_int(v, 1, 64, c.kube_bind_workers); },
+       [](const ExtenderConfig& c) { return std::to_string(c.kube_bind_workers); }},
+      {"ledger.reservation_ttl", "reservation-ttl", "DURATION",
+       "a bind's reservation counts until the pod watch confirms it, or this long at most",
+       [](ExtenderConfig& c, std::string_view v) {
+         return parse_positive_duration(v, false, c.reservation_ttl_ms);
+       },
+       [](const ExtenderConfig& c) { return common::format_duration_ms(c.reservation_ttl_ms); }},
+      {"ledger.hint_ttl", "hint-ttl", "DURATION",
+       "a pod seen only in filter/prioritize is remembered this long (0 = until evicted)",
+       [](ExtenderConfig& c, std::string_view v) {
+         return parse_positive_duration(v, true, c.hint_ttl_ms);
+       },
+       [](const ExtenderConfig& c) { return common::format_duration_ms(c.hint_ttl_ms); }},
   };
   return kOptions;
 }
@@ -238,6 +341,9 @@ common::options::OptionTable<ExtenderConfig> options() {
 std::string validate(const ExtenderConfig& config) {
   if (config.weights.epc == 0 && config.weights.enclave_slots == 0) {
     return "scheduling.weights: epc and enclave_slots cannot both be 0";
+  }
+  if (config.kube_in_cluster && !config.kube_kubeconfig.empty()) {
+    return "kube.in_cluster and kube.kubeconfig exclude each other: give one";
   }
   return {};
 }

@@ -6,7 +6,10 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <span>
 #include <vector>
+
+#include "extender/core/pod_request.h"
 
 namespace epc::core {
 
@@ -15,8 +18,8 @@ namespace epc::core {
 enum class LedgerSource : std::uint8_t {
   kSchedulerRequest,  // EPC taken from a filter/prioritize request the extender saw for this pod
   kNodeReport,        // the node's plugin lists the pod as a slot holder (EPC from it when known)
-  kApiWatch,          // reserved: pods watched from kube-apiserver
-  kBind,              // reserved: the extender's own bind decision
+  kBind,              // the extender's own bind decision, until the API confirms it (a TTL)
+  kApiWatch,          // kube-apiserver says the pod is bound there and what it requests
 };
 
 // Identifies a pod. UID when known; namespace/name always (the device plugin learns pods through
@@ -35,6 +38,25 @@ struct LedgerEntry {
   std::int64_t provision_slots = 0;
   LedgerSource presence_source = LedgerSource::kNodeReport;
   std::optional<LedgerSource> epc_source;
+  std::int32_t priority = 0;  // spec.priority when the API or the scheduler told it
+};
+
+// A pod as kube-apiserver shows it, reduced to what the ledger needs (extender/kube decodes it).
+struct ApiPod {
+  PodKey pod;        // uid always set
+  std::string node;  // spec.nodeName; empty while pending
+  PodRequest request;
+  std::int32_t priority = 0;
+  bool terminal = false;  // Succeeded or Failed: it holds nothing any more
+};
+
+// What the ledger knows a pod asks for (bind looks it up: its request carries only the name).
+struct PodDemand {
+  PodRequest request;
+  std::int32_t priority = 0;
+  bool from_api = false;   // false: from a filter/prioritize request (a hint)
+  std::string bound_node;  // the node the API or a reservation already has it on; empty if none
+  LedgerSource bound_source = LedgerSource::kSchedulerRequest;  // when bound_node is set
 };
 
 // A pod the node reports as holding its slots.
@@ -62,10 +84,61 @@ class Ledger {
   // `moved_nodes` is given, the names of those nodes are appended to it.
   bool note_scheduler_request(const PodKey& pod, std::int64_t epc_bytes, std::int64_t enclave_slots,
                               std::int64_t provision_slots,
-                              std::vector<std::string>* moved_nodes = nullptr);
+                              std::vector<std::string>* moved_nodes = nullptr,
+                              std::int64_t now_ns = 0);
 
   // Forgets a node and its entries (node removed or never coming back).
   void remove_node(std::string_view node);
+
+  // ---- the API watch: authoritative for what is bound where and what it requests ----
+
+  // Applies one pod as the watch shows it: a bound, running SGX pod is placed on its node (over any
+  // report or reservation entry for the same pod, and a reservation elsewhere is dropped: the API
+  // decided); a pending one is remembered for bind; a terminal or non-SGX one releases everything.
+  void upsert_api_pod(const ApiPod& pod, std::vector<std::string>* moved_nodes = nullptr);
+  // The pod was deleted.
+  void remove_api_pod(std::string_view uid, std::vector<std::string>* moved_nodes = nullptr);
+  // A relist: `pods` is every SGX pod the API has; API pods missing from it are removed.
+  void replace_api_pods(std::span<const ApiPod> pods,
+                        std::vector<std::string>* moved_nodes = nullptr);
+  bool api_knows(std::string_view uid) const { return api_pods_.contains(uid); }
+  std::size_t api_pod_count() const { return api_pods_.size(); }
+
+  // What `pod` asks for, from the API (pending or bound) or else from a remembered scheduler
+  // request; nullopt when neither knows it or the UIDs disagree (another incarnation).
+  std::optional<PodDemand> demand(const PodKey& pod) const;
+
+  // ---- reservations: the extender's own bind decisions ----
+
+  // Counts `request` for `pod` on `node` until cancelled, confirmed by the API (upsert_api_pod) or
+  // expired. A pod the API already has on `node` is left as it is.
+  void reserve(const PodKey& pod, std::string_view node, const PodRequest& request,
+               std::int64_t expires_ns, std::vector<std::string>* moved_nodes = nullptr);
+  // Drops the reservation of `pod` on `node` (its Binding failed). False if there was none.
+  bool cancel_reservation(const PodKey& pod, std::string_view node,
+                          std::vector<std::string>* moved_nodes = nullptr);
+  // Drops reservations that expired by `now_ns`, unconfirmed. Returns how many.
+  std::size_t expire_reservations(std::int64_t now_ns,
+                                  std::vector<std::string>* moved_nodes = nullptr);
+  // Moves every expiry to at least `min_expires_ns` (the pod watch reconnected: nothing could
+  // confirm a reservation while it was down).
+  void extend_reservations(std::int64_t min_expires_ns);
+  std::size_t reservation_count() const { return reservations_.size(); }
+  // The earliest expiry of a reservation; nullopt when there is none.
+  std::optional<std::int64_t> next_reservation_expiry() const;
+
+  // Forgets remembered scheduler requests (hints) older than `oldest_ns`.
+  void expire_hints(std::int64_t oldest_ns);
+
+  // Every entry on every node, in (node, pod key) order.
+  template <typename Fn>
+  void for_each_entry(Fn&& fn) const {
+    for (const auto& [node, entries] : nodes_) {
+      for (const auto& [key, entry] : entries) {
+        fn(std::string_view(node), entry);
+      }
+    }
+  }
 
   struct NodeTotals {
     std::int64_t epc_requested_bytes = 0;  // Σ known EPC
@@ -89,6 +162,18 @@ class Ledger {
     std::int64_t provision_slots;
     std::uint64_t seen_order;
     std::string uid;  // empty when the request carried none
+    std::int64_t seen_ns = 0;
+  };
+  struct ApiRecord {
+    std::string key;  // namespace/name
+    std::string node;
+    PodRequest request;
+    std::int32_t priority = 0;
+  };
+  struct ReservationRecord {
+    std::string node;
+    std::string uid;
+    std::int64_t expires_ns = 0;
   };
   using NodeEntries = std::map<std::string, LedgerEntry, std::less<>>;  // by namespace/name
 
@@ -97,6 +182,10 @@ class Ledger {
   void index_add(const std::string& pod, std::string_view node);
   void index_remove(const std::string& pod, std::string_view node);
   void evict_requests();
+  // Removes `key`'s entry on `node` if its presence is exactly `source`. True if removed.
+  bool remove_entry(std::string_view node, const std::string& key, LedgerSource source,
+                    std::vector<std::string>* moved_nodes);
+  void drop_reservation(const std::string& key, std::vector<std::string>* moved_nodes);
 
   std::map<std::string, NodeEntries, std::less<>> nodes_;
   std::map<std::string, RememberedRequest, std::less<>> requests_;  // by namespace/name
@@ -104,6 +193,9 @@ class Ledger {
   std::map<std::uint64_t, std::string> request_order_;
   // namespace/name -> nodes holding an entry for it, so a scheduler request touches only those.
   std::map<std::string, std::set<std::string, std::less<>>, std::less<>> pod_nodes_;
+  std::map<std::string, ApiRecord, std::less<>> api_pods_;         // by UID
+  std::map<std::string, std::string, std::less<>> api_uid_by_key_;  // namespace/name -> UID
+  std::map<std::string, ReservationRecord, std::less<>> reservations_;  // by namespace/name
   std::uint64_t next_order_ = 0;
   std::size_t request_memory_limit_ = 100000;
 };

@@ -3,6 +3,9 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <vector>
+
+#include "common/sgx_resources.h"
 
 namespace epc::core {
 
@@ -33,6 +36,10 @@ struct PodRequestOptions {
   // A pod that asks for EPC but lists no enclave slot still needs /dev/sgx_enclave: count one slot
   // (Intel's admission webhook performs the same mutation; we do not depend on it being installed).
   bool epc_implies_enclave_slot = true;
+  // Other names read as EPC (with their unit) when a pod lists them instead of sgx.intel.com/epc.
+  // The JSON decoders apply them (a container lists one of these or sgx.intel.com/epc; given both,
+  // the last listed wins unless the alias is larger).
+  std::vector<common::ResourceAlias> epc_aliases = common::default_epc_aliases();
 };
 
 // The pod's SGX demand on a node.

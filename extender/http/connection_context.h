@@ -1,10 +1,12 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 
 #include "extender/http/codec/extender_args.h"
 #include "extender/http/codec/padded_buffer.h"
+#include "extender/http/codec/preempt_args.h"
 #include "extender/http/handlers/handler_scratch.h"
 #include "extender/http/observation_memo.h"
 
@@ -15,7 +17,8 @@ namespace epc::http {
 // per-node arrays and the memo of the last pod observation sent to the state writer. Created with
 // the connection, never shared (house rule 7, STYLE §5).
 struct ConnectionContext {
-  explicit ConnectionContext(std::size_t body_limit_bytes) : decoder(body_limit_bytes) {}
+  explicit ConnectionContext(std::size_t body_limit)
+      : decoder(body_limit), body_limit_bytes(body_limit) {}
   ConnectionContext(const ConnectionContext&) = delete;
   ConnectionContext& operator=(const ConnectionContext&) = delete;
 
@@ -24,6 +27,9 @@ struct ConnectionContext {
   codec::ExtenderArgsDecoder decoder;
   handlers::HandlerScratch scratch;
   ObservationMemo last_observed;  // the pod whose demand this connection last sent to the state
+  // Made at the first preempt on this connection (most never send one).
+  std::unique_ptr<codec::PreemptArgsDecoder> preempt_decoder;
+  std::size_t body_limit_bytes = 0;
 };
 
 }  // namespace epc::http

@@ -5,8 +5,11 @@
 
 #include "extender/core/ledger.h"
 #include "extender/http/connection_context.h"
+#include "extender/http/codec/bind_args.h"
+#include "extender/http/handlers/bind.h"
 #include "extender/http/handlers/filter.h"
 #include "extender/http/handlers/handler_settings.h"
+#include "extender/http/handlers/preempt.h"
 #include "extender/http/handlers/prioritize.h"
 #include "extender/state/clock.h"
 
@@ -59,7 +62,7 @@ std::string normalize_url_prefix(std::string_view url_prefix) {
 
 void add_extender_routes(RouteTable& table, const config::ExtenderConfig& config,
                          state::ClusterState& state, metrics::Metrics& metrics,
-                         std::function<bool()> serving) {
+                         std::function<bool()> serving, BindPort* binder) {
   const handlers::HandlerSettings settings = handlers::settings_from_config(config);
   const std::string prefix = normalize_url_prefix(config.url_prefix);
 
@@ -115,6 +118,72 @@ void add_extender_routes(RouteTable& table, const config::ExtenderConfig& config
   };
   table.add(std::move(prioritize_route));
 
+  Route bind_route;
+  bind_route.method = HttpMethod::kPost;
+  bind_route.path = prefix + "/bind";
+  bind_route.verb = metrics::Verb::kBind;
+  bind_route.handler = [binder](const RouteRequest& request, RouteReply& reply) {
+    if (binder == nullptr) {
+      handlers::write_bind_error(
+          "this extender does not bind: it runs without Kubernetes API access (give it "
+          "kube.kubeconfig or run it in a cluster to use binding mode)",
+          reply.body);
+      reply.outcome = metrics::Outcome::kError;
+      return;
+    }
+    auto args = codec::decode_bind_args(request.body);
+    if (!args.ok()) {
+      handlers::write_bind_error(args.error().message, reply.body);
+      reply.outcome = metrics::Outcome::kError;
+      return;
+    }
+    if (!reply.defer) {
+      handlers::write_bind_error("internal error: this server cannot defer a reply", reply.body);
+      reply.outcome = metrics::Outcome::kError;
+      return;
+    }
+    state::BindRequest bind;
+    bind.pod.namespace_name = args->pod_namespace + "/" + args->pod_name;
+    bind.pod.uid = args->pod_uid;
+    bind.node = args->node;
+    std::shared_ptr<DeferredReply> deferred = reply.defer();
+    binder->bind(std::move(bind), [deferred, pod = args->pod_namespace + "/" + args->pod_name,
+                                   node = args->node](BindOutcome outcome) {
+      deferred->finish([&outcome, &pod, &node](RouteReply& finished) {
+        handlers::write_bind_result(outcome, pod, node, finished.body);
+        finished.outcome = outcome.bound ? metrics::Outcome::kOk : metrics::Outcome::kError;
+      });
+    });
+  };
+  bind_route.error_writer = [](std::string_view message, RouteReply& reply) {
+    handlers::write_bind_error(message, reply.body);
+  };
+  table.add(std::move(bind_route));
+
+  Route preempt_route;
+  preempt_route.method = HttpMethod::kPost;
+  preempt_route.path = prefix + "/preempt";
+  preempt_route.verb = metrics::Verb::kPreempt;
+  preempt_route.handler = [&state, settings](const RouteRequest& request, RouteReply& reply) {
+    ConnectionContext& connection = request.connection;
+    if (!connection.preempt_decoder) {
+      connection.preempt_decoder =
+          std::make_unique<codec::PreemptArgsDecoder>(connection.body_limit_bytes);
+    }
+    auto args = connection.preempt_decoder->decode(request.body, settings.pod_request);
+    if (!args.ok()) {
+      handlers::write_preempt_error(args.error().message, reply.body);
+      reply.outcome = metrics::Outcome::kError;
+      return;
+    }
+    const state::ClusterSnapshotPtr snapshot = state.snapshot();
+    handlers::preempt(*args, *snapshot, settings, state::monotonic_now_ns(), reply.body);
+  };
+  preempt_route.error_writer = [](std::string_view message, RouteReply& reply) {
+    handlers::write_preempt_error(message, reply.body);
+  };
+  table.add(std::move(preempt_route));
+
   Route healthz;
   healthz.method = HttpMethod::kGet;
   healthz.path = "/healthz";
@@ -129,7 +198,7 @@ void add_extender_routes(RouteTable& table, const config::ExtenderConfig& config
   readyz.path = "/readyz";
   readyz.handler = [&state, serving = std::move(serving)](const RouteRequest&, RouteReply& reply) {
     reply.content_type = kTextContentType;
-    const bool ready = (!serving || serving()) && state.snapshot() != nullptr;
+    const bool ready = (!serving || serving()) && state.snapshot()->sources_ready();
     if (ready) {
       reply.body.assign("ready");
     } else {

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,18 @@ struct RouteRequest {
   ConnectionContext& connection;  // per-connection reusable parser and buffers
 };
 
+struct RouteReply;
+
+// A reply that a handler finishes later, from any thread (the bind verb waits for kube-apiserver
+// without holding an I/O thread). The connection reads nothing else meanwhile.
+class DeferredReply {
+ public:
+  virtual ~DeferredReply() = default;
+  // Fills the reply (status, content type, body, outcome) and sends it. Call once; a handle
+  // dropped unfinished answers with an internal error, so no request is left without a reply.
+  virtual void finish(std::function<void(RouteReply&)> fill) = 0;
+};
+
 // The reply a handler fills in. `body` is the connection's reused buffer, empty on entry; the
 // session writes status, headers and body in one write.
 struct RouteReply {
@@ -46,6 +59,9 @@ struct RouteReply {
   std::string_view content_type = kJsonContentType;  // must refer to static storage
   std::string& body;
   metrics::Outcome outcome = metrics::Outcome::kOk;
+  // Set by the server: a handler that cannot answer at once calls defer() and finishes the handle
+  // later; whatever it wrote here is then ignored. Empty where replies cannot be deferred.
+  std::function<std::shared_ptr<DeferredReply>()> defer;
 };
 
 using RouteHandler = std::function<void(const RouteRequest&, RouteReply&)>;

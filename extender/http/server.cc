@@ -203,6 +203,33 @@ class Session : public std::enable_shared_from_this<Session> {
     handle_request();
   }
 
+  // The handle a deferring handler keeps: finish() hops onto the connection's strand.
+  class Deferred final : public DeferredReply {
+   public:
+    explicit Deferred(std::shared_ptr<Session> session) : session_(std::move(session)) {}
+    ~Deferred() override {
+      if (session_) {
+        finish([](RouteReply& reply) {
+          reply.body.assign(R"({"Error":"internal error: the reply was never finished"})");
+          reply.outcome = metrics::Outcome::kError;
+        });
+      }
+    }
+    void finish(std::function<void(RouteReply&)> fill) override {
+      std::shared_ptr<Session> session = std::move(session_);
+      if (!session) {
+        return;  // finished already
+      }
+      auto executor = session->stream_.get_executor();
+      net::post(executor, [session = std::move(session), fill = std::move(fill)] {
+        session->finish_deferred(fill);
+      });
+    }
+
+   private:
+    std::shared_ptr<Session> session_;
+  };
+
   void handle_request() {
     const auto& request = parser_->get();
     const auto started = std::chrono::steady_clock::now();
@@ -211,9 +238,34 @@ class Session : public std::enable_shared_from_this<Session> {
                                      context_.request_body, context_};
     context_.reply_body.clear();
     RouteReply reply(context_.reply_body);
+    bool deferred = false;
+    reply.defer = [this, &deferred]() -> std::shared_ptr<DeferredReply> {
+      deferred = true;
+      return std::make_shared<Deferred>(shared_from_this());
+    };
     const metrics::Verb verb = env_.routes.dispatch(route_request, reply);
+    if (deferred) {
+      deferred_verb_ = verb;
+      deferred_started_ = started;
+      deferred_close_ = !request.keep_alive();
+      return;  // Deferred::finish writes the reply
+    }
     observe(verb, reply.outcome, seconds_since(started));
     write_reply(reply.status, reply.content_type, !request.keep_alive(), /*drain=*/false);
+  }
+
+  void finish_deferred(const std::function<void(RouteReply&)>& fill) {
+    context_.reply_body.clear();
+    RouteReply reply(context_.reply_body);
+    try {
+      fill(reply);
+    } catch (const std::exception& e) {
+      reply.status = 200;
+      reply.body.assign(R"({"Error":"internal error"})");
+      reply.outcome = metrics::Outcome::kError;
+    }
+    observe(deferred_verb_, reply.outcome, seconds_since(deferred_started_));
+    write_reply(reply.status, reply.content_type, deferred_close_, /*drain=*/false);
   }
 
   // Answers a request that never reached its handler, then closes the connection (the stream is in
@@ -306,6 +358,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::response<bhttp::span_body<char>>> response_;
   std::vector<char> drain_buffer_;
   std::size_t drained_bytes_ = 0;
+  // The request whose reply a handler deferred.
+  metrics::Verb deferred_verb_ = metrics::Verb::kOther;
+  std::chrono::steady_clock::time_point deferred_started_;
+  bool deferred_close_ = false;
 };
 
 }  // namespace
@@ -414,14 +470,15 @@ void HttpServer::Impl::run_io_thread() {
 
 common::Result<std::unique_ptr<HttpServer>> HttpServer::create(const config::ExtenderConfig& config,
                                                                state::ClusterState& state,
-                                                               metrics::Metrics& metrics) {
+                                                               metrics::Metrics& metrics,
+                                                               BindPort* binder) {
   auto impl = std::make_unique<Impl>(config, metrics);
   if (auto listening = impl->listen(); !listening.ok()) {
     return listening.error();
   }
   Impl* raw = impl.get();
   add_extender_routes(impl->routes, config, state, metrics,
-                      [raw] { return raw->serving.load(std::memory_order_acquire); });
+                      [raw] { return raw->serving.load(std::memory_order_acquire); }, binder);
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 

@@ -5,6 +5,7 @@
 
 #include "common/result.h"
 #include "extender/config/extender_config.h"
+#include "extender/http/bind_port.h"
 #include "extender/http/router.h"
 #include "extender/metrics/metrics.h"
 #include "extender/state/cluster_state.h"
@@ -28,9 +29,11 @@ namespace epc::http {
 class HttpServer {
  public:
   // Opens, binds and listens (errors such as "address in use" are values); does not serve yet.
+  // `binder` serves the bind verb (binding mode); null: bind answers that it is not configured.
   static common::Result<std::unique_ptr<HttpServer>> create(const config::ExtenderConfig& config,
                                                             state::ClusterState& state,
-                                                            metrics::Metrics& metrics);
+                                                            metrics::Metrics& metrics,
+                                                            BindPort* binder = nullptr);
   ~HttpServer();  // stops
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

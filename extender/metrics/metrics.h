@@ -10,7 +10,7 @@
 
 namespace epc::metrics {
 
-enum class Verb : std::uint8_t { kFilter, kPrioritize, kOther };
+enum class Verb : std::uint8_t { kFilter, kPrioritize, kBind, kPreempt, kOther };
 enum class Outcome : std::uint8_t { kOk, kError };
 
 // The extender's Prometheus metrics. prometheus-cpp stays behind this interface: HTTP code never

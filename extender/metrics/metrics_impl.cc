@@ -24,6 +24,10 @@ const char* verb_label(int verb) {
       return "filter";
     case Verb::kPrioritize:
       return "prioritize";
+    case Verb::kBind:
+      return "bind";
+    case Verb::kPreempt:
+      return "preempt";
     case Verb::kOther:
       break;
   }

@@ -38,7 +38,7 @@ class MetricsImpl final : public Metrics {
   static const prometheus::Histogram::BucketBoundaries& duration_buckets();
 
  private:
-  static constexpr int kVerbs = 3;
+  static constexpr int kVerbs = 5;
   static constexpr int kOutcomes = 2;
   static constexpr int kReportKinds = 4;
   static constexpr int kReportResults = 2;

@@ -13,6 +13,7 @@
 
 #include "extender/core/node_row.h"
 #include "extender/core/pod_mix.h"
+#include "extender/state/pod_table.h"
 
 namespace epc::state {
 
@@ -26,6 +27,12 @@ struct NameHash {
 };
 
 // Per-node facts that are not needed by fit/score but by metrics and operators.
+// Where a node's EPC capacity comes from.
+enum class CapacitySource : std::uint8_t {
+  kPluginReport,    // our device plugin's report
+  kNodeAllocatable  // the node's allocatable sgx.intel.com/epc (Intel's stack: NFD's rule)
+};
+
 struct NodeInfo {
   std::string name;
   std::string plugin_version;
@@ -33,6 +40,11 @@ struct NodeInfo {
   std::int64_t ledger_pods = 0;
   std::int64_t ledger_pods_unknown_epc = 0;
   bool stream_connected = false;
+  CapacitySource capacity_source = CapacitySource::kPluginReport;
+  // The node object's allocatable sgx.intel.com/epc when the API watch gives one, else -1.
+  std::int64_t api_epc_bytes = -1;
+  // Our plugin reports a capacity and the node's allocatable says another.
+  bool capacity_mismatch = false;
 };
 
 // The dense node table: one core::NodeRow per node (what fit and score read), its NodeInfo beside
@@ -77,10 +89,15 @@ class NodeTable {
 // Thread-safety: immutable after publication; any number of threads may read it concurrently.
 class ClusterSnapshot {
  public:
-  ClusterSnapshot() : nodes_(std::make_shared<NodeTable>()) {}
-  ClusterSnapshot(std::shared_ptr<NodeTable> nodes, const core::PodMix& pod_mix,
-                  std::uint64_t pods_in_mix, std::uint64_t version)
-      : nodes_(std::move(nodes)), pod_mix_(pod_mix), pods_in_mix_(pods_in_mix), version_(version) {}
+  ClusterSnapshot()
+      : nodes_(std::make_shared<NodeTable>()), pods_(std::make_shared<const PodTable>()) {}
+  ClusterSnapshot(std::shared_ptr<NodeTable> nodes, std::shared_ptr<const PodTable> pods,
+                  const core::PodMix& pod_mix, std::uint64_t pods_in_mix, std::uint64_t version)
+      : nodes_(std::move(nodes)),
+        pods_(std::move(pods)),
+        pod_mix_(pod_mix),
+        pods_in_mix_(pods_in_mix),
+        version_(version) {}
 
   const NodeTable& nodes() const { return *nodes_; }
   // The table itself, for the writer when it publishes again without a node change.
@@ -93,6 +110,10 @@ class ClusterSnapshot {
   std::size_t size() const { return nodes_->size(); }
   std::optional<std::uint32_t> find(std::string_view name) const { return nodes_->find(name); }
 
+  // The SGX pods the ledger counts, by UID and node (preempt reads them).
+  const PodTable& pods() const { return *pods_; }
+  const std::shared_ptr<const PodTable>& shared_pods() const { return pods_; }
+
   // The recent mix of SGX pods prioritize saw (FragmentationAware's expectation of what comes
   // next); empty unless the writer keeps one (ClusterState::Options::keep_pod_mix).
   const core::PodMix& pod_mix() const { return pod_mix_; }
@@ -101,6 +122,11 @@ class ClusterSnapshot {
 
   // Increases with every publication.
   std::uint64_t version() const { return version_; }
+
+  // False while a configured source has not delivered its first full state (the API watch's first
+  // pod and node lists): /readyz answers 503 until then.
+  bool sources_ready() const { return sources_ready_; }
+  void set_sources_ready(bool ready) { sources_ready_ = ready; }
 
   // Builder side, for tests that make a snapshot by hand: rows go into this snapshot's own table,
   // which no other snapshot may share yet.
@@ -117,14 +143,17 @@ class ClusterSnapshot {
     pods_in_mix_ = pods_in_mix;
   }
   void set_version(std::uint64_t version) { version_ = version; }
+  void set_pods(std::shared_ptr<const PodTable> pods) { pods_ = std::move(pods); }
 
  private:
   // Never null. Not const because tests fill a fresh snapshot's table in place (add()); readers
   // only get const access, and the writer never changes a table once it is published.
   std::shared_ptr<NodeTable> nodes_;
+  std::shared_ptr<const PodTable> pods_;  // never null
   core::PodMix pod_mix_;
   std::uint64_t pods_in_mix_ = 0;
   std::uint64_t version_ = 0;
+  bool sources_ready_ = true;
 };
 
 }  // namespace epc::state

@@ -13,6 +13,8 @@
 #include "extender/core/node_row.h"
 #include "extender/core/pod_mix.h"
 #include "extender/core/pod_request.h"
+#include "extender/core/node_row.h"
+#include "extender/state/api_message.h"
 #include "extender/state/cluster_snapshot.h"
 #include "extender/state/report_message.h"
 #include "extender/state/scheduler_observation.h"
@@ -26,7 +28,7 @@ using ClusterSnapshotPtr = std::shared_ptr<const ClusterSnapshot>;
 //
 // Threading: one internal writer thread owns all mutable state. Everything that changes it arrives
 // as a value on one queue: report messages (extender/reports), scheduler observations (the HTTP
-// routes) and, later, API watch events and bind reservations. The writer applies what is queued in
+// routes), API watch batches (extender/kube) and bind reservations. The writer applies what is queued in
 // batches, then publishes a new immutable ClusterSnapshot. Readers (HTTP threads) call snapshot(),
 // which never waits for the writer. All public methods are thread-safe.
 class ClusterState {
@@ -41,6 +43,17 @@ class ClusterState {
     // acknowledgements of the messages in it (metrics refresh: an Ack then implies /metrics shows
     // the report). Not called when only the pod mix moved. May be empty.
     std::function<void(const ClusterSnapshot&)> on_publish;
+
+    // Fit of a bind's reservation: the same rules as filter.
+    core::NodeAccounting accounting;
+    std::int64_t stale_after_ns = 0;  // 0 = reports never go stale
+    // A reservation not confirmed by the API watch within this long is dropped (only while the pod
+    // watch is open: with the watch down, nothing can confirm it and dropping it would undercount).
+    std::int64_t reservation_ttl_ns = 30'000'000'000;
+    // A pod seen only in filter/prioritize is a hint remembered this long (0 = until evicted).
+    std::int64_t hint_ttl_ns = 300'000'000'000;
+    // The API watch is configured: readiness waits for the first pod and node lists.
+    bool api_configured = false;
   };
 
   static std::unique_ptr<ClusterState> create(Options options);
@@ -67,6 +80,20 @@ class ClusterState {
   // blocks on report ingestion. The snapshot that includes it is published shortly after; flush()
   // waits for it.
   virtual void observe(SchedulerObservation observation) = 0;
+
+  // ---- the Kubernetes API watch (extender/kube) ----
+  virtual void apply_api_pods(ApiPodBatch batch) = 0;
+  virtual void apply_api_nodes(ApiNodeBatch batch) = 0;
+  virtual void api_status(ApiSourceStatus status) = 0;
+
+  // ---- bind: reserve-and-bind ----
+  using ReserveDone = std::function<void(common::Result<BindReservation>)>;
+  // Under the writer: checks that the pod still fits `node` against everything bound, reserved and
+  // assumed and, if so, reserves it there (a TTL until the API confirms). `done` runs on the writer
+  // thread with the reservation or the reason it was refused; it must not block.
+  virtual void reserve_async(BindRequest request, ReserveDone done) = 0;
+  // The Binding for a reservation failed: release it.
+  virtual void cancel_reservation(BindRequest request) = 0;
 
   // Blocks until every update queued before this call is published (tests, orderly shutdown).
   virtual void flush() = 0;

@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <cassert>
+#include <chrono>
+#include <cstdio>
 #include <future>
+#include <limits>
+#include <set>
 #include <string_view>
 #include <utility>
 
@@ -23,7 +27,8 @@ void fail_op(OpVariant& op) {
           if (o.done) {
             o.done();
           }
-        } else if constexpr (requires { o.done(common::Error{}); }) {
+        } else if constexpr (requires { o.done(common::Error{}); } ||
+                             requires { o.done(common::Result<BindReservation>(common::Error{})); }) {
           if (o.done) {
             o.done(common::Error{kShuttingDown});
           }
@@ -125,6 +130,20 @@ void ClusterStateImpl::observe(SchedulerObservation observation) {
   push(ObserveOp{std::move(observation)});
 }
 
+void ClusterStateImpl::apply_api_pods(ApiPodBatch batch) { push(std::move(batch)); }
+
+void ClusterStateImpl::apply_api_nodes(ApiNodeBatch batch) { push(std::move(batch)); }
+
+void ClusterStateImpl::api_status(ApiSourceStatus status) { push(status); }
+
+void ClusterStateImpl::reserve_async(BindRequest request, ReserveDone done) {
+  push(ReserveOp{std::move(request), std::move(done)});
+}
+
+void ClusterStateImpl::cancel_reservation(BindRequest request) {
+  push(CancelReservationOp{std::move(request)});
+}
+
 void ClusterStateImpl::flush() {
   // A flush from the writer thread (inside a callback) would wait for itself.
   assert(writer_id_.load() != std::this_thread::get_id());
@@ -146,17 +165,27 @@ void ClusterStateImpl::run_writer() {
   std::vector<Op> batch;
   std::vector<std::pair<ApplyDone, common::Result<std::uint64_t>>> acks;
   std::vector<std::function<void()>> flushes;
+  std::vector<std::pair<ReserveDone, common::Result<BindReservation>>> reserved;
+  last_tick_ns_ = monotonic_now_ns();
   for (;;) {
     {
       std::unique_lock lock(queue_mutex_);
-      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      const std::int64_t now_ns = monotonic_now_ns();
+      const std::int64_t wake_ns = next_tick_ns(now_ns);
+      auto ready = [this] { return stopping_ || !queue_.empty(); };
+      if (wake_ns == std::numeric_limits<std::int64_t>::max()) {
+        queue_cv_.wait(lock, ready);
+      } else {
+        queue_cv_.wait_for(lock, std::chrono::nanoseconds(std::max<std::int64_t>(wake_ns - now_ns, 0)),
+                           ready);
+      }
       if (stopping_) {
         return;
       }
       batch.swap(queue_);
     }
 
-    bool nodes_changed = false;
+    bool nodes_changed = tick(monotonic_now_ns());
     bool mix_changed = false;
     for (auto& op : batch) {
       if (auto* apply = std::get_if<ApplyOp>(&op)) {
@@ -174,6 +203,26 @@ void ClusterStateImpl::run_writer() {
         mix_changed = mix_changed || effect.mix;
       } else if (auto* flush_op = std::get_if<FlushOp>(&op)) {
         flushes.push_back(std::move(flush_op->done));
+      } else if (auto* pods = std::get_if<ApiPodBatch>(&op)) {
+        apply_api_pods_op(*pods);
+        nodes_changed = true;
+      } else if (auto* api_nodes = std::get_if<ApiNodeBatch>(&op)) {
+        apply_api_nodes_op(*api_nodes);
+        nodes_changed = true;
+      } else if (auto* status = std::get_if<ApiSourceStatus>(&op)) {
+        nodes_changed = apply_api_status(*status) || nodes_changed;
+      } else if (auto* reserve = std::get_if<ReserveOp>(&op)) {
+        // Applied in queue order: a bind sees every bind queued before it (the race-free part).
+        auto result = apply_reserve(reserve->request);
+        nodes_changed = true;
+        if (reserve->done) {
+          reserved.emplace_back(std::move(reserve->done), std::move(result));
+        }
+      } else if (auto* cancel = std::get_if<CancelReservationOp>(&op)) {
+        const std::size_t before = dirty_.size();
+        ledger_.cancel_reservation(cancel->request.pod, cancel->request.node, &dirty_);
+        mark_moved(before);
+        nodes_changed = true;
       }
     }
     batch.clear();
@@ -189,6 +238,11 @@ void ClusterStateImpl::run_writer() {
       done(std::move(result));
     }
     acks.clear();
+    // After the publish: a bind's Binding is POSTed only once readers see its reservation.
+    for (auto& [done, result] : reserved) {
+      done(std::move(result));
+    }
+    reserved.clear();
     for (auto& done : flushes) {
       done();
     }
@@ -221,7 +275,9 @@ common::Result<std::uint64_t> ClusterStateImpl::apply_message(ReportMessage& mes
     record.state = std::move(*full);
     record.report_time_ns = now_ns;
     record.stream_connected = true;
+    record.reported = true;
     ledger_.set_node_holders(message.node_name, record.state.holders);
+    pods_dirty_ = true;
     dirty_.push_back(message.node_name);
     return record.last_sequence;
   }
@@ -234,12 +290,14 @@ common::Result<std::uint64_t> ClusterStateImpl::apply_message(ReportMessage& mes
   if (auto* full = std::get_if<NodeState>(&message.body)) {
     record.state = std::move(*full);
     ledger_.set_node_holders(message.node_name, record.state.holders);
+    pods_dirty_ = true;
   } else if (auto* change = std::get_if<NodeChange>(&message.body)) {
     const bool holders_touched =
         !change->holders_upserted.empty() || !change->holders_removed.empty();
     merge_change(*change, record.state);
     if (holders_touched) {
       ledger_.set_node_holders(message.node_name, record.state.holders);
+      pods_dirty_ = true;
     }
   }
   // A heartbeat only refreshes the report time.
@@ -272,9 +330,10 @@ ClusterStateImpl::ObserveEffect ClusterStateImpl::apply_observation(
   if (observation.note_request) {
     const std::size_t dirty_before = dirty_.size();
     ledger_.note_scheduler_request(observation.pod, request.epc_bytes, request.enclave_slots,
-                                   request.provision_slots, &dirty_);
+                                   request.provision_slots, &dirty_, monotonic_now_ns());
     // Only the nodes holding this pod moved; a pod no node holds yet is just remembered.
     effect.nodes = dirty_.size() != dirty_before;
+    pods_dirty_ = pods_dirty_ || effect.nodes;
   }
   if (observation.join_mix && options_.keep_pod_mix && request.epc_bytes > 0) {
     pod_mix_.observe(request);
@@ -285,39 +344,81 @@ ClusterStateImpl::ObserveEffect ClusterStateImpl::apply_observation(
 }
 
 void ClusterStateImpl::rebuild_row(const std::string& name, NodeRecord& record) const {
-  const NodeState& s = record.state;
   const core::Ledger::NodeTotals totals = ledger_.totals(name);
+  const std::optional<std::int64_t> api_epc =
+      record.api.has_value() ? record.api->epc_bytes : std::nullopt;
 
   core::NodeRow row;
   row.ever_reported = true;
-  row.has_sgx = s.sgx_present;
-  row.health = s.health.healthy ? core::NodeHealth::kHealthy : core::NodeHealth::kUnhealthy;
-  row.live_used_known = s.live_epc.known;
-  row.epc_live_used_bytes = s.live_epc.known ? s.live_epc.used_bytes : 0;
-  row.epc_capacity_bytes = s.epc_capacity_bytes;
-  // extender/reports refuses reports with more sections than the row holds (the two limits are
-  // tied by a static_assert there), so none is ever dropped here.
-  assert(s.epc_sections.size() <= row.epc_section_bytes.size());
-  const std::size_t sections = std::min(s.epc_sections.size(), row.epc_section_bytes.size());
-  row.epc_section_count = static_cast<std::int32_t>(sections);
-  for (std::size_t i = 0; i < sections; ++i) {
-    row.epc_section_bytes[i] = s.epc_sections[i].size_bytes;
-  }
   row.epc_requested_bytes = totals.epc_requested_bytes;
-  row.enclave_slots_total = s.enclave_slots.total;
-  // The plugin's count can lag a bind the ledger already knows, and vice versa: trust the larger.
-  row.enclave_slots_used = std::max(s.enclave_slots.used, totals.enclave_slots);
-  row.provision_slots_total = s.provision_slots.total;
-  row.provision_slots_used = std::max(s.provision_slots.used, totals.provision_slots);
-  row.report_time_ns = record.report_time_ns;
+  if (record.reported) {
+    const NodeState& s = record.state;
+    row.has_sgx = s.sgx_present;
+    row.health = s.health.healthy ? core::NodeHealth::kHealthy : core::NodeHealth::kUnhealthy;
+    row.live_used_known = s.live_epc.known;
+    row.epc_live_used_bytes = s.live_epc.known ? s.live_epc.used_bytes : 0;
+    row.epc_capacity_bytes = s.epc_capacity_bytes;
+    // extender/reports refuses reports with more sections than the row holds (the two limits are
+    // tied by a static_assert there), so none is ever dropped here.
+    assert(s.epc_sections.size() <= row.epc_section_bytes.size());
+    const std::size_t sections = std::min(s.epc_sections.size(), row.epc_section_bytes.size());
+    row.epc_section_count = static_cast<std::int32_t>(sections);
+    for (std::size_t i = 0; i < sections; ++i) {
+      row.epc_section_bytes[i] = s.epc_sections[i].size_bytes;
+    }
+    row.enclave_slots_total = s.enclave_slots.total;
+    // The plugin's count can lag a bind the ledger already knows, and vice versa: trust the larger.
+    row.enclave_slots_used = std::max(s.enclave_slots.used, totals.enclave_slots);
+    row.provision_slots_total = s.provision_slots.total;
+    row.provision_slots_used = std::max(s.provision_slots.used, totals.provision_slots);
+    row.report_time_ns = record.report_time_ns;
+    record.info.health_reason = s.health.reason;
+    record.info.capacity_source = CapacitySource::kPluginReport;
+  } else {
+    // Intel's stack only: the node object is the report. Its freshness is the node watch's (a
+    // watch that is down for longer than the staleness limit makes these rows untrusted).
+    const ApiNode& api = *record.api;
+    row.has_sgx = api.epc_bytes.value_or(0) > 0;
+    const bool ready = api.readiness != NodeReadiness::kNotReady;
+    row.health = ready ? core::NodeHealth::kHealthy : core::NodeHealth::kUnhealthy;
+    row.epc_capacity_bytes = api.epc_bytes.value_or(0);
+    row.epc_section_count = 1;
+    row.epc_section_bytes[0] = row.epc_capacity_bytes;
+    // Slots not advertised are not ours to limit: kubelet admits by what the node advertises.
+    constexpr std::int64_t kUnlimitedSlots = std::int64_t{1} << 31;
+    row.enclave_slots_total = api.enclave_slots.value_or(kUnlimitedSlots);
+    row.enclave_slots_used = totals.enclave_slots;
+    row.provision_slots_total = api.provision_slots.value_or(kUnlimitedSlots);
+    row.provision_slots_used = totals.provision_slots;
+    row.report_time_ns = api_alive_ns_;
+    record.info.health_reason = ready ? std::string() : std::string("node is not Ready");
+    record.info.capacity_source = CapacitySource::kNodeAllocatable;
+  }
   record.row = row;
 
   record.info.name = name;
   record.info.plugin_version = record.plugin_version;
-  record.info.health_reason = s.health.reason;
   record.info.ledger_pods = totals.pods;
   record.info.ledger_pods_unknown_epc = totals.pods_with_unknown_epc;
   record.info.stream_connected = record.stream_connected;
+  record.info.api_epc_bytes = api_epc.value_or(-1);
+  const bool mismatch =
+      record.reported && api_epc.has_value() && *api_epc != record.state.epc_capacity_bytes;
+  if (mismatch != record.mismatch_logged) {
+    // Once per change, not per rebuild: a lasting disagreement must not flood the log.
+    if (mismatch) {
+      std::fprintf(stderr,
+                   "epc-extender: node %s: the plugin reports %lld bytes of EPC but the node's "
+                   "allocatable sgx.intel.com/epc is %lld; using the plugin's\n",
+                   name.c_str(), static_cast<long long>(record.state.epc_capacity_bytes),
+                   static_cast<long long>(*api_epc));
+    } else {
+      std::fprintf(stderr, "epc-extender: node %s: plugin and node agree on EPC capacity again\n",
+                   name.c_str());
+    }
+    record.mismatch_logged = mismatch;
+  }
+  record.info.capacity_mismatch = mismatch;
 }
 
 void ClusterStateImpl::publish(bool nodes_changed) {
@@ -340,14 +441,225 @@ void ClusterStateImpl::publish(bool nodes_changed) {
     // Only the pod mix moved: the new snapshot shares the node table as it is.
     table = snapshot()->shared_nodes();
   }
-  auto snapshot =
-      std::make_shared<const ClusterSnapshot>(std::move(table), pod_mix_, pods_in_mix_, ++version_);
+  std::shared_ptr<const PodTable> pods = snapshot()->shared_pods();
+  if (pods_dirty_) {
+    pods = build_pod_table();
+    pods_dirty_ = false;
+  }
+  auto built = std::make_shared<ClusterSnapshot>(std::move(table), std::move(pods), pod_mix_,
+                                                 pods_in_mix_, ++version_);
+  built->set_sources_ready(sources_ready());
+  ClusterSnapshotPtr snapshot = std::move(built);
   ClusterSnapshotPtr previous;
   {
     std::lock_guard lock(published_mutex_);
     previous = std::exchange(published_, std::move(snapshot));
   }
   // `previous` is released here, outside the lock (it may be the last reference).
+}
+
+// ---------------------------------------------------------------------------------------------
+// The API watch, reservations and periodic work.
+
+void ClusterStateImpl::mark_moved(std::size_t dirty_before) {
+  if (dirty_.size() != dirty_before) {
+    pods_dirty_ = true;
+  }
+}
+
+void ClusterStateImpl::apply_api_pods_op(ApiPodBatch& batch) {
+  assert_writer_thread();
+  const std::size_t before = dirty_.size();
+  if (batch.replace) {
+    ledger_.replace_api_pods(batch.upserts, &dirty_);
+    pods_synced_ = true;
+  } else {
+    for (const core::ApiPod& pod : batch.upserts) {
+      ledger_.upsert_api_pod(pod, &dirty_);
+    }
+  }
+  for (const std::string& uid : batch.deleted_uids) {
+    ledger_.remove_api_pod(uid, &dirty_);
+  }
+  mark_moved(before);
+  pods_dirty_ = true;  // priorities and pending pods may have changed without moving a node
+}
+
+void ClusterStateImpl::apply_api_nodes_op(ApiNodeBatch& batch) {
+  assert_writer_thread();
+  if (batch.replace) {
+    std::set<std::string_view> listed;
+    for (const ApiNode& node : batch.upserts) {
+      listed.insert(node.name);
+    }
+    for (auto& [name, record] : nodes_) {
+      if (record.api.has_value() && !listed.contains(name)) {
+        batch.deleted.push_back(name);
+      }
+    }
+    nodes_synced_ = true;
+  }
+  for (ApiNode& node : batch.upserts) {
+    apply_api_node(std::move(node));
+  }
+  for (const std::string& name : batch.deleted) {
+    auto it = nodes_.find(name);
+    if (it == nodes_.end()) {
+      continue;
+    }
+    if (it->second.reported) {
+      it->second.api.reset();
+      dirty_.push_back(name);
+    } else {
+      nodes_.erase(it);  // an API-only node that is gone; its pods leave through the pod watch
+    }
+  }
+  api_alive_ns_ = monotonic_now_ns();
+}
+
+void ClusterStateImpl::apply_api_node(ApiNode node) {
+  auto it = nodes_.find(node.name);
+  if (it == nodes_.end()) {
+    if (!node.advertises_sgx()) {
+      return;  // neither our plugin nor Intel's stack: the node stays out of the table
+    }
+    it = nodes_.emplace(node.name, NodeRecord{}).first;
+  } else if (!it->second.reported && !node.advertises_sgx()) {
+    nodes_.erase(it);  // Intel's stack stopped advertising SGX and no plugin of ours reports
+    return;
+  }
+  if (it->second.api != node) {
+    dirty_.push_back(node.name);
+  }
+  it->second.api = std::move(node);
+}
+
+bool ClusterStateImpl::apply_api_status(const ApiSourceStatus& status) {
+  assert_writer_thread();
+  bool changed = false;
+  const std::int64_t now_ns = monotonic_now_ns();
+  if (status.resource == ApiResource::kPods) {
+    if (status.watching && !pods_watching_) {
+      // Nothing could confirm a reservation while the watch was down: restart their clocks.
+      ledger_.extend_reservations(now_ns + options_.reservation_ttl_ns);
+    }
+    pods_watching_ = status.watching;
+    changed = pods_synced_ != (pods_synced_ || status.synced);
+    pods_synced_ = pods_synced_ || status.synced;
+  } else {
+    nodes_watching_ = status.watching;
+    changed = nodes_synced_ != (nodes_synced_ || status.synced);
+    nodes_synced_ = nodes_synced_ || status.synced;
+    if (status.watching) {
+      api_alive_ns_ = now_ns;
+      for (const auto& [name, record] : nodes_) {
+        if (!record.reported) {
+          dirty_.push_back(name);
+          changed = true;
+        }
+      }
+    }
+  }
+  return changed;
+}
+
+bool ClusterStateImpl::sources_ready() const {
+  return !options_.api_configured || (pods_synced_ && nodes_synced_);
+}
+
+common::Result<BindReservation> ClusterStateImpl::apply_reserve(const BindRequest& request) {
+  assert_writer_thread();
+  const std::optional<core::PodDemand> demand = ledger_.demand(request.pod);
+  if (!demand.has_value()) {
+    return common::Error{"pod " + request.pod.namespace_name + " (uid " + request.pod.uid +
+                         ") is unknown to the extender: neither the API watch nor a filter "
+                         "request has shown what it asks for"};
+  }
+  BindReservation reservation;
+  reservation.request = demand->request;
+  if (demand->bound_node == request.node) {
+    reservation.already_placed = true;  // a retried bind: its EPC is counted there already
+    return reservation;
+  }
+  if (!demand->bound_node.empty() && demand->bound_source == core::LedgerSource::kApiWatch) {
+    return common::Error{"pod " + request.pod.namespace_name + " is already bound to node " +
+                         demand->bound_node};
+  }
+  if (!demand->request.wants_sgx()) {
+    return reservation;  // nothing of ours to count
+  }
+  const std::int64_t now_ns = monotonic_now_ns();
+  auto it = nodes_.find(request.node);
+  core::FitResult fit;
+  if (it == nodes_.end()) {
+    fit.reason = core::FitReason::kNoReport;
+    fit.unresolvable = true;
+  } else {
+    rebuild_row(it->first, it->second);  // the row as of now, with every reservation before it
+    const core::FitContext context{.now_ns = now_ns,
+                                   .stale_after_ns = options_.stale_after_ns,
+                                   .accounting = options_.accounting};
+    fit = core::fit(demand->request, it->second.row, context);
+  }
+  if (!fit.fits()) {
+    reservation.refused = fit;
+    return reservation;
+  }
+  const std::size_t before = dirty_.size();
+  ledger_.reserve(request.pod, request.node, demand->request,
+                  now_ns + options_.reservation_ttl_ns, &dirty_);
+  mark_moved(before);
+  return reservation;
+}
+
+std::int64_t ClusterStateImpl::next_tick_ns(std::int64_t now_ns) const {
+  constexpr std::int64_t kHintSweepNs = 10'000'000'000;
+  std::int64_t next = std::numeric_limits<std::int64_t>::max();
+  if (pods_watching_) {
+    if (auto expiry = ledger_.next_reservation_expiry()) {
+      next = std::min(next, *expiry);
+    }
+  }
+  if (options_.hint_ttl_ns > 0) {
+    next = std::min(next, last_tick_ns_ + kHintSweepNs);
+  }
+  (void)now_ns;
+  return next;
+}
+
+bool ClusterStateImpl::tick(std::int64_t now_ns) {
+  assert_writer_thread();
+  if (now_ns < next_tick_ns(now_ns)) {
+    return false;
+  }
+  const std::size_t before = dirty_.size();
+  if (pods_watching_) {
+    ledger_.expire_reservations(now_ns, &dirty_);
+  }
+  if (options_.hint_ttl_ns > 0) {
+    ledger_.expire_hints(now_ns - options_.hint_ttl_ns);
+  }
+  last_tick_ns_ = now_ns;
+  mark_moved(before);
+  return dirty_.size() != before;
+}
+
+std::shared_ptr<const PodTable> ClusterStateImpl::build_pod_table() const {
+  auto table = std::make_shared<PodTable>();
+  ledger_.for_each_entry([&](std::string_view node, const core::LedgerEntry& entry) {
+    table->add(PodRecord{
+        .uid = entry.pod.uid,
+        .namespace_name = entry.pod.namespace_name,
+        .node = std::string(node),
+        .request = core::PodRequest{.epc_bytes = entry.epc_bytes.value_or(0),
+                                    .enclave_slots = entry.enclave_slots,
+                                    .provision_slots = entry.provision_slots},
+        .priority = entry.priority,
+        .bound = entry.presence_source != core::LedgerSource::kBind,
+    });
+  });
+  table->seal();
+  return table;
 }
 
 }  // namespace epc::state

@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -47,6 +48,11 @@ class ClusterStateImpl final : public ClusterState {
   void apply_async(ReportMessage message, ApplyDone done) override;
   void stream_closed(const std::string& node_name, const std::string& instance_id) override;
   void observe(SchedulerObservation observation) override;
+  void apply_api_pods(ApiPodBatch batch) override;
+  void apply_api_nodes(ApiNodeBatch batch) override;
+  void api_status(ApiSourceStatus status) override;
+  void reserve_async(BindRequest request, ReserveDone done) override;
+  void cancel_reservation(BindRequest request) override;
   void flush() override;
 
  private:
@@ -65,12 +71,23 @@ class ClusterStateImpl final : public ClusterState {
   struct FlushOp {
     std::function<void()> done;
   };
-  using Op = std::variant<ApplyOp, StreamClosedOp, ObserveOp, FlushOp>;
+  struct ReserveOp {
+    BindRequest request;
+    ReserveDone done;
+  };
+  struct CancelReservationOp {
+    BindRequest request;
+  };
+  using Op = std::variant<ApplyOp, StreamClosedOp, ObserveOp, FlushOp, ApiPodBatch, ApiNodeBatch,
+                          ApiSourceStatus, ReserveOp, CancelReservationOp>;
 
   void push(Op op);
 
   // ---- writer side: everything below is touched by the writer thread only ----
   struct NodeRecord {
+    bool reported = false;  // a plugin of ours has reported (else the row comes from `api`)
+    std::optional<ApiNode> api;
+    bool mismatch_logged = false;  // the capacity mismatch last logged for this node
     std::string instance_id;
     std::uint64_t last_sequence = 0;
     std::string plugin_version;
@@ -93,7 +110,18 @@ class ClusterStateImpl final : public ClusterState {
     bool mix = false;
   };
   ObserveEffect apply_observation(const SchedulerObservation& observation);
+  void apply_api_pods_op(ApiPodBatch& batch);
+  void apply_api_nodes_op(ApiNodeBatch& batch);
+  void apply_api_node(ApiNode node);
+  bool apply_api_status(const ApiSourceStatus& status);
+  common::Result<BindReservation> apply_reserve(const BindRequest& request);
+  // Periodic work: reservations and hints that expired, API-only rows kept fresh.
+  bool tick(std::int64_t now_ns);
+  std::int64_t next_tick_ns(std::int64_t now_ns) const;
+  void mark_moved(std::size_t dirty_before);
   void rebuild_row(const std::string& name, NodeRecord& record) const;
+  std::shared_ptr<const PodTable> build_pod_table() const;
+  bool sources_ready() const;
   // Publishes a snapshot; a new node table when `nodes_changed`, else the current one shared.
   void publish(bool nodes_changed);
 
@@ -115,6 +143,14 @@ class ClusterStateImpl final : public ClusterState {
   // Writer-owned state.
   std::map<std::string, NodeRecord, std::less<>> nodes_;
   std::vector<std::string> dirty_;  // nodes whose cached row must be rebuilt before publishing
+  bool pods_dirty_ = false;         // the ledger's pods changed: the pod table is rebuilt
+  // API sources: synced = a first full list was applied; watching = the stream is open now.
+  bool pods_synced_ = false;
+  bool nodes_synced_ = false;
+  bool pods_watching_ = false;
+  bool nodes_watching_ = false;
+  std::int64_t api_alive_ns_ = 0;  // last sign of life of the node watch (freshness of API rows)
+  std::int64_t last_tick_ns_ = 0;
   core::Ledger ledger_;
   core::PodMix pod_mix_;
   std::uint64_t pods_in_mix_ = 0;

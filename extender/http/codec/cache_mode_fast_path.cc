@@ -13,7 +13,7 @@ namespace {
 // there may be read (content and padding), which simdjson needs past the sub-document.
 bool decode_pod_text(const char* begin, const char* end, const char* readable_end,
                      ondemand::parser& parser, ondemand::document& doc, JsonReader& reader,
-                     PodFields& pod) {
+                     PodFields& pod, const PodDecodeOptions& pod_options) {
   if (auto code = parser
                       .iterate(begin, static_cast<std::size_t>(end - begin),
                                static_cast<std::size_t>(readable_end - begin))
@@ -25,7 +25,7 @@ bool decode_pod_text(const char* begin, const char* end, const char* readable_en
   if (auto code = doc.get_value().get(value); code) {
     return false;
   }
-  if (!decode_pod(value, reader, pod)) {
+  if (!decode_pod(value, reader, pod, pod_options)) {
     return false;
   }
   // The Pod must be all of its text: current_location() fails only at the end of the document.
@@ -37,7 +37,7 @@ bool decode_pod_text(const char* begin, const char* end, const char* readable_en
 
 bool decode_cache_mode_fast(const PaddedBuffer& body, ondemand::parser& parser,
                             ondemand::document& doc, JsonReader& reader, PodFields& pod,
-                            NodeNamesFields& names) {
+                            NodeNamesFields& names, const PodDecodeOptions& pod_options) {
   if (body.size() > parser.max_capacity()) {
     return false;
   }
@@ -83,7 +83,7 @@ bool decode_cache_mode_fast(const PaddedBuffer& body, ondemand::parser& parser,
     } else if (key_is(key, "pod")) {
       const char* const value_end = skip_container(p, end);
       if (value_end == nullptr ||
-          !decode_pod_text(p, value_end, readable_end, parser, doc, reader, pod)) {
+          !decode_pod_text(p, value_end, readable_end, parser, doc, reader, pod, pod_options)) {
         return false;
       }
       p = value_end;

@@ -22,6 +22,6 @@ namespace epc::http::codec {
 // `parser` and `doc` are the decoder's (the Pod is parsed as a document of its own).
 bool decode_cache_mode_fast(const PaddedBuffer& body, ondemand::parser& parser,
                             ondemand::document& doc, JsonReader& reader, PodFields& pod,
-                            NodeNamesFields& names);
+                            NodeNamesFields& names, const PodDecodeOptions& pod_options);
 
 }  // namespace epc::http::codec

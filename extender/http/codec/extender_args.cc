@@ -26,6 +26,7 @@ struct ExtenderArgsDecoder::Impl {
   PodFields pod;
   NodeListFields nodes;
   NodeNamesFields node_names;
+  PodDecodeOptions pod_options;  // set per decode (the aliases of the caller's options)
 
   void reset() {
     pod.clear();
@@ -61,7 +62,7 @@ struct ExtenderArgsDecoder::Impl {
     const bool read =
         reader.for_each_field(root, [this](std::string_view key, ondemand::value& value) {
           if (key_is(key, "pod")) {
-            return decode_pod(value, reader, pod);
+            return decode_pod(value, reader, pod, pod_options);
           }
           if (key_is(key, "nodes")) {
             return decode_node_list(value, doc, reader, nodes);
@@ -107,8 +108,9 @@ common::Result<ExtenderArgsView> ExtenderArgsDecoder::decode_with(
     const PaddedBuffer& body, const core::PodRequestOptions& options, bool try_fast_path) {
   Impl& impl = *impl_;
   impl.reset();
+  impl.pod_options.epc_aliases = options.epc_aliases;
   if (!try_fast_path || !decode_cache_mode_fast(body, impl.parser, impl.doc, impl.reader, impl.pod,
-                                                impl.node_names)) {
+                                                impl.node_names, impl.pod_options)) {
     // A declined fast path may leave anything behind: start over.
     impl.reset();
     if (!impl.decode_generic(body)) {

@@ -1,7 +1,10 @@
 #include "extender/http/codec/pod_decoder.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -15,19 +18,41 @@ namespace epc::http::codec {
 namespace {
 
 // Which SGX resource a ResourceList key names, if any.
-enum class Resource : std::uint8_t { kNone, kEpc, kEnclave, kProvision };
+enum class Resource : std::uint8_t { kNone, kEpc, kEnclave, kProvision, kEpcAlias };
 
-Resource resource_of(std::string_view key) {
+struct ResourceName {
+  Resource resource = Resource::kNone;
+  std::int64_t bytes_per_unit = 1;  // kEpcAlias only
+};
+
+ResourceName resource_of(std::string_view key, std::span<const common::ResourceAlias> aliases) {
   if (key == common::kEpcResource) {
-    return Resource::kEpc;
+    return {Resource::kEpc};
   }
   if (key == common::kEnclaveResource) {
-    return Resource::kEnclave;
+    return {Resource::kEnclave};
   }
   if (key == common::kProvisionResource) {
-    return Resource::kProvision;
+    return {Resource::kProvision};
   }
-  return Resource::kNone;
+  for (const common::ResourceAlias& alias : aliases) {
+    if (key == alias.name) {
+      return {Resource::kEpcAlias, alias.bytes_per_unit};
+    }
+  }
+  return {};
+}
+
+// quantity × unit, saturating: an alias amount written with a suffix ("10Mi" MiB) is absurd but
+// must clamp, never wrap (fit then reports a demand no node has).
+std::int64_t scaled(std::int64_t amount, std::int64_t unit) {
+  if (unit <= 1 || amount == 0) {
+    return amount;
+  }
+  if (amount > std::numeric_limits<std::int64_t>::max() / unit) {
+    return std::numeric_limits<std::int64_t>::max();
+  }
+  return amount * unit;
 }
 
 // The first bad quantity met inside a container, held back until the container's name is known
@@ -43,7 +68,8 @@ struct QuantityProblem {
 // One decode_pod call: the reader and the output, so the steps need not pass them along.
 class PodWalk {
  public:
-  PodWalk(JsonReader& reader, PodFields& out) : reader_(reader), out_(out) {}
+  PodWalk(JsonReader& reader, PodFields& out, const PodDecodeOptions& options)
+      : reader_(reader), out_(out), options_(options) {}
 
   bool pod(ondemand::value& value) {
     ondemand::object pod_object;
@@ -63,6 +89,9 @@ class PodWalk {
       if (key_is(key, "spec")) {
         return spec(field);
       }
+      if (options_.placement && key_is(key, "status")) {
+        return status(field);
+      }
       return true;
     });
   }
@@ -81,8 +110,51 @@ class PodWalk {
           if (key_is(key, "uid")) {
             return reader_.read_string(field, "Pod.metadata.uid", out_.identity.uid);
           }
+          if (options_.placement) {
+            if (key_is(key, "resourceversion")) {
+              return reader_.read_string(field, "Pod.metadata.resourceVersion",
+                                         out_.resource_version);
+            }
+            if (key_is(key, "deletiontimestamp")) {
+              ondemand::json_type type = ondemand::json_type::null;
+              if (!reader_.type_of(field, type)) {
+                return false;
+              }
+              out_.deleting = type != ondemand::json_type::null;
+              return true;
+            }
+          }
           return true;
         });
+  }
+
+  bool status(ondemand::value& value) {
+    return reader_.for_each_field(
+        value, "Pod.status", [this](std::string_view key, ondemand::value& field) {
+          if (key_is(key, "phase")) {
+            return reader_.read_string(field, "Pod.status.phase", out_.phase);
+          }
+          return true;
+        });
+  }
+
+  bool priority(ondemand::value& value) {
+    ondemand::json_type type = ondemand::json_type::null;
+    if (!reader_.type_of(value, type)) {
+      return false;
+    }
+    if (type == ondemand::json_type::null) {
+      out_.priority = 0;
+      return true;
+    }
+    std::int64_t priority = 0;
+    if (value.get_int64().get(priority) != simdjson::SUCCESS ||
+        priority < std::numeric_limits<std::int32_t>::min() ||
+        priority > std::numeric_limits<std::int32_t>::max()) {
+      return reader_.fail("Pod.spec.priority must be a 32-bit integer");
+    }
+    out_.priority = static_cast<std::int32_t>(priority);
+    return true;
   }
 
   bool spec(ondemand::value& value) {
@@ -93,6 +165,14 @@ class PodWalk {
           }
           if (key_is(key, "initcontainers")) {
             return container_list(field, /*init=*/true, out_.init_containers);
+          }
+          if (options_.placement) {
+            if (key_is(key, "nodename")) {
+              return reader_.read_string(field, "Pod.spec.nodeName", out_.node_name);
+            }
+            if (key_is(key, "priority")) {
+              return priority(field);
+            }
           }
           if (key_is(key, "overhead")) {
             QuantityProblem problem;
@@ -191,15 +271,15 @@ class PodWalk {
                      core::SgxAmounts& amounts, QuantityProblem& problem) {
     return reader_.for_each_field(
         value, what, [&](std::string_view key, ondemand::value& quantity_value) {
-          const Resource resource = resource_of(key);
-          return resource == Resource::kNone ||
+          const ResourceName resource = resource_of(key, options_.epc_aliases);
+          return resource.resource == Resource::kNone ||
                  quantity(key, resource, quantity_value, list, amounts, problem);
         });
   }
 
   // One SGX entry of a ResourceList. A bad quantity is not a failure here (false means the JSON
   // itself is broken): it is held in `problem` until the container's name is known.
-  bool quantity(std::string_view key, Resource resource, ondemand::value& value,
+  bool quantity(std::string_view key, ResourceName resource, ondemand::value& value,
                 std::string_view list, core::SgxAmounts& amounts, QuantityProblem& problem) {
     ondemand::json_type type = ondemand::json_type::null;
     if (!reader_.type_of(value, type)) {
@@ -234,9 +314,13 @@ class PodWalk {
       }
       return true;
     }
-    switch (resource) {
+    switch (resource.resource) {
       case Resource::kEpc:
-        amounts.epc_bytes = *amount;
+        amounts.epc_bytes = *amount;  // a repeated key: the last wins, as in Go
+        break;
+      case Resource::kEpcAlias:
+        amounts.epc_bytes =
+            std::max(scaled(*amount, resource.bytes_per_unit), amounts.epc_bytes.value_or(0));
         break;
       case Resource::kEnclave:
         amounts.enclave_slots = *amount;
@@ -267,12 +351,14 @@ class PodWalk {
 
   JsonReader& reader_;
   PodFields& out_;
+  const PodDecodeOptions& options_;
 };
 
 }  // namespace
 
-bool decode_pod(ondemand::value& value, JsonReader& reader, PodFields& out) {
-  return PodWalk(reader, out).pod(value);
+bool decode_pod(ondemand::value& value, JsonReader& reader, PodFields& out,
+                const PodDecodeOptions& options) {
+  return PodWalk(reader, out, options).pod(value);
 }
 
 }  // namespace epc::http::codec

@@ -1,6 +1,11 @@
 #pragma once
 
+#include <cstdint>
+#include <span>
+#include <string_view>
 #include <vector>
+
+#include "common/sgx_resources.h"
 
 #include "extender/core/pod_request.h"
 #include "extender/http/codec/extender_args.h"
@@ -18,19 +23,39 @@ struct PodFields {
   std::vector<core::ContainerResources> init_containers;
   core::SgxAmounts overhead;
 
+  // Where the pod stands, read only with PodDecodeOptions::placement (API objects, the preemptor).
+  std::string_view node_name;         // spec.nodeName; empty while unbound
+  std::string_view phase;             // status.phase
+  std::string_view resource_version;  // metadata.resourceVersion
+  bool deleting = false;              // metadata.deletionTimestamp is set
+  std::int32_t priority = 0;          // spec.priority (0 when absent, as the API defaults it)
+
   void clear() {
     present = false;
     identity = {};
     containers.clear();
     init_containers.clear();
     overhead = {};
+    node_name = {};
+    phase = {};
+    resource_version = {};
+    deleting = false;
+    priority = 0;
   }
+};
+
+struct PodDecodeOptions {
+  // Other resource names read as EPC, with their unit (core::PodRequestOptions::epc_aliases).
+  std::span<const common::ResourceAlias> epc_aliases;
+  // Also read the placement fields of PodFields (skipped otherwise: the filter path needs none).
+  bool placement = false;
 };
 
 // Decodes one v1.Pod value (object or null) into `out`, replacing what it held: Go keeps the last
 // of repeated keys. Keys match ASCII-case-insensitively, resource names exactly; unknown keys are
 // skipped. On false, reader.error() says why, naming the container and resource at fault for a
 // bad or negative quantity.
-bool decode_pod(ondemand::value& value, JsonReader& reader, PodFields& out);
+bool decode_pod(ondemand::value& value, JsonReader& reader, PodFields& out,
+                const PodDecodeOptions& options = {});
 
 }  // namespace epc::http::codec

@@ -345,7 +345,7 @@ TEST_F(HttpServerTest, pipelined_requests_are_answered_in_order) {
 TEST_F(HttpServerTest, not_found_and_method_not_allowed) {
   start();
   HttpClient client(port());
-  const HttpResponse missing = ok(client.post("/sgx/preempt", "{}"));
+  const HttpResponse missing = ok(client.post("/sgx/unknown", "{}"));
   EXPECT_EQ(missing.status, 404u);
   EXPECT_EQ(json::parse(missing.body).at("Error"), "no such endpoint");
   const HttpResponse wrong = ok(client.get("/sgx/filter"));

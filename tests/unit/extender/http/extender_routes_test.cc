@@ -234,7 +234,8 @@ TEST_F(ExtenderRoutesTest, operational_endpoints) {
 TEST_F(ExtenderRoutesTest, wrong_method_and_unknown_path) {
   EXPECT_EQ(call(HttpMethod::kGet, "/sgx/filter").status, 405u);
   EXPECT_EQ(call(HttpMethod::kPost, "/healthz").status, 405u);
-  EXPECT_EQ(call(HttpMethod::kPost, "/sgx/preempt").status, 404u);
+  EXPECT_EQ(call(HttpMethod::kPost, "/sgx/unknown").status, 404u);
+  EXPECT_EQ(call(HttpMethod::kGet, "/sgx/bind").status, 405u);
   EXPECT_EQ(call(HttpMethod::kPost, "/filter").status, 404u);
 }
 

@@ -26,6 +26,13 @@ class FakeClusterState : public state::ClusterState {
     std::lock_guard lock(mutex_);
     observations_.push_back(std::move(observation));
   }
+  void apply_api_pods(state::ApiPodBatch) override {}
+  void apply_api_nodes(state::ApiNodeBatch) override {}
+  void api_status(state::ApiSourceStatus) override {}
+  void reserve_async(state::BindRequest, ReserveDone done) override {
+    done(common::Error{"FakeClusterState does not reserve"});
+  }
+  void cancel_reservation(state::BindRequest) override {}
   void flush() override {}
 
   std::vector<state::SchedulerObservation> observations() const {

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+#include "extender/core/pod_request.h"
+#include "extender/kube/binder.h"
+#include "extender/kube/informer.h"
+#include "extender/kube/kube_config.h"
+#include "extender/kube/rate_limiter.h"
+#include "extender/kube/watch_targets.h"
+#include "extender/state/cluster_state.h"
+
+namespace epc::kube {
+
+// Everything the extender does with kube-apiserver, started together: the pod and node informers
+// that feed the state writer and the binder behind the bind verb. Each informer and each binder
+// worker has its own connection; all share one client-side rate limit.
+class ApiConnection {
+ public:
+  struct Options {
+    KubeConfig kube;
+    double qps = 50;
+    int burst = 100;
+    std::int64_t request_timeout_ms = 15000;
+    int bind_workers = 4;
+    core::PodRequestOptions pod_request;
+    InformerOptions informer;
+    std::string user_agent = "epc-extender";
+  };
+
+  // Validates the TLS material and starts the informers (they retry with backoff on their own; an
+  // apiserver that is down is not an error here).
+  static common::Result<std::unique_ptr<ApiConnection>> start(state::ClusterState& state,
+                                                              Options options);
+  ~ApiConnection();  // stops
+  ApiConnection(const ApiConnection&) = delete;
+  ApiConnection& operator=(const ApiConnection&) = delete;
+
+  Binder& binder() { return *binder_; }
+  const Informer& pod_informer() const { return *pod_informer_; }
+  const Informer& node_informer() const { return *node_informer_; }
+
+  // Stops the binder (failing queued binds) and the informers. Idempotent.
+  void stop();
+
+ private:
+  ApiConnection(state::ClusterState& state, Options options);
+  common::Result<std::unique_ptr<RestClient>> new_client();
+
+  state::ClusterState& state_;
+  Options options_;
+  RateLimiter limiter_;
+  PodWatchTarget pod_target_;
+  NodeWatchTarget node_target_;
+  std::unique_ptr<Informer> pod_informer_;
+  std::unique_ptr<Informer> node_informer_;
+  std::unique_ptr<Binder> binder_;
+};
+
+}  // namespace epc::kube
