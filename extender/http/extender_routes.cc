@@ -149,7 +149,8 @@ void add_extender_routes(RouteTable& table, const config::ExtenderConfig& config
     std::shared_ptr<DeferredReply> deferred = reply.defer();
     binder->bind(std::move(bind), [deferred, pod = args->pod_namespace + "/" + args->pod_name,
                                    node = args->node](BindOutcome outcome) {
-      deferred->finish([&outcome, &pod, &node](RouteReply& finished) {
+      // finish() runs `fill` later on the connection's strand: it owns what it reads.
+      deferred->finish([outcome = std::move(outcome), pod, node](RouteReply& finished) {
         handlers::write_bind_result(outcome, pod, node, finished.body);
         finished.outcome = outcome.bound ? metrics::Outcome::kOk : metrics::Outcome::kError;
       });

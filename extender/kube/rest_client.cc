@@ -308,7 +308,9 @@ struct RestClient::Impl {
       lowest.expires_after(std::chrono::milliseconds(response.status == 200
                                                          ? idle_timeout_ms
                                                          : options.request_timeout_ms));
-      ec = run([&](auto done) { bhttp::async_read(*stream, buffer, parser, std::move(done)); });
+      // read_some: hand on whatever arrived (async_read would wait for a full chunk buffer).
+      ec = run(
+          [&](auto done) { bhttp::async_read_some(*stream, buffer, parser, std::move(done)); });
       if (ec == bhttp::error::need_buffer) {
         ec = {};
       }

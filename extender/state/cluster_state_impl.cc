@@ -74,7 +74,12 @@ void merge_change(NodeChange& change, NodeState& state) {
 
 ClusterStateImpl::ClusterStateImpl(Options options)
     : options_(std::move(options)),
-      published_(std::make_shared<const ClusterSnapshot>()),
+      published_([&] {
+        // Not ready before the first publish when a source must deliver its state first.
+        auto first = std::make_shared<ClusterSnapshot>();
+        first->set_sources_ready(!options_.api_configured);
+        return first;
+      }()),
       pod_mix_(options_.mix_half_life_pods) {
   ledger_.set_request_memory_limit(options_.request_memory_pods);
   writer_ = std::thread([this] { run_writer(); });
