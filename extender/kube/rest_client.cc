@@ -110,12 +110,22 @@ struct RestClient::Impl {
 
   // Runs one asynchronous operation to completion on this thread. `start(done)` initiates it;
   // `done(ec)` records its result.
+  //
+  // cancel() posts a socket cancel that runs inside some run(); it is lost when no operation is
+  // pending then (a read served from Beast's buffer), so the flag is checked around every run as
+  // well: once cancelled, no new operation starts and none reports success.
   template <typename Start>
   beast::error_code run(Start&& start) {
+    if (cancelled.load()) {
+      return net::error::operation_aborted;
+    }
     std::optional<beast::error_code> result;
     start([&result](beast::error_code ec, auto&&...) { result = ec; });
     ioc.restart();
     ioc.run();
+    if (cancelled.load()) {
+      return net::error::operation_aborted;
+    }
     return result.value_or(net::error::operation_aborted);
   }
 

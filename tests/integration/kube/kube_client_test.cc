@@ -965,16 +965,16 @@ TEST_F(RestClientTest, CancelRightAsAStreamOpensStillEndsIt) {
   // cancel() from another thread at the moment the watch's response head arrives (the stand-in
   // registers the watch, then writes the head): the stream must still end promptly, not at its
   // idle timeout. The moment is a race, so it is tried many times.
-  constexpr int kRounds = 30;
+  constexpr int kRounds = 10;
   constexpr std::int64_t kIdleMs = 2000;
   int slow = 0;
   for (int round = 0; round < kRounds; ++round) {
     auto c = client(config());
     ASSERT_TRUE(c);
-    const std::size_t open_before = server_->counters().watches;
     steady_clock::time_point cancelled_at{};
     std::thread canceller([&] {
-      eventually([&] { return server_->counters().watches > open_before; }, kDeadline);
+      // Woken the moment the stand-in registers the watch, just before it writes the head.
+      server_->wait_for_open_watches(1, kDeadline);
       cancelled_at = steady_clock::now();
       c->cancel();
     });

@@ -246,6 +246,40 @@ TEST(LoadExtenderConfigTest, ExampleConfigFileLoadsAndMatchesDefaults) {
   EXPECT_EQ(config->stale_after_ms, defaults.stale_after_ms);
   EXPECT_EQ(config->mix_half_life_pods, defaults.mix_half_life_pods);
   EXPECT_EQ(config->request_memory_pods, defaults.request_memory_pods);
+  EXPECT_EQ(config->pod_request.epc_aliases, defaults.pod_request.epc_aliases);
+  EXPECT_EQ(config->kube_kubeconfig, defaults.kube_kubeconfig);
+  EXPECT_EQ(config->kube_in_cluster, defaults.kube_in_cluster);
+  EXPECT_EQ(config->kube_qps, defaults.kube_qps);
+  EXPECT_EQ(config->kube_burst, defaults.kube_burst);
+  EXPECT_EQ(config->kube_request_timeout_ms, defaults.kube_request_timeout_ms);
+  EXPECT_EQ(config->kube_bind_workers, defaults.kube_bind_workers);
+  EXPECT_EQ(config->reservation_ttl_ms, defaults.reservation_ttl_ms);
+  EXPECT_EQ(config->hint_ttl_ms, defaults.hint_ttl_ms);
+}
+
+TEST(LoadExtenderConfigTest, EpcAliasesTakeNamesAndUnits) {
+  auto config = load({"--epc-aliases", "example.com/epc_kib=Ki, other.org/epc_pages=4Ki"});
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  ASSERT_EQ(config->pod_request.epc_aliases.size(), 2u);
+  EXPECT_EQ(config->pod_request.epc_aliases[0].name, "example.com/epc_kib");
+  EXPECT_EQ(config->pod_request.epc_aliases[0].bytes_per_unit, 1024);
+  EXPECT_EQ(config->pod_request.epc_aliases[1].bytes_per_unit, 4096);
+  auto none = load({"--epc-aliases", ""});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->pod_request.epc_aliases.empty());
+  auto bad = load({"--epc-aliases", "example.com/epc"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("must be NAME=UNIT"), std::string::npos);
+  EXPECT_FALSE(load({"--epc-aliases", "example.com/epc=lots"}).ok());
+}
+
+TEST(LoadExtenderConfigTest, InClusterAndKubeconfigExcludeEachOther) {
+  auto both = load({"--in-cluster", "true", "--kubeconfig", "/tmp/k"});
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.error().message.find("exclude each other"), std::string::npos);
+  auto one = load({"--kubeconfig", "/tmp/k"});
+  ASSERT_TRUE(one.ok());
+  EXPECT_TRUE(one->api_enabled());
 }
 
 TEST(LoadExtenderConfigTest, EmptyFileChangesNothing) {
