@@ -110,6 +110,8 @@ int run(const epc::config::ExtenderConfig& config) {
   state_options.reservation_ttl_ns = config.reservation_ttl_ms * kNsPerMs;
   state_options.hint_ttl_ns = config.hint_ttl_ms * kNsPerMs;
   state_options.api_configured = config.api_enabled();
+  // preempt (the pod table's only reader) is rare; a watch busy with pod events is not.
+  state_options.pod_table_interval_ns = 20 * kNsPerMs;
   auto state = epc::state::ClusterState::create(std::move(state_options));
 
   std::unique_ptr<epc::kube::ApiConnection> api;

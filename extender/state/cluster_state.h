@@ -54,6 +54,10 @@ class ClusterState {
     std::int64_t hint_ttl_ns = 300'000'000'000;
     // The API watch is configured: readiness waits for the first pod and node lists.
     bool api_configured = false;
+    // The snapshot's pod table (read by preempt only) is rebuilt at most this often while pods
+    // keep changing: a busy watch must not make every publish copy every SGX pod. The last change
+    // is always published within this interval. 0 = on every change (epc-extender uses 20 ms).
+    std::int64_t pod_table_interval_ns = 0;
   };
 
   static std::unique_ptr<ClusterState> create(Options options);

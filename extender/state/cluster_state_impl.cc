@@ -191,7 +191,8 @@ void ClusterStateImpl::run_writer() {
     }
 
     bool nodes_changed = tick(monotonic_now_ns());
-    bool mix_changed = false;
+    // A pod table held back by its interval is published when due, even with nothing new queued.
+    bool mix_changed = pod_table_due(monotonic_now_ns());
     for (auto& op : batch) {
       if (auto* apply = std::get_if<ApplyOp>(&op)) {
         auto result = apply_message(apply->message);
@@ -447,9 +448,10 @@ void ClusterStateImpl::publish(bool nodes_changed) {
     table = snapshot()->shared_nodes();
   }
   std::shared_ptr<const PodTable> pods = snapshot()->shared_pods();
-  if (pods_dirty_) {
+  if (const std::int64_t now_ns = monotonic_now_ns(); pod_table_due(now_ns)) {
     pods = build_pod_table();
     pods_dirty_ = false;
+    last_pod_table_ns_ = now_ns;
   }
   auto built = std::make_shared<ClusterSnapshot>(std::move(table), std::move(pods), pod_mix_,
                                                  pods_in_mix_, ++version_);
@@ -486,8 +488,7 @@ void ClusterStateImpl::apply_api_pods_op(ApiPodBatch& batch) {
   for (const std::string& uid : batch.deleted_uids) {
     ledger_.remove_api_pod(uid, &dirty_);
   }
-  mark_moved(before);
-  pods_dirty_ = true;  // priorities and pending pods may have changed without moving a node
+  mark_moved(before);  // a priority change of a bound pod moves its node too
 }
 
 void ClusterStateImpl::apply_api_nodes_op(ApiNodeBatch& batch) {
@@ -568,6 +569,10 @@ bool ClusterStateImpl::apply_api_status(const ApiSourceStatus& status) {
   return changed;
 }
 
+bool ClusterStateImpl::pod_table_due(std::int64_t now_ns) const {
+  return pods_dirty_ && now_ns - last_pod_table_ns_ >= options_.pod_table_interval_ns;
+}
+
 bool ClusterStateImpl::sources_ready() const {
   return !options_.api_configured || (pods_synced_ && nodes_synced_);
 }
@@ -627,6 +632,9 @@ std::int64_t ClusterStateImpl::next_tick_ns(std::int64_t now_ns) const {
   }
   if (options_.hint_ttl_ns > 0) {
     next = std::min(next, last_tick_ns_ + kHintSweepNs);
+  }
+  if (pods_dirty_) {
+    next = std::min(next, last_pod_table_ns_ + options_.pod_table_interval_ns);
   }
   (void)now_ns;
   return next;

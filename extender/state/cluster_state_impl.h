@@ -122,6 +122,7 @@ class ClusterStateImpl final : public ClusterState {
   void rebuild_row(const std::string& name, NodeRecord& record) const;
   std::shared_ptr<const PodTable> build_pod_table() const;
   bool sources_ready() const;
+  bool pod_table_due(std::int64_t now_ns) const;
   // Publishes a snapshot; a new node table when `nodes_changed`, else the current one shared.
   void publish(bool nodes_changed);
 
@@ -151,6 +152,7 @@ class ClusterStateImpl final : public ClusterState {
   bool nodes_watching_ = false;
   std::int64_t api_alive_ns_ = 0;  // last sign of life of the node watch (freshness of API rows)
   std::int64_t last_tick_ns_ = 0;
+  std::int64_t last_pod_table_ns_ = 0;  // when the published pod table was built
   core::Ledger ledger_;
   core::PodMix pod_mix_;
   std::uint64_t pods_in_mix_ = 0;

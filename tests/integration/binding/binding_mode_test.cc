@@ -279,7 +279,7 @@ TEST_F(SingleBindTest, a_failed_binding_rolls_the_reservation_back) {
   EXPECT_NE(error.find("HTTP 500"), std::string::npos) << error;
   EXPECT_FALSE(api_->pod_node("sgx-apps", "fail-0").has_value());
   EXPECT_TRUE(eventually([&] { return ledger_epc("sgx-node-0") == 0; }));
-  EXPECT_EQ(extender_->state().snapshot()->pods().size(), 0u);
+  EXPECT_TRUE(eventually([&] { return extender_->state().snapshot()->pods().size() == 0; }));
   // The re-queued attempt goes through.
   EXPECT_EQ(bind(pods[0], "sgx-node-0"), "");
   EXPECT_EQ(api_->pod_node("sgx-apps", "fail-0").value_or(""), "sgx-node-0");

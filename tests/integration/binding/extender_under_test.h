@@ -57,6 +57,7 @@ class ExtenderUnderTest {
     state_options.stale_after_ns = config_.stale_after_ms * 1'000'000;
     state_options.reservation_ttl_ns = options.reservation_ttl_ms * 1'000'000;
     state_options.api_configured = true;
+    state_options.pod_table_interval_ns = 20'000'000;  // as epc-extender runs
     state_ = state::ClusterState::create(std::move(state_options));
 
     auto kube = kube::load_kubeconfig(kubeconfig_path);
