@@ -142,8 +142,8 @@ int run(const epc::config::ExtenderConfig& config) {
     return 1;
   }
 
-  auto http = epc::http::HttpServer::create(config, *state, *metrics,
-                                            api ? &api->binder() : nullptr);
+  auto http =
+      epc::http::HttpServer::create(config, *state, *metrics, api ? &api->binder() : nullptr);
   if (!http.ok()) {
     std::cerr << "epc-extender: " << http.error().message << std::endl;
     return 1;

@@ -48,8 +48,8 @@ struct ExtenderConfig {
 
   // Kubernetes API: the pod and node watch that feeds the ledger, and the bind verb (binding
   // mode). Off unless a kubeconfig is given or in_cluster is set.
-  std::string kube_kubeconfig;  // a kubeconfig file (outside the cluster)
-  std::string kube_context;     // its context; empty = current-context
+  std::string kube_kubeconfig;   // a kubeconfig file (outside the cluster)
+  std::string kube_context;      // its context; empty = current-context
   bool kube_in_cluster = false;  // the pod's service account (KUBERNETES_SERVICE_HOST/PORT)
   double kube_qps = 50;          // client-side rate limit, as client-go's QPS/Burst
   std::int64_t kube_burst = 100;

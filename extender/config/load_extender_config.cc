@@ -281,7 +281,9 @@ common::options::OptionTable<ExtenderConfig> options() {
       {"scheduling.epc_aliases", "epc-aliases", "NAME=UNIT,...",
        "other resource names read as EPC, with their unit (other vendors' plugins count MiB); "
        "empty = none",
-       [](ExtenderConfig& c, std::string_view v) { return parse_aliases(v, c.pod_request.epc_aliases); },
+       [](ExtenderConfig& c, std::string_view v) {
+         return parse_aliases(v, c.pod_request.epc_aliases);
+       },
        [](const ExtenderConfig& c) { return show_aliases(c.pod_request.epc_aliases); }},
       {"kube.kubeconfig", "kubeconfig", "FILE",
        "kubeconfig for the Kubernetes API (watch of pods and nodes, the bind verb); empty = off "
@@ -308,7 +310,9 @@ common::options::OptionTable<ExtenderConfig> options() {
          c.kube_qps = static_cast<double>(n);
          return bad;
        },
-       [](const ExtenderConfig& c) { return std::to_string(static_cast<std::int64_t>(c.kube_qps)); }},
+       [](const ExtenderConfig& c) {
+         return std::to_string(static_cast<std::int64_t>(c.kube_qps));
+       }},
       {"kube.burst", "kube-burst", "N", "API requests allowed in a burst (1..10000)",
        [](ExtenderConfig& c, std::string_view v) { return parse_int(v, 1, 10000, c.kube_burst); },
        [](const ExtenderConfig& c) { return std::to_string(c.kube_burst); }},
@@ -317,9 +321,13 @@ common::options::OptionTable<ExtenderConfig> options() {
        [](ExtenderConfig& c, std::string_view v) {
          return parse_positive_duration(v, false, c.kube_request_timeout_ms);
        },
-       [](const ExtenderConfig& c) { return common::format_duration_ms(c.kube_request_timeout_ms); }},
+       [](const ExtenderConfig& c) {
+         return common::format_duration_ms(c.kube_request_timeout_ms);
+       }},
       {"kube.bind_workers", "bind-workers", "N", "Binding POSTs in flight at once (1..64)",
-       [](ExtenderConfig& c, std::string_view v) { return parse_int(v, 1, 64, c.kube_bind_workers); },
+       [](ExtenderConfig& c, std::string_view v) {
+         return parse_int(v, 1, 64, c.kube_bind_workers);
+       },
        [](const ExtenderConfig& c) { return std::to_string(c.kube_bind_workers); }},
       {"ledger.reservation_ttl", "reservation-ttl", "DURATION",
        "a bind's reservation counts until the pod watch confirms it, or this long at most",

@@ -218,8 +218,7 @@ void Ledger::upsert_api_pod(const ApiPod& pod, std::vector<std::string>* moved_n
   const bool holds = !pod.terminal && pod.request.wants_sgx();
   if (existing != api_pods_.end() && !existing->second.node.empty() &&
       (!holds || existing->second.node != pod.node)) {
-    remove_entry(existing->second.node, existing->second.key, LedgerSource::kApiWatch,
-                 moved_nodes);
+    remove_entry(existing->second.node, existing->second.key, LedgerSource::kApiWatch, moved_nodes);
   }
   if (!holds) {
     // Finished (or never an SGX pod): nothing of it is counted any more, reservation included.
@@ -235,8 +234,8 @@ void Ledger::upsert_api_pod(const ApiPod& pod, std::vector<std::string>* moved_n
   }
 
   // A pod recreated under the same name is another incarnation: the old one is gone.
-  if (auto by_key = api_uid_by_key_.find(key); by_key != api_uid_by_key_.end() &&
-                                               by_key->second != uid) {
+  if (auto by_key = api_uid_by_key_.find(key);
+      by_key != api_uid_by_key_.end() && by_key->second != uid) {
     const std::string old_uid = by_key->second;
     remove_api_pod(old_uid, moved_nodes);
   }

@@ -4,9 +4,9 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
-#include <span>
 #include <vector>
 
 #include "extender/core/pod_request.h"
@@ -193,8 +193,8 @@ class Ledger {
   std::map<std::uint64_t, std::string> request_order_;
   // namespace/name -> nodes holding an entry for it, so a scheduler request touches only those.
   std::map<std::string, std::set<std::string, std::less<>>, std::less<>> pod_nodes_;
-  std::map<std::string, ApiRecord, std::less<>> api_pods_;         // by UID
-  std::map<std::string, std::string, std::less<>> api_uid_by_key_;  // namespace/name -> UID
+  std::map<std::string, ApiRecord, std::less<>> api_pods_;              // by UID
+  std::map<std::string, std::string, std::less<>> api_uid_by_key_;      // namespace/name -> UID
   std::map<std::string, ReservationRecord, std::less<>> reservations_;  // by namespace/name
   std::uint64_t next_order_ = 0;
   std::size_t request_memory_limit_ = 100000;

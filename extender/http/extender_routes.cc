@@ -4,8 +4,8 @@
 #include <utility>
 
 #include "extender/core/ledger.h"
-#include "extender/http/connection_context.h"
 #include "extender/http/codec/bind_args.h"
+#include "extender/http/connection_context.h"
 #include "extender/http/handlers/bind.h"
 #include "extender/http/handlers/filter.h"
 #include "extender/http/handlers/handler_settings.h"

@@ -477,8 +477,9 @@ common::Result<std::unique_ptr<HttpServer>> HttpServer::create(const config::Ext
     return listening.error();
   }
   Impl* raw = impl.get();
-  add_extender_routes(impl->routes, config, state, metrics,
-                      [raw] { return raw->serving.load(std::memory_order_acquire); }, binder);
+  add_extender_routes(
+      impl->routes, config, state, metrics,
+      [raw] { return raw->serving.load(std::memory_order_acquire); }, binder);
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 

@@ -327,38 +327,38 @@ struct NodeDecoder::Impl {
   }
 
   bool allocatable(ondemand::value& value, state::ApiNode& node) {
-    return d.reader.for_each_field(
-        value, "status.allocatable", [&](std::string_view key, ondemand::value& v) {
-          std::int64_t amount = 0;
-          if (key == common::kEpcResource) {
-            if (!quantity(v, key, amount)) {
-              return false;
-            }
-            node.epc_bytes = amount;
-          } else if (key == common::kEnclaveResource) {
-            if (!quantity(v, key, amount)) {
-              return false;
-            }
-            node.enclave_slots = amount;
-          } else if (key == common::kProvisionResource) {
-            if (!quantity(v, key, amount)) {
-              return false;
-            }
-            node.provision_slots = amount;
-          } else {
-            for (const common::ResourceAlias& alias : aliases) {
-              if (key == alias.name) {
-                if (!quantity(v, key, amount)) {
-                  return false;
-                }
-                if (!node.epc_bytes.has_value()) {
-                  node.epc_bytes = scaled(amount, alias.bytes_per_unit);
-                }
-              }
-            }
-          }
-          return true;
-        });
+    return d.reader.for_each_field(value, "status.allocatable",
+                                   [&](std::string_view key, ondemand::value& v) {
+                                     std::int64_t amount = 0;
+                                     if (key == common::kEpcResource) {
+                                       if (!quantity(v, key, amount)) {
+                                         return false;
+                                       }
+                                       node.epc_bytes = amount;
+                                     } else if (key == common::kEnclaveResource) {
+                                       if (!quantity(v, key, amount)) {
+                                         return false;
+                                       }
+                                       node.enclave_slots = amount;
+                                     } else if (key == common::kProvisionResource) {
+                                       if (!quantity(v, key, amount)) {
+                                         return false;
+                                       }
+                                       node.provision_slots = amount;
+                                     } else {
+                                       for (const common::ResourceAlias& alias : aliases) {
+                                         if (key == alias.name) {
+                                           if (!quantity(v, key, amount)) {
+                                             return false;
+                                           }
+                                           if (!node.epc_bytes.has_value()) {
+                                             node.epc_bytes = scaled(amount, alias.bytes_per_unit);
+                                           }
+                                         }
+                                       }
+                                     }
+                                     return true;
+                                   });
   }
 
   bool conditions(ondemand::value& value, state::ApiNode& node) {
@@ -424,16 +424,16 @@ struct NodeDecoder::Impl {
         });
       }
       if (key == "status") {
-        return d.reader.for_each_field(
-            v, "Node.status", [&](std::string_view k, ondemand::value& f) {
-              if (k == "allocatable") {
-                return allocatable(f, node);
-              }
-              if (k == "conditions") {
-                return conditions(f, node);
-              }
-              return true;
-            });
+        return d.reader.for_each_field(v, "Node.status",
+                                       [&](std::string_view k, ondemand::value& f) {
+                                         if (k == "allocatable") {
+                                           return allocatable(f, node);
+                                         }
+                                         if (k == "conditions") {
+                                           return conditions(f, node);
+                                         }
+                                         return true;
+                                       });
       }
       return true;
     });

@@ -21,8 +21,8 @@ namespace {
 
 bool valid_uid(std::string_view uid) {
   for (char c : uid) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
     if (!ok) {
       return false;
     }
@@ -59,7 +59,8 @@ Binder::~Binder() {
   }
   for (auto& job : jobs_) {
     state_.cancel_reservation(job.request);
-    job.done(BindOutcome{.bound = false, .refused = std::nullopt, .error = "extender shutting down"});
+    job.done(
+        BindOutcome{.bound = false, .refused = std::nullopt, .error = "extender shutting down"});
   }
 }
 
@@ -118,7 +119,8 @@ void Binder::run_worker() {
         if (!job.already_placed) {
           state_.cancel_reservation(job.request);
         }
-        job.done(BindOutcome{.bound = false, .refused = std::nullopt,
+        job.done(BindOutcome{.bound = false,
+                             .refused = std::nullopt,
                              .error = "no API client: " + created.error().message});
         continue;
       }
@@ -148,8 +150,8 @@ BindOutcome Binder::post_binding(RestClient* client, const Job& job) {
   BindOutcome outcome;
   auto response = client->post(target, body);
   if (!response.ok()) {
-    outcome.error = "Binding for " + job.request.pod.namespace_name + " failed: " +
-                    response.error().message;
+    outcome.error =
+        "Binding for " + job.request.pod.namespace_name + " failed: " + response.error().message;
     return outcome;
   }
   if (response->status == 201 || response->status == 200) {

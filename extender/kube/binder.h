@@ -59,7 +59,7 @@ class Binder final : public http::BindPort {
   ClientFactory clients_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<Job> jobs_;  // guarded by mutex_
+  std::deque<Job> jobs_;   // guarded by mutex_
   bool stopping_ = false;  // guarded by mutex_
   std::vector<std::thread> workers_;
 };

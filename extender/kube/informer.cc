@@ -24,8 +24,7 @@ std::string status_text(const HttpResponse& response) {
 
 }  // namespace
 
-Informer::Informer(std::unique_ptr<RestClient> client, WatchTarget& target,
-                   InformerOptions options)
+Informer::Informer(std::unique_ptr<RestClient> client, WatchTarget& target, InformerOptions options)
     : client_(std::move(client)), target_(target), options_(options) {}
 
 Informer::~Informer() { stop(); }
@@ -102,8 +101,8 @@ void Informer::run() {
       backoff.reset();
       continue;
     }
-    const std::int64_t wait = retry_after_ms_ >= 0 ? std::max(retry_after_ms_, std::int64_t{100})
-                                                   : backoff.next_ms();
+    const std::int64_t wait =
+        retry_after_ms_ >= 0 ? std::max(retry_after_ms_, std::int64_t{100}) : backoff.next_ms();
     retry_after_ms_ = -1;
     if (!pause(wait)) {
       break;
@@ -119,7 +118,8 @@ bool Informer::list() {
   std::string continue_token;
   std::string resource_version;
   for (;;) {
-    std::string target = std::string(target_.path()) + "?limit=" + std::to_string(options_.page_size);
+    std::string target =
+        std::string(target_.path()) + "?limit=" + std::to_string(options_.page_size);
     if (!continue_token.empty()) {
       target.append("&continue=").append(continue_token);  // base64url: safe in a query
     }
@@ -169,10 +169,12 @@ void Informer::watch() {
   std::mt19937_64 random(options_.seed ^ watches_.load());
   const std::int64_t timeout_s =
       options_.watch_timeout_s +
-      std::uniform_int_distribution<std::int64_t>(0, std::max<std::int64_t>(options_.watch_timeout_s - 1, 0))(random);
-  const std::string target = std::string(target_.path()) +
-                             "?watch=1&allowWatchBookmarks=true&resourceVersion=" +
-                             resource_version_ + "&timeoutSeconds=" + std::to_string(timeout_s);
+      std::uniform_int_distribution<std::int64_t>(
+          0, std::max<std::int64_t>(options_.watch_timeout_s - 1, 0))(random);
+  const std::string target =
+      std::string(target_.path()) +
+      "?watch=1&allowWatchBookmarks=true&resourceVersion=" + resource_version_ +
+      "&timeoutSeconds=" + std::to_string(timeout_s);
   watches_.fetch_add(1);
   std::string event_error;
   auto result = client_->stream_lines(

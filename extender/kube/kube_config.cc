@@ -1,14 +1,14 @@
 #include "extender/kube/kube_config.h"
 
-#include <openssl/evp.h>
-#include <yaml-cpp/yaml.h>
-
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <utility>
+
+#include <openssl/evp.h>
+#include <yaml-cpp/yaml.h>
 
 namespace epc::kube {
 
@@ -108,7 +108,8 @@ common::Result<KubeConfig> parse_server_url(std::string_view url, KubeConfig bas
   std::string_view rest = url.substr(kScheme.size());
   const std::size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
-  base.base_path = slash == std::string_view::npos ? std::string() : std::string(rest.substr(slash));
+  base.base_path =
+      slash == std::string_view::npos ? std::string() : std::string(rest.substr(slash));
   while (!base.base_path.empty() && base.base_path.back() == '/') {
     base.base_path.pop_back();
   }

@@ -11,7 +11,7 @@ namespace epc::kube {
 // How to reach and authenticate to kube-apiserver: what a kubeconfig context or the in-cluster
 // service account says, resolved to values (files read, base64 decoded).
 struct KubeConfig {
-  std::string host;       // name or address; IPv6 without brackets
+  std::string host;  // name or address; IPv6 without brackets
   std::string port = "443";
   std::string base_path;  // a server URL's path ("https://h/k8s/clusters/x" → "/k8s/clusters/x")
   // Name checked in the server certificate (and sent as SNI when it is a DNS name): the

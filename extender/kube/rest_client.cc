@@ -54,8 +54,8 @@ bool is_stale_connection(const beast::error_code& ec) {
 }
 
 std::string host_header(const KubeConfig& config) {
-  std::string host = config.host.find(':') != std::string::npos ? "[" + config.host + "]"
-                                                                 : config.host;
+  std::string host =
+      config.host.find(':') != std::string::npos ? "[" + config.host + "]" : config.host;
   if (config.port != "443") {
     host.append(":").append(config.port);
   }
@@ -163,7 +163,8 @@ struct RestClient::Impl {
     ec = run([&](auto done) { lowest.async_connect(endpoints, std::move(done)); });
     if (!ec) {
       lowest.socket().set_option(tcp::no_delay(true), ec);
-      ec = run([&](auto done) { stream->async_handshake(ssl::stream_base::client, std::move(done)); });
+      ec = run(
+          [&](auto done) { stream->async_handshake(ssl::stream_base::client, std::move(done)); });
     }
     if (ec) {
       close();
@@ -295,7 +296,8 @@ struct RestClient::Impl {
     bhttp::response_parser<bhttp::buffer_body> parser;
     parser.body_limit(boost::none);  // a watch has no end in bytes
     if (!ec) {
-      ec = run([&](auto done) { bhttp::async_read_header(*stream, buffer, parser, std::move(done)); });
+      ec = run(
+          [&](auto done) { bhttp::async_read_header(*stream, buffer, parser, std::move(done)); });
     }
     if (ec) {
       close();
@@ -315,12 +317,11 @@ struct RestClient::Impl {
     while (!parser.is_done()) {
       parser.get().body().data = chunk;
       parser.get().body().size = sizeof chunk;
-      lowest.expires_after(std::chrono::milliseconds(response.status == 200
-                                                         ? idle_timeout_ms
-                                                         : options.request_timeout_ms));
+      lowest.expires_after(std::chrono::milliseconds(
+          response.status == 200 ? idle_timeout_ms : options.request_timeout_ms));
       // read_some: hand on whatever arrived (async_read would wait for a full chunk buffer).
-      ec = run(
-          [&](auto done) { bhttp::async_read_some(*stream, buffer, parser, std::move(done)); });
+      ec =
+          run([&](auto done) { bhttp::async_read_some(*stream, buffer, parser, std::move(done)); });
       if (ec == bhttp::error::need_buffer) {
         ec = {};
       }

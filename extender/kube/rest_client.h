@@ -22,9 +22,9 @@ struct HttpResponse {
 struct RestClientOptions {
   std::string user_agent = "epc-extender";
   std::int64_t connect_timeout_ms = 5000;
-  std::int64_t request_timeout_ms = 15000;      // one request, connect to last byte
+  std::int64_t request_timeout_ms = 15000;              // one request, connect to last byte
   std::size_t max_body_bytes = std::size_t{256} << 20;  // list pages are bounded by `limit`
-  RateLimiter* limiter = nullptr;               // shared by the process's clients; may be null
+  RateLimiter* limiter = nullptr;  // shared by the process's clients; may be null
 };
 
 // One HTTP/1.1 keep-alive connection to kube-apiserver over TLS (Boost.Beast + OpenSSL; Beast stays

@@ -68,8 +68,7 @@ void PodWatchTarget::watching(bool open, bool synced) {
 
 // ------------------------------------------------------------------------------------------------
 
-NodeWatchTarget::NodeWatchTarget(state::ClusterState& state,
-                                 const core::PodRequestOptions& options)
+NodeWatchTarget::NodeWatchTarget(state::ClusterState& state, const core::PodRequestOptions& options)
     : state_(state), decoder_(options) {}
 
 void NodeWatchTarget::list_begin() { listed_.clear(); }

@@ -95,6 +95,10 @@ MetricsImpl::MetricsImpl(Options options)
       stream_connected_family_(gauge_family(*registry_, "epc_node_stream_connected",
                                             "1 while the node's plugin has its report stream "
                                             "open.")),
+      capacity_mismatch_family_(gauge_family(
+          *registry_, "epc_node_capacity_mismatch",
+          "1 while the node's plugin reports an EPC capacity other than the node's allocatable "
+          "sgx.intel.com/epc (the plugin's is used).")),
       cluster_capacity_(gauge_family(*registry_, "epc_cluster_capacity_bytes",
                                      "Sum of the EPC capacity of all reporting SGX nodes, in "
                                      "bytes.")
@@ -173,6 +177,7 @@ void MetricsImpl::add_node(const std::string& name, NodeSeries& series) {
   series.up = &up_family_.Add(node);
   series.ledger_pods = &ledger_pods_family_.Add(node);
   series.stream_connected = &stream_connected_family_.Add(node);
+  series.capacity_mismatch = &capacity_mismatch_family_.Add(node);
 }
 
 void MetricsImpl::remove_node(NodeSeries& series) {
@@ -190,6 +195,7 @@ void MetricsImpl::remove_node(NodeSeries& series) {
   up_family_.Remove(series.up);
   ledger_pods_family_.Remove(series.ledger_pods);
   stream_connected_family_.Remove(series.stream_connected);
+  capacity_mismatch_family_.Remove(series.capacity_mismatch);
 }
 
 void MetricsImpl::refresh_nodes(const state::ClusterSnapshot& snapshot, std::int64_t now_ns,
@@ -238,6 +244,7 @@ void MetricsImpl::refresh_nodes(const state::ClusterSnapshot& snapshot, std::int
     series.provision_used->Set(to_double(row.provision_slots_used));
     series.ledger_pods->Set(to_double(info.ledger_pods));
     series.stream_connected->Set(info.stream_connected ? 1.0 : 0.0);
+    series.capacity_mismatch->Set(info.capacity_mismatch ? 1.0 : 0.0);
     series.row = row;
     if (row.has_sgx) {
       cluster_capacity += row.epc_capacity_bytes;

@@ -57,6 +57,7 @@ class MetricsImpl final : public Metrics {
     prometheus::Gauge* up = nullptr;
     prometheus::Gauge* ledger_pods = nullptr;
     prometheus::Gauge* stream_connected = nullptr;
+    prometheus::Gauge* capacity_mismatch = nullptr;
     // Inputs for the scrape-time gauges.
     std::int64_t free_bytes = 0;
     core::NodeRow row;  // as last published: "up" is core::node_trusted at scrape time
@@ -86,6 +87,7 @@ class MetricsImpl final : public Metrics {
   prometheus::Family<prometheus::Gauge>& up_family_;
   prometheus::Family<prometheus::Gauge>& ledger_pods_family_;
   prometheus::Family<prometheus::Gauge>& stream_connected_family_;
+  prometheus::Family<prometheus::Gauge>& capacity_mismatch_family_;
 
   // Cluster totals.
   prometheus::Gauge& cluster_capacity_;

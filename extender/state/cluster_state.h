@@ -13,7 +13,6 @@
 #include "extender/core/node_row.h"
 #include "extender/core/pod_mix.h"
 #include "extender/core/pod_request.h"
-#include "extender/core/node_row.h"
 #include "extender/state/api_message.h"
 #include "extender/state/cluster_snapshot.h"
 #include "extender/state/report_message.h"
@@ -28,9 +27,9 @@ using ClusterSnapshotPtr = std::shared_ptr<const ClusterSnapshot>;
 //
 // Threading: one internal writer thread owns all mutable state. Everything that changes it arrives
 // as a value on one queue: report messages (extender/reports), scheduler observations (the HTTP
-// routes), API watch batches (extender/kube) and bind reservations. The writer applies what is queued in
-// batches, then publishes a new immutable ClusterSnapshot. Readers (HTTP threads) call snapshot(),
-// which never waits for the writer. All public methods are thread-safe.
+// routes), API watch batches (extender/kube) and bind reservations. The writer applies what is
+// queued in batches, then publishes a new immutable ClusterSnapshot. Readers (HTTP threads) call
+// snapshot(), which never waits for the writer. All public methods are thread-safe.
 class ClusterState {
  public:
   struct Options {

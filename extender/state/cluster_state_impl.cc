@@ -27,8 +27,9 @@ void fail_op(OpVariant& op) {
           if (o.done) {
             o.done();
           }
-        } else if constexpr (requires { o.done(common::Error{}); } ||
-                             requires { o.done(common::Result<BindReservation>(common::Error{})); }) {
+        } else if constexpr (
+            requires { o.done(common::Error{}); } ||
+            requires { o.done(common::Result<BindReservation>(common::Error{})); }) {
           if (o.done) {
             o.done(common::Error{kShuttingDown});
           }
@@ -181,8 +182,8 @@ void ClusterStateImpl::run_writer() {
       if (wake_ns == std::numeric_limits<std::int64_t>::max()) {
         queue_cv_.wait(lock, ready);
       } else {
-        queue_cv_.wait_for(lock, std::chrono::nanoseconds(std::max<std::int64_t>(wake_ns - now_ns, 0)),
-                           ready);
+        queue_cv_.wait_for(
+            lock, std::chrono::nanoseconds(std::max<std::int64_t>(wake_ns - now_ns, 0)), ready);
       }
       if (stopping_) {
         return;
@@ -616,8 +617,8 @@ common::Result<BindReservation> ClusterStateImpl::apply_reserve(const BindReques
     return reservation;
   }
   const std::size_t before = dirty_.size();
-  ledger_.reserve(request.pod, request.node, demand->request,
-                  now_ns + options_.reservation_ttl_ns, &dirty_);
+  ledger_.reserve(request.pod, request.node, demand->request, now_ns + options_.reservation_ttl_ns,
+                  &dirty_);
   mark_moved(before);
   return reservation;
 }

@@ -37,7 +37,7 @@ struct ApiDemoOptions {
   std::string url_prefix = "/sgx";
   int pods = 80;
   std::uint64_t seed = 42;
-  int bind_threads = 4;  // kube-scheduler's binding goroutines, as far as this demo needs
+  int bind_threads = 8;  // kube-scheduler's binding goroutines, as far as this demo needs
   // Every Nth binding cycle waits this long before its bind (a slow PreBind plugin), so later pods'
   // filters and binds overtake it: the race that makes the extender refuse binds. 0: never.
   int slow_bind_every = 5;
@@ -45,8 +45,8 @@ struct ApiDemoOptions {
   // The stand-in applies each Binding after this long (etcd's write latency).
   std::chrono::milliseconds api_binding_latency{5};
   int max_attempts = 8;  // scheduling attempts per pod before the demo calls it undecided
-  std::chrono::milliseconds startup_timeout{30000};  // extender listening, then /readyz == 200
-  std::chrono::milliseconds http_timeout{5000};      // kube-scheduler's httpTimeout
+  std::chrono::milliseconds startup_timeout{30000};   // extender listening, then /readyz == 200
+  std::chrono::milliseconds http_timeout{5000};       // kube-scheduler's httpTimeout
   std::chrono::milliseconds converge_timeout{10000};  // for /metrics to agree with the API
 };
 

@@ -5,6 +5,9 @@
 // extender the exact filter/prioritize requests kube-scheduler sends, places each pod on the best
 // node, has that node report the pod and waits for the Ack. At the end it prints what went where,
 // per-node EPC use, why the rejected pods were rejected, and lines from the extender's /metrics.
+//
+// --api is binding mode through the Kubernetes API path instead (tools/demo/api_demo.h): epc-demo
+// starts a kube-apiserver stand-in and the extender itself, and binds pods through the bind verb.
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -17,7 +20,10 @@
 #include <string>
 #include <string_view>
 
+#include <unistd.h>
+
 #include "common/byte_format.h"
+#include "tools/demo/api_demo.h"
 #include "tools/demo/demo_workload.h"
 #include "tools/demo/fleet.h"
 #include "tools/demo/metrics_scrape.h"
@@ -53,10 +59,17 @@ flags:
   --plugins PATH       run a real epc-device-plugin (PATH) per node, each on a fake SGX root with a
                        kubelet stand-in that registers it, calls Allocate for the pods placed there
                        and serves PodResources (default: the fleet is simulated in-process)
+  --api                binding mode through the Kubernetes API path, no cluster needed: starts a
+                       kube-apiserver stand-in (HTTPS on 127.0.0.1) with 8 SGX nodes advertising
+                       allocatable sgx.intel.com/epc and the pods pending, starts epc-extender
+                       --kubeconfig itself, and binds every pod through the extender's bind verb
+                       (--http, --grpc and --plugins do not apply)
+  --extender PATH      the epc-extender that --api starts (default: the one in this build tree)
   --help               this text
 
 exit status: 0 when every pod was decided without extender errors, no node was overcommitted and
-the extender's free EPC agrees with the fleet's; 1 otherwise; 2 for bad flags.
+the extender's free EPC agrees with the fleet's (with --api: no node ever held more EPC than it
+has and the extender's ledger agrees with the API); 1 otherwise; 2 for bad flags.
 )";
 
 struct Flags {
@@ -68,6 +81,9 @@ struct Flags {
   std::uint64_t seed = 42;
   bool short_run = false;
   std::string plugin_binary;  // empty: simulated fleet
+  bool api = false;
+  std::string extender_binary;  // --api; empty: next to this binary in the build tree
+  bool address_given = false;   // --http or --grpc
 };
 
 template <typename T>
@@ -104,6 +120,10 @@ std::optional<int> parse_flags(int argc, char** argv, Flags& flags) {
       flags.short_run = true;
       continue;
     }
+    if (arg == "--api") {
+      flags.api = true;
+      continue;
+    }
     const auto v = value();
     if (!v) {
       return 2;
@@ -113,6 +133,7 @@ std::optional<int> parse_flags(int argc, char** argv, Flags& flags) {
         std::cerr << "epc-demo: --http wants HOST:PORT, got '" << *v << "'\n";
         return 2;
       }
+      flags.address_given = true;
     } else if (arg == "--grpc") {
       std::string host;
       std::uint16_t port = 0;
@@ -121,6 +142,7 @@ std::optional<int> parse_flags(int argc, char** argv, Flags& flags) {
         return 2;
       }
       flags.grpc_target = std::string(*v);
+      flags.address_given = true;
     } else if (arg == "--plugins") {
 #if defined(EPC_DEMO_HAVE_PLUGINS)
       flags.plugin_binary = std::string(*v);
@@ -128,6 +150,8 @@ std::optional<int> parse_flags(int argc, char** argv, Flags& flags) {
       std::cerr << "epc-demo: this build has no --plugins mode (no epc-device-plugin target)\n";
       return 2;
 #endif
+    } else if (arg == "--extender") {
+      flags.extender_binary = std::string(*v);
     } else if (arg == "--url-prefix") {
       flags.url_prefix = std::string(*v);
     } else if (arg == "--pods") {
@@ -149,7 +173,48 @@ std::optional<int> parse_flags(int argc, char** argv, Flags& flags) {
       return 2;
     }
   }
+  if (flags.api && (flags.address_given || !flags.plugin_binary.empty())) {
+    std::cerr << "epc-demo: --api starts its own extender and has no device plugins; --http, "
+                 "--grpc and --plugins do not apply\n";
+    return 2;
+  }
+  if (!flags.api && !flags.extender_binary.empty()) {
+    std::cerr << "epc-demo: --extender is for --api (otherwise the extender is already running)\n";
+    return 2;
+  }
   return std::nullopt;
+}
+
+// The build tree's epc-extender: this binary is <build>/tools/demo/epc-demo, the extender
+// <build>/extender/epc-extender.
+std::string default_extender_binary() {
+  char self[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0) {
+    return "epc-extender";
+  }
+  std::string path(self, static_cast<std::size_t>(n));
+  for (int up = 0; up < 3; ++up) {
+    const auto slash = path.rfind('/');
+    if (slash == std::string::npos) {
+      return "epc-extender";
+    }
+    path.erase(slash);
+  }
+  return path + "/extender/epc-extender";
+}
+
+int run_api(const Flags& flags) {
+  ApiDemoOptions options;
+  options.extender_binary =
+      flags.extender_binary.empty() ? default_extender_binary() : flags.extender_binary;
+  options.url_prefix = flags.url_prefix;
+  while (options.url_prefix.size() > 1 && options.url_prefix.back() == '/') {
+    options.url_prefix.pop_back();
+  }
+  options.pods = flags.pods.value_or(flags.short_run ? kShortPods : kDefaultPods);
+  options.seed = flags.seed;
+  return run_api_demo(options, std::cout, std::cerr);
 }
 
 int run(const Flags& flags) {
@@ -281,7 +346,7 @@ int main(int argc, char** argv) {
     if (auto stop = epc::tools::demo::parse_flags(argc, argv, flags)) {
       return *stop;
     }
-    return epc::tools::demo::run(flags);
+    return flags.api ? epc::tools::demo::run_api(flags) : epc::tools::demo::run(flags);
   } catch (const std::exception& e) {
     std::cerr << "epc-demo: unexpected exception: " << e.what() << '\n';
     return 1;

@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "common/sgx_resources.h"
-
 #include "extender/core/pod_request.h"
 #include "extender/http/codec/extender_args.h"
 #include "extender/http/codec/json_reader.h"

@@ -3,13 +3,12 @@
 // (counting mode) or by other schedulers, and no plugin of ours reports. filter, prioritize and
 // preempt must see exactly what the API says.
 
-#include <gtest/gtest.h>
-
-#include <boost/json.hpp>
-
 #include <map>
 #include <string>
 #include <vector>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
 
 #include "common/byte_format.h"
 #include "tests/integration/binding/extender_under_test.h"
@@ -87,8 +86,8 @@ class ApiViewTest : public ::testing::Test {
 };
 
 TEST_F(ApiViewTest, filter_and_prioritize_answer_from_node_allocatable_and_bound_pods) {
-  place("a-1", "sgx-a", "3Gi");    // sgx-a: 1Gi free
-  place("b-1", "sgx-b", "1Gi");    // sgx-b: 3Gi free
+  place("a-1", "sgx-a", "3Gi");     // sgx-a: 1Gi free
+  place("b-1", "sgx-b", "1Gi");     // sgx-b: 3Gi free
   place("b-done", "sgx-b", "2Gi");  // finished below: releases its EPC
   ASSERT_TRUE(api_->set_pod_phase("apps", "b-done", "Succeeded").ok());
   start_extender();
@@ -128,8 +127,8 @@ TEST_F(ApiViewTest, filter_and_prioritize_answer_from_node_allocatable_and_bound
   const auto again = post("filter", filter_body(pod, nodes)).as_object();
   EXPECT_EQ(again.at("NodeNames").as_array().size(), 1u);  // sgx-b only
   // A node whose allocatable EPC shrinks (NFD re-labelled it) is re-read.
-  ASSERT_TRUE(api_->update_node_allocatable("sgx-b", {{"sgx.intel.com/epc", "2Gi"},
-                                                       {"sgx.intel.com/enclave", "20"}})
+  ASSERT_TRUE(api_->update_node_allocatable(
+                      "sgx-b", {{"sgx.intel.com/epc", "2Gi"}, {"sgx.intel.com/enclave", "20"}})
                   .ok());
   EXPECT_TRUE(eventually([&] {
     return post("filter", filter_body(pod, nodes)).as_object().at("NodeNames").as_array().empty();

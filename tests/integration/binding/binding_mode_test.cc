@@ -4,14 +4,14 @@
 // no plugin of ours), pods ask for 512Mi or 1Gi, and the stand-in checks every binding as it
 // happens: at no instant may a node hold more EPC than it has.
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <map>
 #include <mutex>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "common/byte_format.h"
 #include "tests/integration/binding/extender_under_test.h"
@@ -111,8 +111,8 @@ class BindingModeTest : public ::testing::Test {
       const std::int64_t expected = it == want.end() ? 0 : it->second;
       if (have != expected) {
         if (why != nullptr) {
-          *why = node + ": ledger " + std::to_string(have) + " bytes, API " +
-                 std::to_string(expected);
+          *why =
+              node + ": ledger " + std::to_string(have) + " bytes, API " + std::to_string(expected);
         }
         return false;
       }
@@ -166,8 +166,8 @@ TEST_F(BindingModeTest, burst_of_1000_pods_on_50_nodes_never_overcommits) {
     EXPECT_GT(stats.bind_errors + stats.unschedulable, 0u);
   }
 
-  EXPECT_EQ(overcommits_.load(), 0) << "a node held " << max_bound_ << " bytes of "
-                                    << node_capacity_;
+  EXPECT_EQ(overcommits_.load(), 0)
+      << "a node held " << max_bound_ << " bytes of " << node_capacity_;
   EXPECT_LE(max_bound_, node_capacity_);
   // Packing: with 512Mi and 1Gi pods every 8Gi node can be filled exactly.
   EXPECT_GE(total_bound(), 50 * 8 * kGi * 95 / 100);
@@ -211,7 +211,8 @@ class SingleBindTest : public BindingModeTest {
   void SetUp() override {
     BindingModeTest::SetUp();
     add_nodes(2, 2 * kGi);
-    extender_ = std::make_unique<ExtenderUnderTest>(*api_, kubeconfig_, ExtenderUnderTest::Options{});
+    extender_ =
+        std::make_unique<ExtenderUnderTest>(*api_, kubeconfig_, ExtenderUnderTest::Options{});
     ASSERT_TRUE(extender_->error().empty()) << extender_->error();
     ASSERT_TRUE(extender_->wait_ready());
     client_ = std::make_unique<tools::http_client::HttpClient>(extender_->port());

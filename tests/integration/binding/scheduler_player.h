@@ -3,9 +3,8 @@
 // kube-scheduler's call pattern against an extender in binding mode (spec/extender-api.md §8.1):
 // one pod at a time, filter → prioritize → pick the best score, then the bind is handed to a
 // binding goroutine and the next pod's filter starts at once. Binds run concurrently on their own
-// connections; a failed bind puts the pod back in the queue (kube-scheduler's Unreserve + re-queue).
-
-#include <boost/json.hpp>
+// connections; a failed bind puts the pod back in the queue (kube-scheduler's Unreserve +
+// re-queue).
 
 #include <atomic>
 #include <chrono>
@@ -18,6 +17,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <boost/json.hpp>
 
 #include "tools/http_client/http_client.h"
 
@@ -32,13 +33,13 @@ struct PlayerPod {
 };
 
 inline std::string filter_body(const PlayerPod& pod, const std::vector<std::string>& nodes) {
-  std::string body = R"({"Pod":{"metadata":{"name":")" + pod.name + R"(","namespace":")" +
-                     pod.namespace_name + R"(","uid":")" + pod.uid +
-                     R"("},"spec":{"priority":)" + std::to_string(pod.priority) +
-                     R"(,"containers":[{"name":"app","resources":{"requests":{"sgx.intel.com/epc":")" +
-                     pod.epc + R"(","sgx.intel.com/enclave":"1"},"limits":{"sgx.intel.com/epc":")" +
-                     pod.epc + R"(","sgx.intel.com/enclave":"1"}}}]},"status":{"phase":"Pending"}},)" +
-                     R"("Nodes":null,"NodeNames":[)";
+  std::string body =
+      R"({"Pod":{"metadata":{"name":")" + pod.name + R"(","namespace":")" + pod.namespace_name +
+      R"(","uid":")" + pod.uid + R"("},"spec":{"priority":)" + std::to_string(pod.priority) +
+      R"(,"containers":[{"name":"app","resources":{"requests":{"sgx.intel.com/epc":")" + pod.epc +
+      R"(","sgx.intel.com/enclave":"1"},"limits":{"sgx.intel.com/epc":")" + pod.epc +
+      R"(","sgx.intel.com/enclave":"1"}}}]},"status":{"phase":"Pending"}},)" +
+      R"("Nodes":null,"NodeNames":[)";
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     body.append(i == 0 ? "\"" : ",\"").append(nodes[i]).append("\"");
   }
@@ -50,8 +51,8 @@ class SchedulerPlayer {
  public:
   struct Stats {
     std::size_t bound = 0;
-    std::size_t bind_errors = 0;     // the extender refused or the Binding failed: re-queued
-    std::size_t unschedulable = 0;   // filter left no node
+    std::size_t bind_errors = 0;    // the extender refused or the Binding failed: re-queued
+    std::size_t unschedulable = 0;  // filter left no node
     std::size_t transport_errors = 0;
   };
 

@@ -40,9 +40,11 @@ inline std::string node_name(int i) {
   return name;
 }
 
-// `count` lines; every `sgx_every`-th one is an SGX pod (1 = all). Pods land on `nodes` nodes.
+// `count` lines; every `sgx_every`-th one is an SGX pod (1 = all). Pod i lands on node
+// (i + node_offset) % nodes.
 inline std::vector<std::string> pod_event_lines(int count, int sgx_every, int nodes,
-                                                int first_resource_version = 1000) {
+                                                int first_resource_version = 1000,
+                                                int node_offset = 0) {
   const std::string base = captured_template();
   std::string plain = base;
   replace_all(plain, R"("sgx.intel.com/enclave":"1","sgx.intel.com/epc":"16Mi")",
@@ -59,7 +61,8 @@ inline std::vector<std::string> pod_event_lines(int count, int sgx_every, int no
     replace_all(line, "\"watch-demo\"", "\"pod-" + std::to_string(i) + "\"");
     replace_all(line, "\"resourceVersion\":\"218\"",
                 "\"resourceVersion\":\"" + std::to_string(first_resource_version + i) + "\"");
-    replace_all(line, "\"nodeName\":\"node-b\"", "\"nodeName\":\"" + node_name(i % nodes) + "\"");
+    replace_all(line, "\"nodeName\":\"node-b\"",
+                "\"nodeName\":\"" + node_name((i + node_offset) % nodes) + "\"");
     lines.push_back(std::move(line));
   }
   return lines;

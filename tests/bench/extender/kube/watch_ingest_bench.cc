@@ -9,12 +9,12 @@
 //                           a ClusterState holding 5,000 API-only nodes.
 //   BM_Baseline             the floor: a memchr for '\n' over the same bytes (what reading the
 //                           stream's lines costs at least).
-#include <benchmark/benchmark.h>
-
 #include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "extender/core/pod_request.h"
 #include "extender/kube/api_objects.h"

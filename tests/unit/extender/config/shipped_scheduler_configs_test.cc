@@ -3,13 +3,13 @@
 // cannot overcommit EPC (docs/kubernetes-api.md): the extender binds (bindVerb), or kube-scheduler
 // itself counts EPC (sgx.intel.com/epc with ignoredByScheduler: false).
 
-#include <gtest/gtest.h>
-#include <yaml-cpp/yaml.h>
-
 #include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
 namespace {
 
@@ -36,11 +36,12 @@ TEST(ShippedSchedulerConfigs, both_modes_are_shipped) {
 }
 
 TEST(ShippedSchedulerConfigs, every_file_is_valid_and_cannot_overcommit_epc) {
-  // extenders[] fields of kubescheduler.config.k8s.io/v1 (§9.1): anything else fails strict decoding.
-  const std::set<std::string> known = {
-      "urlPrefix",      "filterVerb", "prioritizeVerb", "preemptVerb",      "bindVerb",
-      "weight",         "enableHTTPS", "tlsConfig",     "httpTimeout",      "nodeCacheCapable",
-      "managedResources", "ignorable"};
+  // extenders[] fields of kubescheduler.config.k8s.io/v1 (§9.1): anything else fails strict
+  // decoding.
+  const std::set<std::string> known = {"urlPrefix",        "filterVerb",       "prioritizeVerb",
+                                       "preemptVerb",      "bindVerb",         "weight",
+                                       "enableHTTPS",      "tlsConfig",        "httpTimeout",
+                                       "nodeCacheCapable", "managedResources", "ignorable"};
   for (const auto& file : shipped_files()) {
     SCOPED_TRACE(file);
     const YAML::Node root = YAML::LoadFile(file);
@@ -54,7 +55,8 @@ TEST(ShippedSchedulerConfigs, every_file_is_valid_and_cannot_overcommit_epc) {
         EXPECT_TRUE(known.contains(field.first.as<std::string>()))
             << "unknown field " << field.first.as<std::string>();
       }
-      const std::string bind_verb = extender["bindVerb"] ? extender["bindVerb"].as<std::string>() : "";
+      const std::string bind_verb =
+          extender["bindVerb"] ? extender["bindVerb"].as<std::string>() : "";
       binders += bind_verb.empty() ? 0 : 1;
       if (extender["prioritizeVerb"]) {
         EXPECT_GT(extender["weight"].as<int>(), 0) << "weight must be > 0 with prioritizeVerb";
