@@ -57,6 +57,9 @@ Binder::~Binder() {
   for (auto& worker : workers_) {
     worker.join();
   }
+  // Reservation callbacks still queued in the writer point at this binder: let them run now (they
+  // see stopping_, release their reservation and fail their bind) before it goes away.
+  state_.flush();
   for (auto& job : jobs_) {
     state_.cancel_reservation(job.request);
     job.done(

@@ -95,7 +95,8 @@ struct Fixture {
     // plain fixture: both servers produce the same replies and only the watch's load differs.
     auto zero_epc = [](std::vector<std::string> lines) {
       for (auto& line : lines) {
-        kube::bench::replace_all(line, R"("sgx.intel.com/epc":"16Mi")", R"("sgx.intel.com/epc":"0")");
+        kube::bench::replace_all(line, R"("sgx.intel.com/epc":"16Mi")",
+                                 R"("sgx.intel.com/epc":"0")");
       }
       return lines;
     };
