@@ -1,8 +1,8 @@
 #include "extender/kube/rate_limiter.h"
 
-#include <gtest/gtest.h>
-
 #include <chrono>
+
+#include <gtest/gtest.h>
 
 namespace epc::kube {
 namespace {
