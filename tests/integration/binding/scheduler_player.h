@@ -76,8 +76,10 @@ class SchedulerPlayer {
   }
 
   // Schedules `pods` (and re-queued ones) until every pod is bound, unschedulable or out of
-  // attempts. Returns once no bind is in flight.
-  void run(const std::vector<PlayerPod>& pods, int max_attempts = 6) {
+  // attempts. kube-scheduler retries a refused pod without limit; the cap only bounds the test (on
+  // a loaded machine slow binds make the same node lose the race several times in a row).
+  // Returns once no bind is in flight.
+  void run(const std::vector<PlayerPod>& pods, int max_attempts = 50) {
     std::deque<std::pair<PlayerPod, int>> queue;
     for (const auto& pod : pods) {
       queue.emplace_back(pod, 0);
