@@ -90,6 +90,36 @@ struct DocumentDecoder {
     return start(line.data(), line.size(), line.capacity() + codec::kJsonPadding, root);
   }
 
+  // A list body: its page metadata, and `on_item(value)` for each of its items. `what` names the
+  // list in the error.
+  template <typename OnItem>  // bool on_item(ondemand::value& item)
+  common::Result<ListPage> list(std::string& body, std::string_view what, OnItem&& on_item) {
+    ListPage page;
+    ondemand::object root;
+    if (!start_list(body, root)) {
+      return error(what);
+    }
+    const bool read =
+        reader.for_each_field(root, [&](std::string_view key, ondemand::value& value) {
+          if (key == "metadata") {
+            return list_metadata(value, page);
+          }
+          if (key == "items") {
+            ondemand::array items;
+            bool present = false;
+            if (!reader.open_array(value, "items", items, present)) {
+              return false;
+            }
+            return !present || reader.for_each_element(items, on_item);
+          }
+          return true;
+        });
+    if (!read) {
+      return error(what);
+    }
+    return page;
+  }
+
   // metadata.{resourceVersion, continue} of a list.
   bool list_metadata(ondemand::value& value, ListPage& page) {
     return reader.for_each_field(value, "list metadata",
@@ -236,39 +266,16 @@ PodDecoder::~PodDecoder() = default;
 common::Result<ListPage> PodDecoder::decode_list(std::string& body,
                                                  std::vector<core::ApiPod>& out) {
   Impl& m = *impl_;
-  ListPage page;
-  ondemand::object root;
-  if (!m.d.start_list(body, root)) {
-    return m.d.error("pod list");
-  }
-  const bool read =
-      m.d.reader.for_each_field(root, [&](std::string_view key, ondemand::value& value) {
-        if (key == "metadata") {
-          return m.d.list_metadata(value, page);
-        }
-        if (key == "items") {
-          ondemand::array items;
-          bool present = false;
-          if (!m.d.reader.open_array(value, "items", items, present)) {
-            return false;
-          }
-          return !present || m.d.reader.for_each_element(items, [&](ondemand::value& item) {
-            if (!m.decode_pod(item)) {
-              return false;
-            }
-            core::ApiPod pod;
-            if (m.to_api_pod(pod)) {
-              out.push_back(std::move(pod));
-            }
-            return true;
-          });
-        }
-        return true;
-      });
-  if (!read) {
-    return m.d.error("pod list");
-  }
-  return page;
+  return m.d.list(body, "pod list", [&](ondemand::value& item) {
+    if (!m.decode_pod(item)) {
+      return false;
+    }
+    core::ApiPod pod;
+    if (m.to_api_pod(pod)) {
+      out.push_back(std::move(pod));
+    }
+    return true;
+  });
 }
 
 common::Result<bool> PodDecoder::decode_event(std::string_view line, PodEvent& event) {
@@ -447,38 +454,15 @@ NodeDecoder::~NodeDecoder() = default;
 common::Result<ListPage> NodeDecoder::decode_list(std::string& body,
                                                   std::vector<state::ApiNode>& out) {
   Impl& m = *impl_;
-  ListPage page;
-  ondemand::object root;
-  if (!m.d.start_list(body, root)) {
-    return m.d.error("node list");
-  }
   std::string ignored_rv;
-  const bool read =
-      m.d.reader.for_each_field(root, [&](std::string_view key, ondemand::value& value) {
-        if (key == "metadata") {
-          return m.d.list_metadata(value, page);
-        }
-        if (key == "items") {
-          ondemand::array items;
-          bool present = false;
-          if (!m.d.reader.open_array(value, "items", items, present)) {
-            return false;
-          }
-          return !present || m.d.reader.for_each_element(items, [&](ondemand::value& item) {
-            state::ApiNode node;
-            if (!m.node(item, node, ignored_rv)) {
-              return false;
-            }
-            out.push_back(std::move(node));
-            return true;
-          });
-        }
-        return true;
-      });
-  if (!read) {
-    return m.d.error("node list");
-  }
-  return page;
+  return m.d.list(body, "node list", [&](ondemand::value& item) {
+    state::ApiNode node;
+    if (!m.node(item, node, ignored_rv)) {
+      return false;
+    }
+    out.push_back(std::move(node));
+    return true;
+  });
 }
 
 common::Result<bool> NodeDecoder::decode_event(std::string_view line, NodeEvent& event) {
