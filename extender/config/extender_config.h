@@ -42,6 +42,10 @@ struct ExtenderConfig {
   // 10 and the others get 9, so kube-scheduler's own resource scores do not pick among them
   // (core/score/top_tie_break.h; measured in docs/bin-packing.md).
   bool single_out_top_node = true;
+  // The one-round-trip mode (kube-scheduler configured without the prioritize verb): filter keeps
+  // only the k nodes that fit best by `policy`, so kube-scheduler scores k nodes instead of all of
+  // them and our policy decides through the cut. 0 = filter keeps every node that fits.
+  std::int64_t filter_top_k = 0;
 
   // Scheduler requests remembered so their EPC can be matched to slot holders reported later.
   std::size_t request_memory_pods = 100000;

@@ -22,6 +22,7 @@ constexpr std::int64_t kMaxHeadroomBytes = std::int64_t{64} << 40;  // the large
 // FragmentationAware's mix half-life: beyond a million SGX pods an old shape would take longer to
 // fade than any workload change the mix is meant to follow, so larger values are surely typos.
 constexpr std::int64_t kMaxMixHalfLifePods = 1'000'000;
+constexpr std::int64_t kMaxFilterTopK = 100'000;
 // The config keeps the half-life as a whole number of pods; the core's default must be one, and in
 // range, or the documented default would be refused when written back into the file.
 static_assert(
@@ -261,6 +262,14 @@ common::options::OptionTable<ExtenderConfig> options() {
        [](const ExtenderConfig& c) {
          return std::string(c.single_out_top_node ? "true" : "false");
        }},
+      {"scheduling.filter_top_k", "filter-top-k", "K",
+       "one-round-trip mode: filter keeps only the K nodes that fit best by the policy (for a "
+       "kube-scheduler configured without prioritizeVerb); 0 = keep every node that fits "
+       "(0..100000)",
+       [](ExtenderConfig& c, std::string_view v) {
+         return parse_int(v, 0, kMaxFilterTopK, c.filter_top_k);
+       },
+       [](const ExtenderConfig& c) { return std::to_string(c.filter_top_k); }},
       {"scheduling.epc_implies_enclave_slot", "epc-implies-enclave-slot", "true|false",
        "a pod asking for EPC but no enclave slot is counted as asking for one",
        [](ExtenderConfig& c, std::string_view v) {

@@ -66,11 +66,21 @@ void add_extender_routes(RouteTable& table, const config::ExtenderConfig& config
   const handlers::HandlerSettings settings = handlers::settings_from_config(config);
   const std::string prefix = normalize_url_prefix(config.url_prefix);
 
+  // One verb per scheduling attempt adds the pod to the recent pod mix (observing both would count
+  // every pod twice): prioritize, which kube-scheduler calls once per attempt when any node is
+  // left, unless the one-round-trip filter ranks nodes itself (it may be the only verb). A retried
+  // pod counts once per attempt: pods that keep failing weigh a little more, as a mix of pending
+  // demand should. Only FragmentationAware reads the mix.
+  const bool mix_policy = settings.policy == core::score::PolicyKind::kFragmentationAware;
+  const bool filter_joins_mix = mix_policy && settings.filter_top_k > 0;
+  const bool prioritize_joins_mix = mix_policy && !filter_joins_mix;
+
   Route filter_route;
   filter_route.method = HttpMethod::kPost;
   filter_route.path = prefix + "/filter";
   filter_route.verb = metrics::Verb::kFilter;
-  filter_route.handler = [&state, settings](const RouteRequest& request, RouteReply& reply) {
+  filter_route.handler = [&state, settings, filter_joins_mix](const RouteRequest& request,
+                                                              RouteReply& reply) {
     ConnectionContext& connection = request.connection;
     const common::Result<codec::ExtenderArgsView> args =
         connection.decoder.decode(request.body, settings.pod_request);
@@ -79,7 +89,7 @@ void add_extender_routes(RouteTable& table, const config::ExtenderConfig& config
       reply.outcome = metrics::Outcome::kError;
       return;
     }
-    observe_pod(state, connection.last_observed, *args, /*join_mix=*/false);
+    observe_pod(state, connection.last_observed, *args, filter_joins_mix);
     const state::ClusterSnapshotPtr snapshot = state.snapshot();
     handlers::filter(*args, *snapshot, settings, state::monotonic_now_ns(), connection.scratch,
                      reply.body);
@@ -93,13 +103,8 @@ void add_extender_routes(RouteTable& table, const config::ExtenderConfig& config
   prioritize_route.method = HttpMethod::kPost;
   prioritize_route.path = prefix + "/prioritize";
   prioritize_route.verb = metrics::Verb::kPrioritize;
-  // Only prioritize adds pods to the mix: kube-scheduler calls filter and then (if any node is
-  // left) prioritize once per scheduling attempt, so observing both would count every pod twice.
-  // A retried pod counts once per attempt: pods that keep failing weigh a little more, as a mix of
-  // pending demand should. Only FragmentationAware reads the mix.
-  const bool join_mix = settings.policy == core::score::PolicyKind::kFragmentationAware;
-  prioritize_route.handler = [&state, settings, join_mix](const RouteRequest& request,
-                                                          RouteReply& reply) {
+  prioritize_route.handler = [&state, settings, prioritize_joins_mix](const RouteRequest& request,
+                                                                      RouteReply& reply) {
     ConnectionContext& connection = request.connection;
     const common::Result<codec::ExtenderArgsView> args =
         connection.decoder.decode(request.body, settings.pod_request);
@@ -108,7 +113,7 @@ void add_extender_routes(RouteTable& table, const config::ExtenderConfig& config
       reply.outcome = metrics::Outcome::kError;
       return;
     }
-    observe_pod(state, connection.last_observed, *args, join_mix);
+    observe_pod(state, connection.last_observed, *args, prioritize_joins_mix);
     const state::ClusterSnapshotPtr snapshot = state.snapshot();
     handlers::prioritize(*args, *snapshot, settings, state::monotonic_now_ns(), connection.scratch,
                          reply.body);

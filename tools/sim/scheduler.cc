@@ -129,6 +129,34 @@ std::optional<std::size_t> Scheduler::pick_by_total(const SimCluster& cluster,
     }
     candidates_.resize(kept);
   }
+  // The one-round-trip filter joins the pod to the mix (it may be the only verb), prioritize does
+  // otherwise: once per attempt either way, as extender_routes does.
+  std::optional<core::score::MixDistribution> mix;
+  const bool mix_policy = strategy_.extender == core::score::PolicyKind::kFragmentationAware;
+  const bool top_k = strategy_.extender && strategy_.filter_top_k > 0;
+  if (mix_policy && top_k) {
+    mix_.observe(pod.sgx);
+    mix = core::score::MixDistribution::from_mix(mix_);
+  }
+  if (top_k && candidates_.size() > strategy_.filter_top_k) {
+    candidate_rows_.clear();
+    for (const std::size_t i : candidates_) {
+      candidate_rows_.push_back(&cluster.row(i));
+    }
+    const core::score::ScoreContext context{
+        .accounting = {}, .weights = {}, .mix = mix ? &*mix : nullptr};
+    extender_scores_.assign(candidates_.size(), 0);
+    core::score::raw_scores(*strategy_.extender, pod.sgx, candidate_rows_, context,
+                            extender_scores_);
+    // Keys: cluster indices; salt: a fresh draw per attempt (the extender's pod UID).
+    candidate_keys_.assign(candidates_.begin(), candidates_.end());
+    core::score::select_top_k(extender_scores_, candidate_keys_, rng_(), strategy_.filter_top_k,
+                              ranked_, kept_);
+    for (std::size_t j = 0; j < kept_.size(); ++j) {
+      candidates_[j] = candidates_[kept_[j]];
+    }
+    candidates_.resize(kept_.size());
+  }
   if (candidates_.empty()) {
     return std::nullopt;
   }
@@ -138,13 +166,12 @@ std::optional<std::size_t> Scheduler::pick_by_total(const SimCluster& cluster,
 
   // 3. Scores: the extender's prioritize through the same core call the HTTP handler makes.
   extender_scores_.assign(candidates_.size(), 0);
-  if (strategy_.extender) {
+  if (strategy_.extender && strategy_.extender_prioritize) {
     candidate_rows_.clear();
     for (const std::size_t i : candidates_) {
       candidate_rows_.push_back(&cluster.row(i));
     }
-    std::optional<core::score::MixDistribution> mix;
-    if (*strategy_.extender == core::score::PolicyKind::kFragmentationAware) {
+    if (mix_policy && !top_k) {
       mix_.observe(pod.sgx);
       mix = core::score::MixDistribution::from_mix(mix_);
     }

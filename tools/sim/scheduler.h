@@ -8,6 +8,7 @@
 
 #include "extender/core/node_row.h"
 #include "extender/core/pod_mix.h"
+#include "extender/core/score/top_k.h"
 #include "tools/sim/sim_cluster.h"
 #include "tools/sim/strategy.h"
 
@@ -16,12 +17,14 @@ namespace epc::tools::sim {
 // One scheduling attempt as kube-scheduler runs it with this strategy:
 //  1. in-tree filters (NodeResourcesFit) from a rotating start index until
 //     feasible_nodes_to_find() feasible nodes are found (percentageOfNodesToScore);
-//  2. the extender's filter: core::fit, the same code the extender's /filter runs;
+//  2. the extender's filter: core::fit, the same code the extender's /filter runs, and in the
+//     one-round-trip mode its cut to the k best nodes (core::score::select_top_k);
 //  3. with one node left it is chosen unscored (as kube-scheduler does); otherwise
 //     total = NodeResourcesFit score + BalancedAllocation score (weights 1)
 //           + extender score (core::score::score_nodes, 0..10) × weight × 10,
 //     highest total wins, ties broken at random (reservoir sampling, like selectHost). The
-//     extender singles out one of its top-scored nodes first, as epc-extender does.
+//     extender singles out one of its top-scored nodes first, as epc-extender does. Without the
+//     prioritize verb the extender's score is 0 on every node.
 // Ideal mode skips kube-scheduler entirely: every node that passes both filters is a candidate and
 // the extender policy's raw score decides (ties at random).
 class Scheduler {
@@ -48,6 +51,8 @@ class Scheduler {
   std::vector<const core::NodeRow*> candidate_rows_;
   std::vector<std::int64_t> extender_scores_;
   std::vector<std::uint64_t> candidate_keys_;
+  std::vector<core::score::RankedCandidate> ranked_;
+  std::vector<std::uint32_t> kept_;
 };
 
 }  // namespace epc::tools::sim

@@ -77,6 +77,9 @@ Protocols and strategies:
                       MostAllocated over cpu and memory + BalancedAllocation) or none (both
                       resource scores disabled); default: default
   --tie-break on|off  the extender singles out one of its top-scored nodes (default on)
+  --top-k LIST        add the one-round-trip strategies for each k in LIST (e.g. 1,3,10):
+                      <policy>/topK (the filter keeps the k best nodes, no prioritize verb) and
+                      <policy>/topK+prioritize (the same filter, then prioritize at --weight)
   --churn-arrivals N  pods arriving in each churn run (default 50000)
 Output:
   --out DIR           write fill.csv, fill_curves.csv, fill_median.csv, churn.csv,
@@ -150,6 +153,18 @@ common::Result<SimOptions> parse_sim_options(const std::vector<std::string>& arg
         return bad("on or off");
       }
       options.deployment.extender_tie_break = value == "on";
+    } else if (flag == "--top-k") {
+      options.deployment.top_k.clear();
+      std::string_view rest = value;
+      while (!rest.empty()) {
+        const std::size_t comma = rest.find(',');
+        std::size_t k = 0;
+        if (!parse_int(rest.substr(0, comma), std::size_t{1}, std::size_t{100000}, k)) {
+          return bad("a list of k values between 1 and 100000, e.g. 1,3,10");
+        }
+        options.deployment.top_k.push_back(k);
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      }
     } else if (flag == "--churn-arrivals") {
       if (!parse_int<std::int64_t>(value, 100, 100'000'000, options.churn_arrivals)) {
         return bad("a count between 100 and 100000000");

@@ -46,6 +46,24 @@ std::vector<Strategy> standard_strategies(const Deployment& deployment) {
                            .ideal = true,
                            .percentage_of_nodes_to_score = 100});
   }
+  for (const std::size_t k : deployment.top_k) {
+    for (const PolicyKind kind : kExtenderPolicies) {
+      for (const bool prioritize : {false, true}) {
+        std::string name = std::string(core::score::policy_name(kind)) + "/top" + std::to_string(k);
+        if (prioritize) {
+          name += "+prioritize";
+        }
+        out.push_back(Strategy{.name = std::move(name),
+                               .kube_fit = deployment.extender_profile,
+                               .extender = kind,
+                               .extender_weight = deployment.extender_weight,
+                               .extender_tie_break = deployment.extender_tie_break,
+                               .percentage_of_nodes_to_score = percentage_of_nodes_to_score,
+                               .filter_top_k = k,
+                               .extender_prioritize = prioritize});
+      }
+    }
+  }
   return out;
 }
 

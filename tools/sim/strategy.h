@@ -34,6 +34,12 @@ struct Strategy {
   bool extender_tie_break = true;
   // kube-scheduler's percentageOfNodesToScore; 0 = its adaptive default, 100 = every node.
   int percentage_of_nodes_to_score = 100;
+  // The one-round-trip filter (epc-extender's scheduling.filter_top_k): the extender's filter keeps
+  // only the k best nodes by its policy's raw score (core::score::select_top_k). 0 = off.
+  std::size_t filter_top_k = 0;
+  // kube-scheduler calls the extender's prioritize verb (false: filter only, kube's own scores
+  // choose among the nodes the filter kept).
+  bool extender_prioritize = true;
 };
 
 // How the cluster is set up around the strategies: kube-scheduler's sampling for all of them, and
@@ -43,11 +49,15 @@ struct Deployment {
   int percentage_of_nodes_to_score = 100;
   KubeFitScoring extender_profile = KubeFitScoring::kLeastAllocated;
   bool extender_tie_break = true;
+  // One-round-trip variants to add, one k each (epc-sim --top-k).
+  std::vector<std::size_t> top_k{};
 };
 
 // The strategies the study compares:
 //   kube-default, kube-most-allocated, LeastAllocated, MostAllocated, BestFit, FragmentationAware,
-// and each extender policy with "/ideal" appended (its own argmax).
+// each extender policy with "/ideal" appended (its own argmax), and per k in deployment.top_k each
+// policy with "/topK" (filter keeps k nodes, no prioritize verb) and "/topK+prioritize" (the same
+// filter, then prioritize at the deployment's weight).
 std::vector<Strategy> standard_strategies(const Deployment& deployment);
 
 // Picks strategies by comma-separated names from standard_strategies ("all" = every one).

@@ -102,8 +102,8 @@ RawScoreFn raw_score_function(PolicyKind kind) {
   return entry != nullptr ? entry->raw_score : &zero_score;
 }
 
-void score_nodes(PolicyKind kind, const PodRequest& pod, std::span<const NodeRow* const> nodes,
-                 const ScoreContext& context, std::span<std::int64_t> out) {
+void raw_scores(PolicyKind kind, const PodRequest& pod, std::span<const NodeRow* const> nodes,
+                const ScoreContext& context, std::span<std::int64_t> out) {
   const std::size_t count = nodes.size() < out.size() ? nodes.size() : out.size();
   const std::span<std::int64_t> scored = out.first(count);
   if (const PolicyEntry* entry = find(kind); entry != nullptr) {
@@ -112,7 +112,12 @@ void score_nodes(PolicyKind kind, const PodRequest& pod, std::span<const NodeRow
     std::fill(scored.begin(), scored.end(), 0);
   }
   std::fill(out.begin() + static_cast<std::ptrdiff_t>(count), out.end(), 0);
-  normalize_scores(scored);
+}
+
+void score_nodes(PolicyKind kind, const PodRequest& pod, std::span<const NodeRow* const> nodes,
+                 const ScoreContext& context, std::span<std::int64_t> out) {
+  raw_scores(kind, pod, nodes, context, out);
+  normalize_scores(out.first(nodes.size() < out.size() ? nodes.size() : out.size()));
 }
 
 }  // namespace epc::core::score

@@ -68,4 +68,9 @@ RawScoreFn raw_score_function(PolicyKind kind);
 void score_nodes(PolicyKind kind, const PodRequest& pod, std::span<const NodeRow* const> nodes,
                  const ScoreContext& context, std::span<std::int64_t> out);
 
+// The policy's raw scores of `nodes` (all of which passed fit) into `out` (same size; extra `out`
+// entries are set to 0), not normalised: the finest order the policy knows, for ranking (top_k.h).
+void raw_scores(PolicyKind kind, const PodRequest& pod, std::span<const NodeRow* const> nodes,
+                const ScoreContext& context, std::span<std::int64_t> out);
+
 }  // namespace epc::core::score

@@ -35,7 +35,7 @@ void single_out_top_score(std::span<std::int64_t> scores, std::span<const std::u
     if (scores[i] != top) {
       continue;
     }
-    const std::uint64_t hash = mix(salt ^ mix(keys[i]));
+    const std::uint64_t hash = tie_break_rank(salt, keys[i]);
     if (keep == count || hash < keep_hash) {
       keep = i;
       keep_hash = hash;
@@ -47,6 +47,8 @@ void single_out_top_score(std::span<std::int64_t> scores, std::span<const std::u
     }
   }
 }
+
+std::uint64_t tie_break_rank(std::uint64_t salt, std::uint64_t key) { return mix(salt ^ mix(key)); }
 
 std::uint64_t stable_hash(std::span<const char> text) {
   std::uint64_t hash = 0xcbf29ce484222325ULL;

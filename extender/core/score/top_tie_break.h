@@ -23,6 +23,10 @@ namespace epc::core::score {
 void single_out_top_score(std::span<std::int64_t> scores, std::span<const std::uint64_t> keys,
                           std::uint64_t salt);
 
+// The rank of a key among tied candidates for one salt: the smallest value wins a tie. The one rule
+// for every tie the extender breaks (single_out_top_score above, select_top_k in top_k.h).
+std::uint64_t tie_break_rank(std::uint64_t salt, std::uint64_t key);
+
 // A 64-bit mix of a string (FNV-1a, then a final avalanche), for salts from pod UIDs and keys from
 // node names.
 std::uint64_t stable_hash(std::span<const char> text);

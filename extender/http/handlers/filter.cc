@@ -1,8 +1,12 @@
 #include "extender/http/handlers/filter.h"
 
 #include <array>
+#include <optional>
 
 #include "extender/core/fit.h"
+#include "extender/core/score/fragmentation_aware.h"
+#include "extender/core/score/top_k.h"
+#include "extender/core/score/top_tie_break.h"
 #include "extender/http/codec/json_writer.h"
 #include "extender/http/handlers/fit_reason_text.h"
 #include "extender/http/handlers/node_lookup.h"
@@ -46,19 +50,23 @@ std::size_t name_size_bound(std::string_view name) {
   return kPlainNames ? name.size() + 2 : codec::max_json_string_size(name);
 }
 
-// A size close to (and not below) the reply's: the framing, the echoed items, per node its name
-// with quotes and a comma, and per failed node its reason with the framing around it. Close
-// matters: ReplyWriter zero-fills its size hint.
+// A size close to (and not below) the reply's: the framing, the echoed items, per node in the
+// reply its name with quotes and a comma, and per failed node its reason with the framing around
+// it. Close matters: ReplyWriter zero-fills its size hint (and a top-k reply is a few names).
 template <bool kPlainNames>
 std::size_t reply_size_hint(const codec::ExtenderArgsView& args,
                             const std::vector<Verdict>& verdicts,
                             const std::vector<std::uint32_t>& failed) {
   std::size_t size = 160;
-  for (const std::string_view item : args.node_items) {
-    size += item.size() + 1;
-  }
-  for (const std::string_view name : args.node_names) {
-    size += name_size_bound<kPlainNames>(name) + 1;
+  const bool items = args.source == codec::NodeSource::kNodeList;
+  for (std::size_t i = 0; i < verdicts.size(); ++i) {
+    if (verdicts[i].cut) {
+      continue;
+    }
+    size += name_size_bound<kPlainNames>(args.node_names[i]) + 1;
+    if (items) {
+      size += args.node_items[i].size() + 1;
+    }
   }
   const ReasonTexts& texts = reason_texts();
   for (const std::uint32_t i : failed) {
@@ -80,7 +88,7 @@ void write_filter_reply(codec::ReplyWriter& out, const codec::ExtenderArgsView& 
     out.raw("{\"metadata\":{},\"items\":[");
     bool first = true;
     for (std::size_t i = 0; i < count; ++i) {
-      if (verdicts[i].reason != core::FitReason::kFits) {
+      if (verdicts[i].reason != core::FitReason::kFits || verdicts[i].cut) {
         continue;
       }
       if (!first) {
@@ -97,7 +105,7 @@ void write_filter_reply(codec::ReplyWriter& out, const codec::ExtenderArgsView& 
   out.raw(",\"NodeNames\":[");
   bool any = false;
   for (std::size_t i = 0; i < count; ++i) {
-    if (verdicts[i].reason != core::FitReason::kFits) {
+    if (verdicts[i].reason != core::FitReason::kFits || verdicts[i].cut) {
       continue;
     }
     any = true;
@@ -156,6 +164,43 @@ void write_reply(const codec::ExtenderArgsView& args, const HandlerScratch& scra
   writer.finish();
 }
 
+// The one-round-trip cut: of the nodes that fit, all but the k best by the policy's raw score are
+// marked `cut` (left out of the reply without a reason: they fit, they are just not chosen).
+// `fitting` = the fitting nodes' positions in the request, `rows` their snapshot rows.
+void keep_top_k(const codec::ExtenderArgsView& args, const state::ClusterSnapshot& snapshot,
+                const HandlerSettings& settings, HandlerScratch& scratch) {
+  std::optional<core::score::MixDistribution> mix;
+  if (settings.policy == core::score::PolicyKind::kFragmentationAware) {
+    core::PodMix with_pod = snapshot.pod_mix();
+    with_pod.observe(args.request);
+    mix = core::score::MixDistribution::from_mix(with_pod);
+  }
+  const core::score::ScoreContext score_context{
+      .accounting = settings.accounting,
+      .weights = settings.weights,
+      .mix = mix ? &*mix : nullptr,
+  };
+  scratch.fit_scores.resize(scratch.rows.size());
+  core::score::raw_scores(settings.policy, args.request, scratch.rows, score_context,
+                          scratch.fit_scores);
+  // Keys and salt as prioritize's single-out: table index, pod UID (name when it has none).
+  const core::NodeRow* const table = snapshot.rows().data();
+  scratch.node_keys.clear();
+  for (const core::NodeRow* row : scratch.rows) {
+    scratch.node_keys.push_back(static_cast<std::uint64_t>(row - table));
+  }
+  const std::string_view salt_text = args.pod.uid.empty() ? args.pod.name : args.pod.uid;
+  core::score::select_top_k(scratch.fit_scores, scratch.node_keys,
+                            core::score::stable_hash(salt_text), settings.filter_top_k,
+                            scratch.ranked, scratch.kept);
+  for (const std::uint32_t position : scratch.positions) {
+    scratch.verdicts[position].cut = true;
+  }
+  for (const std::uint32_t kept : scratch.kept) {
+    scratch.verdicts[scratch.positions[kept]].cut = false;
+  }
+}
+
 }  // namespace
 
 void filter(const codec::ExtenderArgsView& args, const state::ClusterSnapshot& snapshot,
@@ -172,6 +217,9 @@ void filter(const codec::ExtenderArgsView& args, const state::ClusterSnapshot& s
     const core::FitContext context{now_ns, settings.stale_after_ns, settings.accounting};
     const std::span<const std::string_view> names = args.node_names;
     const core::NodeRow* const rows = snapshot.rows().data();
+    const bool cut = settings.filter_top_k > 0;
+    scratch.rows.clear();
+    scratch.positions.clear();
     NodeResolver resolver(snapshot, scratch.index_memo, count);
     for (std::size_t i = 0; i < count; ++i) {
       const std::uint32_t index = resolver.resolve(i, names[i]);
@@ -186,7 +234,13 @@ void filter(const codec::ExtenderArgsView& args, const state::ClusterSnapshot& s
       verdicts[i] = verdict;
       if (verdict.reason != core::FitReason::kFits) {
         failed.push_back(static_cast<std::uint32_t>(i));
+      } else if (cut) {
+        scratch.rows.push_back(&rows[index]);
+        scratch.positions.push_back(static_cast<std::uint32_t>(i));
       }
+    }
+    if (cut && scratch.rows.size() > settings.filter_top_k) {
+      keep_top_k(args, snapshot, settings, scratch);
     }
   } else {
     verdicts.assign(count, Verdict{});

@@ -24,6 +24,11 @@ namespace epc::http::handlers {
 //   FailedAndUnresolvableNodes, each with a fixed reason text (fit_reason_text).
 // - NodeNames is always an array, also in full-Nodes mode (a null NodeNames rejects every node).
 // - A pod that asks for no SGX resource passes every node.
+// - One-round-trip mode (settings.filter_top_k = k > 0): when more than k nodes fit, only the k
+//   with the best raw policy score are returned (ties by core::score::select_top_k's rule, salted
+//   by the pod's UID); the others are left out of the reply with no reason, since they fit and
+//   are merely not chosen. Failed nodes keep their reasons as always, so when no node fits every
+//   node is listed with its real reason (kubectl describe, preemption). Both node modes.
 //
 // No allocation per node once `scratch` and `reply` have grown to the request's size.
 void filter(const codec::ExtenderArgsView& args, const state::ClusterSnapshot& snapshot,

@@ -5,6 +5,7 @@
 
 #include "extender/core/fit.h"
 #include "extender/core/node_row.h"
+#include "extender/core/score/top_k.h"
 
 namespace epc::http::handlers {
 
@@ -14,6 +15,7 @@ struct HandlerScratch {
   struct Verdict {
     core::FitReason reason = core::FitReason::kFits;
     bool unresolvable = false;
+    bool cut = false;  // fits, but the one-round-trip filter kept k better nodes
   };
   std::vector<std::uint32_t> node_indices;  // snapshot row per candidate (resolve_nodes)
   std::vector<std::uint32_t> index_memo;    // row found at each position last time
@@ -24,6 +26,8 @@ struct HandlerScratch {
   std::vector<std::uint64_t> node_keys;     // prioritize: their node-table indices (tie-break keys)
   std::vector<std::int64_t> fit_scores;     // prioritize: scores of the nodes that fit
   std::vector<std::int64_t> scores;         // prioritize: 0..10 per candidate node
+  std::vector<core::score::RankedCandidate> ranked;  // filter top-k: selection scratch
+  std::vector<std::uint32_t> kept;                   // filter top-k: kept places among `rows`
 };
 
 }  // namespace epc::http::handlers

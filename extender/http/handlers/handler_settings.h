@@ -18,6 +18,9 @@ struct HandlerSettings {
   core::PodRequestOptions pod_request;
   // Leave one node alone at the top score (core::score::single_out_top_score).
   bool single_out_top_node = true;
+  // The one-round-trip filter: keep only the k best-scored nodes that fit (0 = every node that
+  // fits). See filter.h.
+  std::size_t filter_top_k = 0;
 };
 
 inline HandlerSettings settings_from_config(const config::ExtenderConfig& config) {
@@ -28,6 +31,7 @@ inline HandlerSettings settings_from_config(const config::ExtenderConfig& config
   settings.stale_after_ns = config.stale_after_ms * 1'000'000;
   settings.pod_request = config.pod_request;
   settings.single_out_top_node = config.single_out_top_node;
+  settings.filter_top_k = static_cast<std::size_t>(config.filter_top_k);
   return settings;
 }
 
