@@ -101,10 +101,6 @@ int run(const epc::config::ExtenderConfig& config) {
   state_options.keep_pod_mix = config.policy == epc::core::score::PolicyKind::kFragmentationAware;
   state_options.mix_half_life_pods = static_cast<double>(config.mix_half_life_pods);
   const epc::core::NodeAccounting accounting{config.epc_headroom_bytes};
-  state_options.on_publish = [&metrics = *metrics,
-                              accounting](const epc::state::ClusterSnapshot& snap) {
-    metrics.refresh_nodes(snap, epc::state::monotonic_now_ns(), accounting);
-  };
   state_options.accounting = accounting;
   state_options.stale_after_ns = config.stale_after_ms * kNsPerMs;
   state_options.reservation_ttl_ns = config.reservation_ttl_ms * kNsPerMs;
@@ -113,6 +109,8 @@ int run(const epc::config::ExtenderConfig& config) {
   // preempt (the pod table's only reader) is rare; a watch busy with pod events is not.
   state_options.pod_table_interval_ns = 20 * kNsPerMs;
   auto state = epc::state::ClusterState::create(std::move(state_options));
+  // /metrics reads the newest snapshot per scrape: no metrics work on the state writer.
+  metrics->set_snapshot_source([&state = *state] { return state.snapshot(); }, accounting);
 
   std::unique_ptr<epc::kube::ApiConnection> api;
   if (config.api_enabled()) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdint>
 
 #include "extender/core/checked_math.h"
@@ -13,6 +14,33 @@ inline constexpr int kMaxEpcSections = 8;
 enum class NodeHealth : std::uint8_t {
   kHealthy,
   kUnhealthy,  // the plugin says the SGX devices are unusable (device node gone, driver error)
+};
+
+// A node's last report time (monotonic ns), which the state writer may move forward in a row that
+// readers already share: a heartbeat changes nothing else, and republishing the row for it made
+// ingest cost grow with the cluster (state/node_table.h). A relaxed atomic, so readers on other
+// threads read it without a data race; on x86-64 its loads and stores are plain moves. Reads as
+// and converts from std::int64_t, so a NodeRow stays an ordinary copyable value.
+class ReportTime {
+ public:
+  constexpr ReportTime(std::int64_t ns = 0) noexcept : ns_(ns) {}  // NOLINT: implicit on purpose
+  ReportTime(const ReportTime& other) noexcept : ns_(other.load()) {}
+  ReportTime& operator=(const ReportTime& other) noexcept {
+    store(other.load());
+    return *this;
+  }
+  ReportTime& operator=(std::int64_t ns) noexcept {
+    store(ns);
+    return *this;
+  }
+  operator std::int64_t() const noexcept { return load(); }  // NOLINT: implicit on purpose
+
+  std::int64_t load() const noexcept { return ns_.load(std::memory_order_relaxed); }
+  // const: the writer moves the time in rows it has published (the one mutable field).
+  void store(std::int64_t ns) const noexcept { ns_.store(ns, std::memory_order_relaxed); }
+
+ private:
+  mutable std::atomic<std::int64_t> ns_;
 };
 
 // One node's dense record in the node table: everything fit, score and capacity read, as plain
@@ -35,7 +63,7 @@ struct NodeRow {
   std::int64_t provision_slots_total = 0;
   std::int64_t provision_slots_used = 0;
 
-  std::int64_t report_time_ns = 0;  // monotonic clock of the last report received (any kind)
+  ReportTime report_time_ns = 0;  // monotonic clock of the last report received (any kind)
 };
 
 // Tunables that turn a row into "free" numbers.

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -17,7 +18,7 @@ enum class Outcome : std::uint8_t { kOk, kError };
 // includes a prometheus header. Families and per-verb children are registered once in create();
 // the request path only bumps pre-registered references.
 //
-// Thread-safety: observe_request() from any thread; refresh_nodes() from the state writer only;
+// Thread-safety: observe_request() from any thread; refresh_nodes() from any thread (serialized);
 // serialize() from any thread.
 class Metrics {
  public:
@@ -42,7 +43,14 @@ class Metrics {
   virtual void observe_report_message(state::ReportKind /*kind*/, state::ReportResult /*result*/) {}
 
   // Prometheus text exposition format 0.0.4 of everything registered.
-  virtual std::string serialize() const = 0;
+  virtual std::string serialize() = 0;
+
+  // Where serialize() gets the cluster from: with a source set, every scrape refreshes the
+  // per-node series from the newest snapshot itself (refresh_nodes), so the state writer does no
+  // metrics work per publish. Without one, only refresh_nodes() calls update them.
+  using SnapshotSource = std::function<std::shared_ptr<const state::ClusterSnapshot>()>;
+  virtual void set_snapshot_source(SnapshotSource /*source*/, core::NodeAccounting /*accounting*/) {
+  }
 };
 
 }  // namespace epc::metrics

@@ -201,8 +201,6 @@ void MetricsImpl::remove_node(NodeSeries& series) {
 void MetricsImpl::refresh_nodes(const state::ClusterSnapshot& snapshot, std::int64_t now_ns,
                                 const core::NodeAccounting& accounting) {
   std::lock_guard lock(nodes_mutex_);
-  const auto rows = snapshot.rows();
-  const auto infos = snapshot.infos();
 
   // Nodes that left the snapshot lose their series.
   for (auto it = nodes_.begin(); it != nodes_.end();) {
@@ -215,9 +213,10 @@ void MetricsImpl::refresh_nodes(const state::ClusterSnapshot& snapshot, std::int
   }
 
   std::int64_t cluster_capacity = 0;
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const core::NodeRow& row = rows[i];
-    const state::NodeInfo& info = infos[i];
+  const state::NodeTable& table = snapshot.nodes();
+  for (std::uint32_t i = 0; i < table.size(); ++i) {
+    const core::NodeRow& row = table.row(i);
+    const state::NodeInfo& info = table.info(i);
     auto it = nodes_.find(info.name);
     if (it == nodes_.end()) {
       it = nodes_.emplace(info.name, NodeSeries{}).first;
@@ -251,7 +250,7 @@ void MetricsImpl::refresh_nodes(const state::ClusterSnapshot& snapshot, std::int
     }
   }
   cluster_capacity_.Set(to_double(cluster_capacity));
-  cluster_nodes_.Set(to_double(static_cast<std::int64_t>(rows.size())));
+  cluster_nodes_.Set(to_double(static_cast<std::int64_t>(table.size())));
   update_scrape_time_gauges(now_ns);
 }
 
@@ -276,8 +275,26 @@ void MetricsImpl::update_scrape_time_gauges(std::int64_t now_ns) const {
   cluster_nodes_up_.Set(to_double(up_count));
 }
 
-std::string MetricsImpl::serialize() const {
+void MetricsImpl::set_snapshot_source(SnapshotSource source, core::NodeAccounting accounting) {
+  std::lock_guard lock(nodes_mutex_);
+  snapshot_source_ = std::move(source);
+  accounting_ = accounting;
+}
+
+std::string MetricsImpl::serialize() {
+  SnapshotSource source;
+  core::NodeAccounting accounting;
   {
+    std::lock_guard lock(nodes_mutex_);
+    source = snapshot_source_;
+    accounting = accounting_;
+  }
+  if (source) {
+    // Pulled at scrape time: the state writer never pays for metrics, and report times moved in
+    // place by heartbeats are read as they are now.
+    const std::shared_ptr<const state::ClusterSnapshot> snapshot = source();
+    refresh_nodes(*snapshot, state::monotonic_now_ns(), accounting);
+  } else {
     std::lock_guard lock(nodes_mutex_);
     update_scrape_time_gauges(state::monotonic_now_ns());
   }

@@ -31,7 +31,8 @@ class MetricsImpl final : public Metrics {
   void refresh_nodes(const state::ClusterSnapshot& snapshot, std::int64_t now_ns,
                      const core::NodeAccounting& accounting) override;
   void observe_report_message(state::ReportKind kind, state::ReportResult result) override;
-  std::string serialize() const override;
+  std::string serialize() override;
+  void set_snapshot_source(SnapshotSource source, core::NodeAccounting accounting) override;
 
   // Latency buckets in seconds: 10 µs (a filter on a small cluster) to 1 s (far beyond the
   // scheduler's patience), about three per decade.
@@ -96,6 +97,8 @@ class MetricsImpl final : public Metrics {
   prometheus::Gauge& cluster_nodes_up_;
 
   mutable std::mutex nodes_mutex_;
+  SnapshotSource snapshot_source_;                        // guarded by nodes_mutex_
+  core::NodeAccounting accounting_;                       // guarded by nodes_mutex_
   std::map<std::string, NodeSeries, std::less<>> nodes_;  // guarded by nodes_mutex_
 };
 

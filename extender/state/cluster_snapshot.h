@@ -13,76 +13,10 @@
 
 #include "extender/core/node_row.h"
 #include "extender/core/pod_mix.h"
+#include "extender/state/node_table.h"
 #include "extender/state/pod_table.h"
 
 namespace epc::state {
-
-// Transparent hashing so lookups by std::string_view (straight from the request JSON) build no
-// temporary std::string.
-struct NameHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view name) const noexcept {
-    return std::hash<std::string_view>{}(name);
-  }
-};
-
-// Per-node facts that are not needed by fit/score but by metrics and operators.
-// Where a node's EPC capacity comes from.
-enum class CapacitySource : std::uint8_t {
-  kPluginReport,    // our device plugin's report
-  kNodeAllocatable  // the node's allocatable sgx.intel.com/epc (Intel's stack: NFD's rule)
-};
-
-struct NodeInfo {
-  std::string name;
-  std::string plugin_version;
-  std::string health_reason;
-  std::int64_t ledger_pods = 0;
-  std::int64_t ledger_pods_unknown_epc = 0;
-  bool stream_connected = false;
-  CapacitySource capacity_source = CapacitySource::kPluginReport;
-  // The node object's allocatable sgx.intel.com/epc when the API watch gives one, else -1.
-  std::int64_t api_epc_bytes = -1;
-  // Our plugin reports a capacity and the node's allocatable says another.
-  bool capacity_mismatch = false;
-};
-
-// The dense node table: one core::NodeRow per node (what fit and score read), its NodeInfo beside
-// it, and the name → index map. Built by the state writer, then shared read-only by every snapshot
-// that did not change a node (a publish that only moves the pod mix reuses the table as it is).
-class NodeTable {
- public:
-  std::span<const core::NodeRow> rows() const { return rows_; }
-  std::span<const NodeInfo> infos() const { return infos_; }
-  std::string_view name(std::uint32_t index) const { return infos_[index].name; }
-  std::size_t size() const { return rows_.size(); }
-
-  // Dense index of a node by name; nullopt for a node never reported.
-  std::optional<std::uint32_t> find(std::string_view name) const {
-    auto it = index_.find(name);
-    if (it == index_.end()) {
-      return std::nullopt;
-    }
-    return it->second;
-  }
-
-  // Builder side, before the table is shared.
-  void add(NodeInfo info, const core::NodeRow& row) {
-    index_.emplace(info.name, static_cast<std::uint32_t>(rows_.size()));
-    infos_.push_back(std::move(info));
-    rows_.push_back(row);
-  }
-  void reserve(std::size_t nodes) {
-    rows_.reserve(nodes);
-    infos_.reserve(nodes);
-    index_.reserve(nodes);
-  }
-
- private:
-  std::vector<core::NodeRow> rows_;
-  std::vector<NodeInfo> infos_;
-  std::unordered_map<std::string, std::uint32_t, NameHash, std::equal_to<>> index_;
-};
 
 // An immutable view of the cluster, published by the state writer and shared by readers: the node
 // table, the recent pod mix the writer keeps from scheduler observations, and a version.
@@ -104,8 +38,8 @@ class ClusterSnapshot {
   const std::shared_ptr<NodeTable>& shared_nodes() const { return nodes_; }
 
   // Shorthands over nodes(), for the readers' hot loops.
-  std::span<const core::NodeRow> rows() const { return nodes_->rows(); }
-  std::span<const NodeInfo> infos() const { return nodes_->infos(); }
+  const core::NodeRow& row(std::uint32_t index) const { return nodes_->row(index); }
+  const NodeInfo& info(std::uint32_t index) const { return nodes_->info(index); }
   std::string_view name(std::uint32_t index) const { return nodes_->name(index); }
   std::size_t size() const { return nodes_->size(); }
   std::optional<std::uint32_t> find(std::string_view name) const { return nodes_->find(name); }

@@ -196,8 +196,10 @@ void ClusterStateImpl::run_writer() {
     bool mix_changed = pod_table_due(monotonic_now_ns());
     for (auto& op : batch) {
       if (auto* apply = std::get_if<ApplyOp>(&op)) {
+        const std::size_t dirty_before = dirty_.size();
         auto result = apply_message(apply->message);
-        nodes_changed = nodes_changed || result.ok();
+        // A heartbeat moved a report time in place: nothing to publish for it.
+        nodes_changed = nodes_changed || dirty_.size() != dirty_before;
         if (apply->done) {
           acks.emplace_back(std::move(apply->done), std::move(result));
         }
@@ -272,7 +274,7 @@ common::Result<std::uint64_t> ClusterStateImpl::apply_message(ReportMessage& mes
                            "snapshot"};
     }
     if (it == nodes_.end()) {
-      it = nodes_.emplace(message.node_name, NodeRecord{}).first;
+      it = add_node_record(message.node_name);
     }
     NodeRecord& record = it->second;
     // A new plugin instance (restart) starts a new sequence space.
@@ -292,6 +294,12 @@ common::Result<std::uint64_t> ClusterStateImpl::apply_message(ReportMessage& mes
   NodeRecord& record = it->second;
   if (message.sequence <= record.last_sequence) {
     // A replay or duplicate: acknowledged, not applied.
+    return record.last_sequence;
+  }
+  if (std::holds_alternative<Heartbeat>(message.body) && record.stream_connected &&
+      (message.plugin_version.empty() || message.plugin_version == record.plugin_version)) {
+    record.last_sequence = message.sequence;
+    refresh_report_time(message.node_name, record, now_ns);
     return record.last_sequence;
   }
   if (auto* full = std::get_if<NodeState>(&message.body)) {
@@ -316,6 +324,29 @@ common::Result<std::uint64_t> ClusterStateImpl::apply_message(ReportMessage& mes
   record.stream_connected = true;
   dirty_.push_back(message.node_name);
   return record.last_sequence;
+}
+
+void ClusterStateImpl::refresh_report_time(const std::string& name, NodeRecord& record,
+                                           std::int64_t now_ns) {
+  record.report_time_ns = now_ns;
+  record.row.report_time_ns = now_ns;  // the cached row, which reserve's fit reads
+  if (table_ != nullptr && !table_structure_changed_) {
+    table_->touch_report_time(record.table_index, now_ns);
+  } else {
+    dirty_.push_back(name);  // not in a published table yet: the next publish carries the time
+  }
+}
+
+std::map<std::string, ClusterStateImpl::NodeRecord, std::less<>>::iterator
+ClusterStateImpl::add_node_record(const std::string& name) {
+  table_structure_changed_ = true;
+  return nodes_.emplace(name, NodeRecord{}).first;
+}
+
+void ClusterStateImpl::erase_node_record(
+    std::map<std::string, NodeRecord, std::less<>>::iterator it) {
+  table_structure_changed_ = true;
+  nodes_.erase(it);
 }
 
 void ClusterStateImpl::apply_stream_closed(const StreamClosedOp& op) {
@@ -366,8 +397,7 @@ void ClusterStateImpl::rebuild_row(const std::string& name, NodeRecord& record) 
     row.epc_live_used_bytes = s.live_epc.known ? s.live_epc.used_bytes : 0;
     row.epc_capacity_bytes = s.epc_capacity_bytes;
     // extender/reports refuses reports with more sections than the row holds (the two limits are
-    // tied by a static_assert there), so none is ever dropped here.
-    assert(s.epc_sections.size() <= row.epc_section_bytes.size());
+    // tied by a static_assert there); another producer's extra sections are clamped, not trusted.
     const std::size_t sections = std::min(s.epc_sections.size(), row.epc_section_bytes.size());
     row.epc_section_count = static_cast<std::int32_t>(sections);
     for (std::size_t i = 0; i < sections; ++i) {
@@ -431,22 +461,38 @@ void ClusterStateImpl::rebuild_row(const std::string& name, NodeRecord& record) 
 void ClusterStateImpl::publish(bool nodes_changed) {
   assert_writer_thread();
   std::shared_ptr<NodeTable> table;
-  if (nodes_changed) {
+  if (nodes_changed || table_ == nullptr) {
     for (const auto& name : dirty_) {
       auto it = nodes_.find(name);
       if (it != nodes_.end()) {
         rebuild_row(it->first, it->second);
       }
     }
-    dirty_.clear();
-    table = std::make_shared<NodeTable>();
-    table->reserve(nodes_.size());
-    for (const auto& [name, record] : nodes_) {
-      table->add(record.info, record.row);
+    if (table_structure_changed_ || table_ == nullptr) {
+      // Nodes came or went: a new directory and new chunks, in name order.
+      table = std::make_shared<NodeTable>();
+      table->reserve(nodes_.size());
+      std::uint32_t index = 0;
+      for (auto& [name, record] : nodes_) {
+        table->add(record.info, record.row);
+        record.table_index = index++;
+      }
+      table_structure_changed_ = false;
+    } else {
+      // The same nodes: share every chunk but the changed nodes' (copy on write).
+      table = NodeTable::next_version(*table_);
+      for (const auto& name : dirty_) {
+        auto it = nodes_.find(name);
+        if (it != nodes_.end()) {
+          table->set(it->second.table_index, it->second.info, it->second.row);
+        }
+      }
     }
+    dirty_.clear();
+    table_ = table;
   } else {
     // Only the pod mix moved: the new snapshot shares the node table as it is.
-    table = snapshot()->shared_nodes();
+    table = table_;
   }
   std::shared_ptr<const PodTable> pods = snapshot()->shared_pods();
   if (const std::int64_t now_ns = monotonic_now_ns(); pod_table_due(now_ns)) {
@@ -518,7 +564,7 @@ void ClusterStateImpl::apply_api_nodes_op(ApiNodeBatch& batch) {
       it->second.api.reset();
       dirty_.push_back(name);
     } else {
-      nodes_.erase(it);  // an API-only node that is gone; its pods leave through the pod watch
+      erase_node_record(it);  // an API-only node that is gone; its pods leave through the pod watch
     }
   }
   api_alive_ns_ = monotonic_now_ns();
@@ -530,9 +576,9 @@ void ClusterStateImpl::apply_api_node(ApiNode node) {
     if (!node.advertises_sgx()) {
       return;  // neither our plugin nor Intel's stack: the node stays out of the table
     }
-    it = nodes_.emplace(node.name, NodeRecord{}).first;
+    it = add_node_record(node.name);
   } else if (!it->second.reported && !node.advertises_sgx()) {
-    nodes_.erase(it);  // Intel's stack stopped advertising SGX and no plugin of ours reports
+    erase_node_record(it);  // Intel's stack stopped advertising SGX and no plugin of ours reports
     return;
   }
   if (it->second.api != node) {

@@ -30,8 +30,11 @@ namespace epc::state {
 // writer.
 //
 // A publish rebuilds the rows of the nodes marked dirty (a report for them, or a ledger change that
-// moved their totals) and builds a new node table; a batch that only moved the pod mix publishes a
-// snapshot that shares the previous table.
+// moved their totals) into a new version of the node table that shares every other chunk with the
+// previous one (NodeTable::next_version); only when nodes come or go is the table built anew. A
+// heartbeat moves the node's report time in place and publishes nothing; a batch that only moved
+// the pod mix publishes a snapshot that shares the previous table. So ingest costs per message
+// what the message changed, not the cluster's size.
 //
 // Destruction stops the writer after the batch in flight; operations still queued get an error
 // through their `done` callback (and flush() waiters are released), so no caller waits forever.
@@ -97,6 +100,8 @@ class ClusterStateImpl final : public ClusterState {
     // Cached outputs, rebuilt when the node is dirty.
     core::NodeRow row;
     NodeInfo info;
+    // The node's place in table_ (valid while table_structure_changed_ is false).
+    std::uint32_t table_index = 0;
   };
 
   void run_writer();
@@ -120,6 +125,11 @@ class ClusterStateImpl final : public ClusterState {
   std::int64_t next_tick_ns(std::int64_t now_ns) const;
   void mark_moved(std::size_t dirty_before);
   void rebuild_row(const std::string& name, NodeRecord& record) const;
+  // A heartbeat: only the report time moves, in place in the published table when the node is in
+  // it (no publish needed), else through the dirty list.
+  void refresh_report_time(const std::string& name, NodeRecord& record, std::int64_t now_ns);
+  std::map<std::string, NodeRecord, std::less<>>::iterator add_node_record(const std::string& name);
+  void erase_node_record(std::map<std::string, NodeRecord, std::less<>>::iterator it);
   std::shared_ptr<const PodTable> build_pod_table() const;
   bool sources_ready() const;
   bool pod_table_due(std::int64_t now_ns) const;
@@ -144,7 +154,11 @@ class ClusterStateImpl final : public ClusterState {
   // Writer-owned state.
   std::map<std::string, NodeRecord, std::less<>> nodes_;
   std::vector<std::string> dirty_;  // nodes whose cached row must be rebuilt before publishing
-  bool pods_dirty_ = false;         // the ledger's pods changed: the pod table is rebuilt
+  // The newest node table the writer published, and whether nodes came or went since (the next
+  // publish then builds a new directory instead of a version of this table).
+  std::shared_ptr<NodeTable> table_;
+  bool table_structure_changed_ = true;
+  bool pods_dirty_ = false;  // the ledger's pods changed: the pod table is rebuilt
   // API sources: synced = a first full list was applied; watching = the stream is open now.
   bool pods_synced_ = false;
   bool nodes_synced_ = false;

@@ -166,7 +166,8 @@ void write_reply(const codec::ExtenderArgsView& args, const HandlerScratch& scra
 
 // The one-round-trip cut: of the nodes that fit, all but the k best by the policy's raw score are
 // marked `cut` (left out of the reply without a reason: they fit, they are just not chosen).
-// `fitting` = the fitting nodes' positions in the request, `rows` their snapshot rows.
+// scratch.positions = the fitting nodes' places in the request, rows = their snapshot rows,
+// node_keys = their table indices.
 void keep_top_k(const codec::ExtenderArgsView& args, const state::ClusterSnapshot& snapshot,
                 const HandlerSettings& settings, HandlerScratch& scratch) {
   std::optional<core::score::MixDistribution> mix;
@@ -183,12 +184,8 @@ void keep_top_k(const codec::ExtenderArgsView& args, const state::ClusterSnapsho
   scratch.fit_scores.resize(scratch.rows.size());
   core::score::raw_scores(settings.policy, args.request, scratch.rows, score_context,
                           scratch.fit_scores);
-  // Keys and salt as prioritize's single-out: table index, pod UID (name when it has none).
-  const core::NodeRow* const table = snapshot.rows().data();
-  scratch.node_keys.clear();
-  for (const core::NodeRow* row : scratch.rows) {
-    scratch.node_keys.push_back(static_cast<std::uint64_t>(row - table));
-  }
+  // Keys (scratch.node_keys: table indices) and salt (the pod's UID, its name when it has none) as
+  // prioritize's single-out.
   const std::string_view salt_text = args.pod.uid.empty() ? args.pod.name : args.pod.uid;
   core::score::select_top_k(scratch.fit_scores, scratch.node_keys,
                             core::score::stable_hash(salt_text), settings.filter_top_k,
@@ -216,10 +213,11 @@ void filter(const codec::ExtenderArgsView& args, const state::ClusterSnapshot& s
     const core::PodRequest pod = args.request;
     const core::FitContext context{now_ns, settings.stale_after_ns, settings.accounting};
     const std::span<const std::string_view> names = args.node_names;
-    const core::NodeRow* const rows = snapshot.rows().data();
+    const state::NodeTable& table = snapshot.nodes();
     const bool cut = settings.filter_top_k > 0;
     scratch.rows.clear();
     scratch.positions.clear();
+    scratch.node_keys.clear();
     NodeResolver resolver(snapshot, scratch.index_memo, count);
     for (std::size_t i = 0; i < count; ++i) {
       const std::uint32_t index = resolver.resolve(i, names[i]);
@@ -228,15 +226,16 @@ void filter(const codec::ExtenderArgsView& args, const state::ClusterSnapshot& s
         // Never reported: nothing this scheduling cycle (or a preemption) can change about that.
         verdict = {core::FitReason::kNoReport, true};
       } else {
-        const core::FitResult result = core::fit(pod, rows[index], context);
+        const core::FitResult result = core::fit(pod, table.row(index), context);
         verdict = {result.reason, result.unresolvable};
       }
       verdicts[i] = verdict;
       if (verdict.reason != core::FitReason::kFits) {
         failed.push_back(static_cast<std::uint32_t>(i));
       } else if (cut) {
-        scratch.rows.push_back(&rows[index]);
+        scratch.rows.push_back(&table.row(index));
         scratch.positions.push_back(static_cast<std::uint32_t>(i));
+        scratch.node_keys.push_back(index);
       }
     }
     if (cut && scratch.rows.size() > settings.filter_top_k) {

@@ -46,7 +46,7 @@ class NodeResolver {
  public:
   NodeResolver(const state::ClusterSnapshot& snapshot, std::vector<std::uint32_t>& memo,
                std::size_t count)
-      : snapshot_(snapshot), infos_(snapshot.infos()), memo_(memo) {
+      : snapshot_(snapshot), table_(snapshot.nodes()), size_(table_.size()), memo_(memo) {
     if (memo_.size() < count) {
       memo_.resize(count, kUnknownNode);
     }
@@ -55,7 +55,7 @@ class NodeResolver {
   // Row index of `name`, the candidate at `position` (< the constructor's count), or kUnknownNode.
   std::uint32_t resolve(std::size_t position, std::string_view name) {
     const std::uint32_t remembered = memo_[position];
-    if (remembered < infos_.size() && same_node_name(infos_[remembered].name, name)) {
+    if (remembered < size_ && same_node_name(table_.name(remembered), name)) {
       return remembered;
     }
     return look_up(position, name);
@@ -65,7 +65,8 @@ class NodeResolver {
   std::uint32_t look_up(std::size_t position, std::string_view name);
 
   const state::ClusterSnapshot& snapshot_;
-  std::span<const state::NodeInfo> infos_;
+  const state::NodeTable& table_;
+  std::size_t size_;
   std::vector<std::uint32_t>& memo_;
 };
 

@@ -92,7 +92,6 @@ void preempt(const codec::PreemptArgsView& args, const state::ClusterSnapshot& s
                                  .stale_after_ns = settings.stale_after_ns,
                                  .accounting = settings.accounting};
   const state::PodTable& pods = snapshot.pods();
-  const std::span<const core::NodeRow> rows = snapshot.rows();
   Scratch scratch;
   codec::PreemptResultWriter writer(reply, reply_size_hint(args));
   for (const codec::PreemptNode& node : args.nodes) {
@@ -100,7 +99,7 @@ void preempt(const codec::PreemptArgsView& args, const state::ClusterSnapshot& s
     // is dropped for an SGX preemptor, while a preemptor without SGX demand (every pod comes here
     // when managedResources is empty) keeps kube-scheduler's proposal, as filter passes it too.
     const std::optional<std::uint32_t> index = snapshot.find(node.name);
-    const core::NodeRow& row = index.has_value() ? rows[*index] : kNeverReported;
+    const core::NodeRow& row = index.has_value() ? snapshot.row(*index) : kNeverReported;
     scratch.candidates.clear();
     scratch.uids.clear();
     if (node.victims.empty()) {

@@ -87,19 +87,21 @@ void prioritize(const codec::ExtenderArgsView& args, const state::ClusterSnapsho
     const core::PodRequest pod = args.request;
     const core::FitContext context{now_ns, settings.stale_after_ns, settings.accounting};
     const std::span<const std::string_view> names = args.node_names;
-    const core::NodeRow* const rows = snapshot.rows().data();
+    const state::NodeTable& table = snapshot.nodes();
     scratch.rows.clear();
     scratch.positions.clear();
+    scratch.node_keys.clear();
     NodeResolver resolver(snapshot, scratch.index_memo, count);
     for (std::size_t i = 0; i < count; ++i) {
       const std::uint32_t index = resolver.resolve(i, names[i]);
       if (index == kUnknownNode) {
         continue;
       }
-      const core::NodeRow& row = rows[index];
+      const core::NodeRow& row = table.row(index);
       if (core::fit(pod, row, context).fits()) {
         scratch.rows.push_back(&row);
         scratch.positions.push_back(static_cast<std::uint32_t>(i));
+        scratch.node_keys.push_back(index);
       }
     }
     scratch.fit_scores.assign(scratch.rows.size(), 0);
@@ -112,13 +114,9 @@ void prioritize(const codec::ExtenderArgsView& args, const state::ClusterSnapsho
       core::score::score_nodes(settings.policy, args.request, scratch.rows, score_context,
                                scratch.fit_scores);
       if (settings.single_out_top_node) {
-        // Keys: the nodes' places in the snapshot's table. Salted by the pod's UID (its name when
-        // the UID is missing), so a retried pod gets the same answer and different pods spread
-        // over the tied nodes.
-        scratch.node_keys.clear();
-        for (const core::NodeRow* row : scratch.rows) {
-          scratch.node_keys.push_back(static_cast<std::uint64_t>(row - rows));
-        }
+        // Keys: the nodes' places in the snapshot's table (scratch.node_keys). Salted by the pod's
+        // UID (its name when the UID is missing), so a retried pod gets the same answer and
+        // different pods spread over the tied nodes.
         const std::string_view salt_text = args.pod.uid.empty() ? args.pod.name : args.pod.uid;
         core::score::single_out_top_score(scratch.fit_scores, scratch.node_keys,
                                           core::score::stable_hash(salt_text));

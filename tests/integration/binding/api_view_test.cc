@@ -69,7 +69,7 @@ class ApiViewTest : public ::testing::Test {
   std::int64_t requested(const std::string& node) const {
     const auto snapshot = extender_->state().snapshot();
     const auto index = snapshot->find(node);
-    return index ? snapshot->rows()[*index].epc_requested_bytes : -1;
+    return index ? snapshot->row(*index).epc_requested_bytes : -1;
   }
 
   boost::json::value post(const std::string& verb, const std::string& body) {
@@ -96,7 +96,8 @@ TEST_F(ApiViewTest, filter_and_prioritize_answer_from_node_allocatable_and_bound
   EXPECT_EQ(requested("sgx-c"), 0);
   EXPECT_FALSE(extender_->state().snapshot()->find("plain").has_value());
   const auto snapshot = extender_->state().snapshot();
-  for (const auto& info : snapshot->infos()) {
+  for (std::uint32_t i = 0; i < snapshot->size(); ++i) {
+    const state::NodeInfo& info = snapshot->info(i);
     EXPECT_EQ(info.capacity_source, state::CapacitySource::kNodeAllocatable) << info.name;
   }
 

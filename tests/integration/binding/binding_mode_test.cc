@@ -106,7 +106,7 @@ class BindingModeTest : public ::testing::Test {
         }
         return false;
       }
-      const std::int64_t have = snapshot->rows()[*index].epc_requested_bytes;
+      const std::int64_t have = snapshot->row(*index).epc_requested_bytes;
       const auto it = want.find(node);
       const std::int64_t expected = it == want.end() ? 0 : it->second;
       if (have != expected) {
@@ -241,7 +241,7 @@ class SingleBindTest : public BindingModeTest {
 
   std::int64_t ledger_epc(const std::string& node) const {
     const auto snapshot = extender_->state().snapshot();
-    return snapshot->rows()[*snapshot->find(node)].epc_requested_bytes;
+    return snapshot->row(*snapshot->find(node)).epc_requested_bytes;
   }
 
   std::unique_ptr<ExtenderUnderTest> extender_;

@@ -251,7 +251,7 @@ TEST(DevicePluginProcess, ReportsAllocationsAndHealthToTheExtender) {
     while (std::chrono::steady_clock::now() < deadline) {
       state->flush();
       auto snap = state->snapshot();
-      if (auto index = snap->find("node-a"); index && predicate(snap->rows()[*index])) {
+      if (auto index = snap->find("node-a"); index && predicate(snap->row(*index))) {
         return true;
       }
       std::this_thread::sleep_for(10ms);

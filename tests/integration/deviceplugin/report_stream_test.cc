@@ -64,7 +64,7 @@ class ReportStreamTest : public ::testing::Test {
       state_->flush();
       auto snap = state_->snapshot();
       if (auto index = snap->find("node-a")) {
-        const core::NodeRow row = snap->rows()[*index];
+        const core::NodeRow row = snap->row(*index);
         if (predicate(row)) {
           return row;
         }
@@ -119,7 +119,7 @@ TEST_F(ReportStreamTest, ChangesAddAndRemoveHoldersInTheExtender) {
   const auto ledger_pods = [&]() -> std::int64_t {
     auto snap = state_->snapshot();
     auto index = snap->find("node-a");
-    return index ? snap->infos()[*index].ledger_pods : -1;
+    return index ? snap->info(*index).ledger_pods : -1;
   };
   NodeState changed = node_state();
   changed.holders = {{"a", "one", 1, 0}, {"b", "two", 2, 1}, {"c", "three", 1, 0}};

@@ -223,7 +223,7 @@ TEST_F(HttpServerTest, filter_tells_the_state_about_the_pod) {
   const state::ClusterSnapshotPtr snapshot = state_->snapshot();
   const auto index = snapshot->find("node-c");
   ASSERT_TRUE(index.has_value());
-  EXPECT_EQ(snapshot->rows()[*index].epc_requested_bytes, 16 * kMi);
+  EXPECT_EQ(snapshot->row(*index).epc_requested_bytes, 16 * kMi);
 }
 
 TEST_F(HttpServerTest, malformed_bodies_get_200_with_error_and_the_connection_keeps_serving) {

@@ -1519,7 +1519,7 @@ class InformerTest : public StandinTest {
     const state::ClusterSnapshotPtr snapshot = state_->snapshot();
     std::map<std::string, std::int64_t> epc;
     for (std::uint32_t i = 0; i < snapshot->size(); ++i) {
-      epc[std::string(snapshot->name(i))] = snapshot->rows()[i].epc_requested_bytes;
+      epc[std::string(snapshot->name(i))] = snapshot->row(i).epc_requested_bytes;
     }
     if (counted != nullptr) {
       for (const state::PodRecord& pod : snapshot->pods().all()) {
@@ -1604,8 +1604,8 @@ TEST_F(InformerTest, FirstListsMakeTheStateReadyWithTheBoundSgxPods) {
   const auto snapshot = state_->snapshot();
   const auto b = snapshot->find("node-b");
   ASSERT_TRUE(b.has_value());
-  EXPECT_EQ(snapshot->rows()[*b].epc_capacity_bytes, 256 * kMi);
-  EXPECT_EQ(snapshot->infos()[*b].capacity_source, state::CapacitySource::kNodeAllocatable);
+  EXPECT_EQ(snapshot->row(*b).epc_capacity_bytes, 256 * kMi);
+  EXPECT_EQ(snapshot->info(*b).capacity_source, state::CapacitySource::kNodeAllocatable);
 }
 
 TEST_F(InformerTest, LiveChangesAreCountedAndReleased) {
@@ -1740,7 +1740,7 @@ TEST_F(InformerTest, RestartGivesTheNextWatch410AndARelist) {
   EXPECT_TRUE(eventually([&] {
     const auto snapshot = state_->snapshot();
     const auto c = snapshot->find("node-c");
-    return c.has_value() && snapshot->rows()[*c].epc_capacity_bytes == 64 * kMi;
+    return c.has_value() && snapshot->row(*c).epc_capacity_bytes == 64 * kMi;
   }));
   // Back to watching from the new list's version.
   EXPECT_TRUE(server_->wait_for_open_watches(2, kDeadline));

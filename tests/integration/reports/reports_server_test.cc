@@ -100,13 +100,13 @@ class ReportsServerTest : public ::testing::Test {
     if (!index) {
       return std::nullopt;
     }
-    return snap->rows()[*index];
+    return snap->row(*index);
   }
 
   bool connected(const std::string& node) {
     auto snap = state_->snapshot();
     auto index = snap->find(node);
-    return index && snap->infos()[*index].stream_connected;
+    return index && snap->info(*index).stream_connected;
   }
 
   // Waits (bounded) for the server side to notice a stream ended.

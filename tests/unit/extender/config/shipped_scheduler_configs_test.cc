@@ -33,6 +33,7 @@ TEST(ShippedSchedulerConfigs, both_modes_are_shipped) {
   }
   EXPECT_TRUE(names.contains("binding-mode.yaml"));
   EXPECT_TRUE(names.contains("counting-mode.yaml"));
+  EXPECT_TRUE(names.contains("one-round-trip.yaml"));
 }
 
 TEST(ShippedSchedulerConfigs, every_file_is_valid_and_cannot_overcommit_epc) {
@@ -87,6 +88,17 @@ TEST(ShippedSchedulerConfigs, every_file_is_valid_and_cannot_overcommit_epc) {
     }
     EXPECT_LE(binders, 1) << "at most one extender may bind";
   }
+}
+
+TEST(ShippedSchedulerConfigs, one_round_trip_calls_filter_only) {
+  // Without prioritize the extender's filter cut is the only place its policy acts, and with one
+  // node left kube-scheduler skips scoring: the mode's whole point.
+  const YAML::Node root = YAML::LoadFile(kConfigDir + "/one-round-trip.yaml");
+  const YAML::Node extender = root["extenders"][0];
+  EXPECT_EQ(extender["filterVerb"].as<std::string>(), "filter");
+  EXPECT_FALSE(extender["prioritizeVerb"]);
+  EXPECT_EQ(extender["bindVerb"].as<std::string>(), "bind");
+  EXPECT_TRUE(extender["nodeCacheCapable"].as<bool>());
 }
 
 }  // namespace

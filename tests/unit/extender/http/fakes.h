@@ -58,7 +58,7 @@ class FakeMetrics : public metrics::Metrics {
   }
   void refresh_nodes(const state::ClusterSnapshot&, std::int64_t,
                      const core::NodeAccounting&) override {}
-  std::string serialize() const override { return "# fake\nepc_fake_metric 1\n"; }
+  std::string serialize() override { return "# fake\nepc_fake_metric 1\n"; }
 
   std::vector<Observation> observations() const {
     std::lock_guard lock(mutex_);

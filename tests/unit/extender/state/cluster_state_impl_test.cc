@@ -1,6 +1,7 @@
 #include "extender/state/cluster_state_impl.h"
 
 #include <atomic>
+#include <cstdio>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -68,7 +69,7 @@ SchedulerObservation attempt(std::int64_t epc_bytes) {
 const core::NodeRow& row_of(const ClusterSnapshot& snapshot, std::string_view node) {
   auto index = snapshot.find(node);
   EXPECT_TRUE(index.has_value()) << node;
-  return snapshot.rows()[index.value_or(0)];
+  return snapshot.row(index.value_or(0));
 }
 
 class ClusterStateImplTest : public ::testing::Test {
@@ -108,7 +109,7 @@ TEST_F(ClusterStateImplTest, SnapshotMakesNodeVisible) {
   EXPECT_EQ(row.provision_slots_total, 10);
   EXPECT_GT(row.report_time_ns, 0);
   EXPECT_LE(row.report_time_ns, monotonic_now_ns());
-  const auto& info = snap->infos()[*snap->find("node-a")];
+  const auto& info = snap->info(*snap->find("node-a"));
   EXPECT_EQ(info.name, "node-a");
   EXPECT_EQ(info.plugin_version, "test-1");
   EXPECT_TRUE(info.stream_connected);
@@ -162,7 +163,7 @@ TEST_F(ClusterStateImplTest, ChangeMergesIntoTheLastState) {
   // Holders now ns/b (20Mi) + ns/c (4Mi) = 24Mi.
   EXPECT_EQ(row.epc_requested_bytes, 24 * kMi);
   EXPECT_EQ(row.enclave_slots_used, 2);
-  const auto& info = snap->infos()[*snap->find("node-a")];
+  const auto& info = snap->info(*snap->find("node-a"));
   EXPECT_EQ(info.health_reason, "device gone");
   EXPECT_EQ(info.ledger_pods, 2);
 }
@@ -180,6 +181,94 @@ TEST_F(ClusterStateImplTest, HeartbeatRefreshesReportTime) {
   const auto second = state_->snapshot();
   EXPECT_GT(row_of(*second, "node-a").report_time_ns, first_time);
   EXPECT_EQ(row_of(*second, "node-a").epc_capacity_bytes, 64 * kMi);
+}
+
+TEST_F(ClusterStateImplTest, HeartbeatMovesTheTimeInPlaceWithoutPublishing) {
+  // Ingest independent of the cluster's size: a heartbeat changes nothing but the report time, so
+  // it is written into the published row instead of publishing a new snapshot.
+  ASSERT_TRUE(state_->apply(message("node-a", "i1", 1, full_state(64 * kMi, 10, 0))).ok());
+  ASSERT_TRUE(state_->apply(message("node-b", "i1", 1, full_state(64 * kMi, 10, 0))).ok());
+  const auto before = state_->snapshot();
+  const std::int64_t first_time = row_of(*before, "node-a").report_time_ns;
+  const std::int64_t b_time = row_of(*before, "node-b").report_time_ns;
+  while (monotonic_now_ns() <= first_time) {
+  }
+  ASSERT_TRUE(state_->apply(message("node-a", "i1", 2, Heartbeat{})).ok());
+  const auto after = state_->snapshot();
+  EXPECT_EQ(after->version(), before->version());  // nothing published
+  EXPECT_GT(row_of(*after, "node-a").report_time_ns, first_time);
+  EXPECT_GT(row_of(*before, "node-a").report_time_ns, first_time);  // the same row, moved
+  EXPECT_EQ(row_of(*after, "node-b").report_time_ns, b_time);
+
+  // A heartbeat that also reconnects the stream (stream_connected was false) is a real change.
+  state_->stream_closed("node-a", "i1");
+  state_->flush();
+  const auto closed = state_->snapshot();
+  ASSERT_TRUE(state_->apply(message("node-a", "i1", 3, Heartbeat{})).ok());
+  const auto reconnected = state_->snapshot();
+  EXPECT_GT(reconnected->version(), closed->version());
+  EXPECT_TRUE(reconnected->info(*reconnected->find("node-a")).stream_connected);
+}
+
+TEST_F(ClusterStateImplTest, HeartbeatRevivesAStaleNodeForReaders) {
+  // Readers holding the snapshot see the node trusted again as soon as the heartbeat is acked.
+  ClusterState::Options options;
+  options.stale_after_ns = 50'000'000;  // 50 ms
+  auto state = ClusterState::create(options);
+  ASSERT_TRUE(state->apply(message("node-a", "i1", 1, full_state(64 * kMi, 10, 0))).ok());
+  const auto held = state->snapshot();
+  const std::int64_t reported = row_of(*held, "node-a").report_time_ns;
+  while (monotonic_now_ns() <= reported + options.stale_after_ns) {
+  }
+  EXPECT_FALSE(
+      core::node_trusted(row_of(*held, "node-a"), monotonic_now_ns(), options.stale_after_ns));
+  ASSERT_TRUE(state->apply(message("node-a", "i1", 2, Heartbeat{})).ok());
+  EXPECT_TRUE(
+      core::node_trusted(row_of(*held, "node-a"), monotonic_now_ns(), options.stale_after_ns));
+}
+
+TEST_F(ClusterStateImplTest, AChangeCopiesOnlyItsChunkOfTheNodeTable) {
+  // 300 nodes = 5 chunks of 64. A change to one node must leave every other chunk shared between
+  // the two versions (the same row objects), and the old version untouched.
+  constexpr int kNodes = 300;
+  for (int i = 0; i < kNodes; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof(name), "node-%03d", i);
+    ASSERT_TRUE(state_->apply(message(name, "i1", 1, full_state(64 * kMi, 10, 0))).ok());
+  }
+  const auto before = state_->snapshot();
+  NodeChange change;
+  change.enclave_slots = SlotCount{10, 4};
+  ASSERT_TRUE(state_->apply(message("node-150", "i1", 2, change)).ok());
+  const auto after = state_->snapshot();
+  ASSERT_GT(after->version(), before->version());
+  const std::uint32_t changed = *after->find("node-150");
+  EXPECT_EQ(after->row(changed).enclave_slots_used, 4);
+  EXPECT_EQ(before->row(changed).enclave_slots_used, 0);
+  int shared = 0;
+  int copied = 0;
+  for (std::uint32_t i = 0; i < after->size(); ++i) {
+    const bool same_chunk = i / NodeTable::kChunkRows == changed / NodeTable::kChunkRows;
+    if (&after->row(i) == &before->row(i)) {
+      ++shared;
+      EXPECT_FALSE(same_chunk) << i;
+    } else {
+      ++copied;
+      EXPECT_TRUE(same_chunk) << i;
+      EXPECT_EQ(after->name(i), before->name(i));
+    }
+  }
+  EXPECT_EQ(copied, static_cast<int>(NodeTable::kChunkRows));
+  EXPECT_EQ(shared, kNodes - static_cast<int>(NodeTable::kChunkRows));
+  // A new node rebuilds the directory: still every node found at its (new) place.
+  ASSERT_TRUE(state_->apply(message("node-000a", "i1", 1, full_state(64 * kMi, 10, 0))).ok());
+  const auto grown = state_->snapshot();
+  ASSERT_EQ(grown->size(), static_cast<std::size_t>(kNodes + 1));
+  for (std::uint32_t i = 0; i < grown->size(); ++i) {
+    EXPECT_EQ(grown->find(grown->name(i)), i);
+    EXPECT_EQ(grown->info(i).name, grown->name(i));
+  }
+  EXPECT_EQ(grown->row(*grown->find("node-150")).enclave_slots_used, 4);
 }
 
 TEST_F(ClusterStateImplTest, OldSequenceIsAcknowledgedAndIgnored) {
@@ -237,14 +326,14 @@ TEST_F(ClusterStateImplTest, SchedulerRequestFillsUnknownHolderEpc) {
   {
     auto snap = state_->snapshot();
     EXPECT_EQ(row_of(*snap, "node-a").epc_requested_bytes, 8 * kMi);
-    EXPECT_EQ(snap->infos()[*snap->find("node-a")].ledger_pods_unknown_epc, 1);
+    EXPECT_EQ(snap->info(*snap->find("node-a")).ledger_pods_unknown_epc, 1);
   }
   state_->observe(demand(core::PodKey{"ns/unknown", ""}, core::PodRequest{32 * kMi, 1, 0}));
   state_->flush();
   auto snap = state_->snapshot();
   // 8Mi known + 32Mi from the scheduler's request.
   EXPECT_EQ(row_of(*snap, "node-a").epc_requested_bytes, 40 * kMi);
-  EXPECT_EQ(snap->infos()[*snap->find("node-a")].ledger_pods_unknown_epc, 0);
+  EXPECT_EQ(snap->info(*snap->find("node-a")).ledger_pods_unknown_epc, 0);
 }
 
 TEST_F(ClusterStateImplTest, RememberedRequestAppliesToLaterHolder) {
@@ -447,18 +536,18 @@ TEST_F(ClusterStateImplTest, StreamClosedMarksOnlyTheOwningInstance) {
   state_->flush();
   {
     auto snap = state_->snapshot();
-    EXPECT_TRUE(snap->infos()[*snap->find("node-a")].stream_connected);
+    EXPECT_TRUE(snap->info(*snap->find("node-a")).stream_connected);
   }
   state_->stream_closed("node-a", "i2");
   state_->flush();
   auto snap = state_->snapshot();
-  EXPECT_FALSE(snap->infos()[*snap->find("node-a")].stream_connected);
+  EXPECT_FALSE(snap->info(*snap->find("node-a")).stream_connected);
   // The node keeps its last state; it goes stale by age only.
   EXPECT_EQ(row_of(*snap, "node-a").epc_capacity_bytes, 64 * kMi);
   // The next message of the same instance reconnects it.
   ASSERT_TRUE(state_->apply(message("node-a", "i2", 2, Heartbeat{})).ok());
   auto again = state_->snapshot();
-  EXPECT_TRUE(again->infos()[*again->find("node-a")].stream_connected);
+  EXPECT_TRUE(again->info(*again->find("node-a")).stream_connected);
 }
 
 TEST(ClusterStateImplCallbacks, OnPublishSeesTheNewSnapshot) {
@@ -511,7 +600,7 @@ TEST(ClusterStateImplConcurrency, ReadersSeeConsistentSnapshotsWhileWriting) {
           ++failures;
           continue;
         }
-        const auto& row = snap->rows()[*index];
+        const auto& row = snap->row(*index);
         // Every published change keeps used == requested / 1Mi (see the writer loop below).
         if (row.enclave_slots_used * kMi != row.epc_live_used_bytes) {
           ++failures;

@@ -103,12 +103,12 @@ Reserved reserve(ClusterState& state, BindRequest request) {
 
 const core::NodeRow* row_of(const ClusterSnapshot& snapshot, std::string_view node) {
   auto index = snapshot.find(node);
-  return index.has_value() ? &snapshot.rows()[*index] : nullptr;
+  return index.has_value() ? &snapshot.row(*index) : nullptr;
 }
 
 const NodeInfo* info_of(const ClusterSnapshot& snapshot, std::string_view node) {
   auto index = snapshot.find(node);
-  return index.has_value() ? &snapshot.infos()[*index] : nullptr;
+  return index.has_value() ? &snapshot.info(*index) : nullptr;
 }
 
 std::int64_t requested(const ClusterSnapshot& snapshot, std::string_view node) {
@@ -659,7 +659,7 @@ TEST(ClusterStateReservationExpiry, AnUnconfirmedReservationExpiresWhileThePodWa
 
   // Nothing is sent to the writer: its own timer must drop the reservation.
   EXPECT_TRUE(eventually(*state, [](const ClusterSnapshot& snap) {
-    return snap.find("node-a") && snap.rows()[*snap.find("node-a")].epc_requested_bytes == 0;
+    return snap.find("node-a") && snap.row(*snap.find("node-a")).epc_requested_bytes == 0;
   }));
   const auto after = state->snapshot();
   EXPECT_EQ(requested(*after, "node-a"), 0);

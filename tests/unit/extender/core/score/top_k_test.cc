@@ -34,8 +34,8 @@ std::vector<std::uint64_t> keys_of(std::size_t n) {
 
 // The reference: sort everything by (score desc, rank asc), take k, return positions ascending.
 std::vector<std::uint32_t> by_full_sort(const std::vector<std::int64_t>& scores,
-                                        const std::vector<std::uint64_t>& keys,
-                                        std::uint64_t salt, std::size_t k) {
+                                        const std::vector<std::uint64_t>& keys, std::uint64_t salt,
+                                        std::size_t k) {
   std::vector<std::uint32_t> order(scores.size());
   std::iota(order.begin(), order.end(), 0U);
   std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {

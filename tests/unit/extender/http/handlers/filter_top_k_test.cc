@@ -33,7 +33,8 @@ std::string names_request(const std::vector<std::string>& names, std::string_vie
        {{"containers",
          json::array{{{"name", "c"},
                       {"resources",
-                       {{"requests", {{"sgx.intel.com/epc", "16Mi"}, {"sgx.intel.com/enclave", "1"}}}}}}}}}}};
+                       {{"requests",
+                         {{"sgx.intel.com/epc", "16Mi"}, {"sgx.intel.com/enclave", "1"}}}}}}}}}}};
   return json::serialize(json::object{{"Pod", pod}, {"Nodes", nullptr}, {"NodeNames", list}});
 }
 
@@ -65,8 +66,7 @@ std::vector<std::string> names_of(const json::value& names) {
 
 class FilterTopKTest : public ::testing::Test {
  protected:
-  json::object run(const std::string& body, const state::ClusterSnapshot& snapshot,
-                   std::size_t k) {
+  json::object run(const std::string& body, const state::ClusterSnapshot& snapshot, std::size_t k) {
     settings_.stale_after_ns = 30'000'000'000;
     settings_.filter_top_k = k;
     body_.assign(body);
@@ -137,8 +137,8 @@ TEST_F(FilterTopKTest, WhenNoNodeFitsEveryNodeKeepsItsRealReason) {
   snapshot.add(test::info("tiny"), used_row(8, 0));
   const json::object reply = run(names_request({"full", "stale", "tiny", "gone"}), snapshot, 1);
   EXPECT_EQ(reply.at("NodeNames"), json::array{});
-  EXPECT_EQ(reply.at("FailedNodes"), (json::object{{"full", "insufficient free SGX EPC"},
-                                                   {"stale", "EPC report too old"}}));
+  EXPECT_EQ(reply.at("FailedNodes"),
+            (json::object{{"full", "insufficient free SGX EPC"}, {"stale", "EPC report too old"}}));
   EXPECT_EQ(reply.at("FailedAndUnresolvableNodes"),
             (json::object{{"tiny", "SGX EPC capacity too small for pod"},
                           {"gone", "no EPC report from node"}}));
