@@ -383,8 +383,10 @@ ClusterStateImpl::ObserveEffect ClusterStateImpl::apply_observation(
 
 void ClusterStateImpl::rebuild_row(const std::string& name, NodeRecord& record) const {
   const core::Ledger::NodeTotals totals = ledger_.totals(name);
-  const std::optional<std::int64_t> api_epc =
-      record.api.has_value() ? record.api->epc_bytes : std::nullopt;
+  // The node object's allocatable EPC, -1 when it gives none (plain integers: GCC 12 sees a
+  // maybe-uninitialized optional in the log line below otherwise).
+  const bool has_api_epc = record.api.has_value() && record.api->epc_bytes.has_value();
+  const std::int64_t api_epc = has_api_epc ? *record.api->epc_bytes : -1;
 
   core::NodeRow row;
   row.ever_reported = true;
@@ -438,9 +440,9 @@ void ClusterStateImpl::rebuild_row(const std::string& name, NodeRecord& record) 
   record.info.ledger_pods = totals.pods;
   record.info.ledger_pods_unknown_epc = totals.pods_with_unknown_epc;
   record.info.stream_connected = record.stream_connected;
-  record.info.api_epc_bytes = api_epc.value_or(-1);
+  record.info.api_epc_bytes = api_epc;
   const bool mismatch =
-      record.reported && api_epc.has_value() && *api_epc != record.state.epc_capacity_bytes;
+      record.reported && has_api_epc && api_epc != record.state.epc_capacity_bytes;
   if (mismatch != record.mismatch_logged) {
     // Once per change, not per rebuild: a lasting disagreement must not flood the log.
     if (mismatch) {
@@ -448,7 +450,7 @@ void ClusterStateImpl::rebuild_row(const std::string& name, NodeRecord& record) 
                    "epc-extender: node %s: the plugin reports %lld bytes of EPC but the node's "
                    "allocatable sgx.intel.com/epc is %lld; using the plugin's\n",
                    name.c_str(), static_cast<long long>(record.state.epc_capacity_bytes),
-                   static_cast<long long>(*api_epc));
+                   static_cast<long long>(api_epc));
     } else {
       std::fprintf(stderr, "epc-extender: node %s: plugin and node agree on EPC capacity again\n",
                    name.c_str());
