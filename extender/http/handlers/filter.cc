@@ -4,12 +4,11 @@
 #include <optional>
 
 #include "extender/core/fit.h"
-#include "extender/core/score/fragmentation_aware.h"
 #include "extender/core/score/top_k.h"
-#include "extender/core/score/top_tie_break.h"
 #include "extender/http/codec/json_writer.h"
 #include "extender/http/handlers/fit_reason_text.h"
 #include "extender/http/handlers/node_lookup.h"
+#include "extender/http/handlers/score_inputs.h"
 
 namespace epc::http::handlers {
 
@@ -170,12 +169,7 @@ void write_reply(const codec::ExtenderArgsView& args, const HandlerScratch& scra
 // node_keys = their table indices.
 void keep_top_k(const codec::ExtenderArgsView& args, const state::ClusterSnapshot& snapshot,
                 const HandlerSettings& settings, HandlerScratch& scratch) {
-  std::optional<core::score::MixDistribution> mix;
-  if (settings.policy == core::score::PolicyKind::kFragmentationAware) {
-    core::PodMix with_pod = snapshot.pod_mix();
-    with_pod.observe(args.request);
-    mix = core::score::MixDistribution::from_mix(with_pod);
-  }
+  const std::optional<core::score::MixDistribution> mix = mix_with_pod(args, snapshot, settings);
   const core::score::ScoreContext score_context{
       .accounting = settings.accounting,
       .weights = settings.weights,
@@ -184,12 +178,9 @@ void keep_top_k(const codec::ExtenderArgsView& args, const state::ClusterSnapsho
   scratch.fit_scores.resize(scratch.rows.size());
   core::score::raw_scores(settings.policy, args.request, scratch.rows, score_context,
                           scratch.fit_scores);
-  // Keys (scratch.node_keys: table indices) and salt (the pod's UID, its name when it has none) as
-  // prioritize's single-out.
-  const std::string_view salt_text = args.pod.uid.empty() ? args.pod.name : args.pod.uid;
-  core::score::select_top_k(scratch.fit_scores, scratch.node_keys,
-                            core::score::stable_hash(salt_text), settings.filter_top_k,
-                            scratch.ranked, scratch.kept);
+  // Keys (scratch.node_keys: table indices) and salt as prioritize's single-out.
+  core::score::select_top_k(scratch.fit_scores, scratch.node_keys, tie_break_salt(args),
+                            settings.filter_top_k, scratch.ranked, scratch.kept);
   for (const std::uint32_t position : scratch.positions) {
     scratch.verdicts[position].cut = true;
   }

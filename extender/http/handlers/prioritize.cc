@@ -12,6 +12,7 @@
 #include "extender/core/score/top_tie_break.h"
 #include "extender/http/codec/json_writer.h"
 #include "extender/http/handlers/node_lookup.h"
+#include "extender/http/handlers/score_inputs.h"
 
 namespace epc::http::handlers {
 
@@ -71,15 +72,8 @@ void prioritize(const codec::ExtenderArgsView& args, const state::ClusterSnapsho
   scratch.scores.assign(count, core::score::kMinExtenderScore);
 
   if (args.request.wants_sgx()) {
-    // The pod joins the mix whether or not a node fits it: the mix is the demand that arrives, not
-    // what was placed. Fixed-size values on the stack (a copy of the snapshot's mix, then its
-    // distribution), left unconstructed for every other policy.
-    std::optional<core::score::MixDistribution> mix;
-    if (settings.policy == core::score::PolicyKind::kFragmentationAware) {
-      core::PodMix with_pod = snapshot.pod_mix();
-      with_pod.observe(args.request);
-      mix = core::score::MixDistribution::from_mix(with_pod);
-    }
+    // The pod joins the mix whether or not a node fits it.
+    const std::optional<core::score::MixDistribution> mix = mix_with_pod(args, snapshot, settings);
 
     // Only nodes that fit take part in the policy's normalisation: an unfit node must not pull the
     // scale (it may be filtered out by another extender's view anyway, and gets 0 here).
@@ -114,12 +108,9 @@ void prioritize(const codec::ExtenderArgsView& args, const state::ClusterSnapsho
       core::score::score_nodes(settings.policy, args.request, scratch.rows, score_context,
                                scratch.fit_scores);
       if (settings.single_out_top_node) {
-        // Keys: the nodes' places in the snapshot's table (scratch.node_keys). Salted by the pod's
-        // UID (its name when the UID is missing), so a retried pod gets the same answer and
-        // different pods spread over the tied nodes.
-        const std::string_view salt_text = args.pod.uid.empty() ? args.pod.name : args.pod.uid;
+        // Keys: the nodes' places in the snapshot's table (scratch.node_keys).
         core::score::single_out_top_score(scratch.fit_scores, scratch.node_keys,
-                                          core::score::stable_hash(salt_text));
+                                          tie_break_salt(args));
       }
     }
     for (std::size_t j = 0; j < scratch.positions.size(); ++j) {
