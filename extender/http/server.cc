@@ -20,6 +20,9 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <list>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -119,8 +122,52 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+class Session;
+
+// A deferred reply (a bind waiting on the API server) holds its session from a thread the server
+// does not own. stop() takes those sessions back before the io_context goes, so a reply finished
+// late can neither post to a destroyed context nor close a socket after its reactor is gone.
+class DeferredSessions {
+ public:
+  using Slot = std::list<std::shared_ptr<Session>>::iterator;
+
+  // Empty once closed: the session is then dropped on the I/O thread that deferred it.
+  std::optional<Slot> hold(std::shared_ptr<Session> session) {
+    const std::lock_guard lock(mutex_);
+    if (closed_) {
+      return std::nullopt;
+    }
+    return held_.insert(held_.end(), std::move(session));
+  }
+
+  // Takes the session out of its slot and hands it to `post` under the lock, so close() cannot
+  // run between; does nothing once closed (close() took the session).
+  template <typename Post>
+  void release(Slot slot, Post&& post) {
+    const std::lock_guard lock(mutex_);
+    if (closed_) {
+      return;
+    }
+    std::shared_ptr<Session> session = std::move(*slot);
+    held_.erase(slot);
+    std::forward<Post>(post)(std::move(session));
+  }
+
+  std::list<std::shared_ptr<Session>> close() {
+    const std::lock_guard lock(mutex_);
+    closed_ = true;
+    return std::move(held_);
+  }
+
+ private:
+  std::mutex mutex_;
+  bool closed_ = false;
+  std::list<std::shared_ptr<Session>> held_;
+};
+
 // What every session needs from the server; lives in HttpServer::Impl, which outlives the sessions.
 struct SessionEnv {
+  std::shared_ptr<DeferredSessions> deferred;  // shared: a deferred reply may outlive the server
   const RouteTable& routes;
   metrics::Metrics& metrics;
   std::size_t body_limit_bytes;
@@ -206,28 +253,31 @@ class Session : public std::enable_shared_from_this<Session> {
   // The handle a deferring handler keeps: finish() hops onto the connection's strand.
   class Deferred final : public DeferredReply {
    public:
-    explicit Deferred(std::shared_ptr<Session> session) : session_(std::move(session)) {}
+    Deferred(std::shared_ptr<DeferredSessions> registry, std::shared_ptr<Session> session)
+        : registry_(std::move(registry)), slot_(registry_->hold(std::move(session))) {}
     ~Deferred() override {
-      if (session_) {
-        finish([](RouteReply& reply) {
-          reply.body.assign(R"({"Error":"internal error: the reply was never finished"})");
-          reply.outcome = metrics::Outcome::kError;
-        });
-      }
+      finish([](RouteReply& reply) {
+        reply.body.assign(R"({"Error":"internal error: the reply was never finished"})");
+        reply.outcome = metrics::Outcome::kError;
+      });
     }
     void finish(std::function<void(RouteReply&)> fill) override {
-      std::shared_ptr<Session> session = std::move(session_);
-      if (!session) {
+      if (!slot_) {
         return;  // finished already
       }
-      auto executor = session->stream_.get_executor();
-      net::post(executor, [session = std::move(session), fill = std::move(fill)] {
-        session->finish_deferred(fill);
+      const DeferredSessions::Slot slot = *slot_;
+      slot_.reset();
+      registry_->release(slot, [&fill](std::shared_ptr<Session> session) {
+        auto executor = session->stream_.get_executor();
+        net::post(executor, [session = std::move(session), fill = std::move(fill)] {
+          session->finish_deferred(fill);
+        });
       });
     }
 
    private:
-    std::shared_ptr<Session> session_;
+    std::shared_ptr<DeferredSessions> registry_;
+    std::optional<DeferredSessions::Slot> slot_;
   };
 
   void handle_request() {
@@ -241,7 +291,7 @@ class Session : public std::enable_shared_from_this<Session> {
     bool deferred = false;
     reply.defer = [this, &deferred]() -> std::shared_ptr<DeferredReply> {
       deferred = true;
-      return std::make_shared<Deferred>(shared_from_this());
+      return std::make_shared<Deferred>(env_.deferred, shared_from_this());
     };
     const metrics::Verb verb = env_.routes.dispatch(route_request, reply);
     if (deferred) {
@@ -373,7 +423,10 @@ struct HttpServer::Impl {
   Impl(const config::ExtenderConfig& server_config, metrics::Metrics& server_metrics)
       : config(server_config),
         metrics(server_metrics),
-        env{routes, metrics, config.http_body_limit_bytes,
+        env{std::make_shared<DeferredSessions>(),
+            routes,
+            metrics,
+            config.http_body_limit_bytes,
             std::chrono::milliseconds(config.http_idle_timeout_ms),
             std::chrono::milliseconds(config.http_read_timeout_ms)},
         ioc(std::in_place, std::max(1, server_config.http_threads)) {}
@@ -519,6 +572,9 @@ void HttpServer::stop() {
     thread.join();
   }
   impl.threads.clear();
+  // Sessions whose reply a handler deferred go while their io_context still exists; a reply
+  // finished after this point is dropped.
+  impl.env.deferred->close().clear();
   // Destroying the acceptor and then the io_context destroys every pending handler, and with them
   // the sessions: their sockets close, so clients see the connection end.
   impl.acceptor.reset();

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -442,6 +443,85 @@ TEST_F(HttpServerTest, stop_closes_open_connections) {
   EXPECT_FALSE(server_->serving());
   EXPECT_EQ(connection.read_until_closed(bytes, kPatience), RawConnection::ReadEnd::kClosed);
   server_->stop();  // idempotent
+}
+
+// A route whose reply another thread finishes later, as the bind verb does while the API call runs.
+class DeferredRouteTest : public HttpServerTest {
+ protected:
+  void add_deferred_route() {
+    Route route;
+    route.method = HttpMethod::kPost;
+    route.path = "/later";
+    route.handler = [this](const RouteRequest&, RouteReply& reply) {
+      std::shared_ptr<DeferredReply> handle = reply.defer();
+      const std::lock_guard lock(mutex_);
+      pending_.push_back(std::move(handle));
+    };
+    extra_routes_.push_back(std::move(route));
+  }
+
+  std::shared_ptr<DeferredReply> take_pending() {
+    for (int i = 0; i < 1000; ++i) {
+      {
+        const std::lock_guard lock(mutex_);
+        if (!pending_.empty()) {
+          std::shared_ptr<DeferredReply> handle = std::move(pending_.back());
+          pending_.pop_back();
+          return handle;
+        }
+      }
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    return nullptr;
+  }
+
+  std::mutex mutex_;
+  std::vector<std::shared_ptr<DeferredReply>> pending_;
+};
+
+TEST_F(DeferredRouteTest, a_reply_finished_on_another_thread_reaches_the_client) {
+  add_deferred_route();
+  start();
+  RawConnection connection(port());
+  ASSERT_TRUE(connection.send("POST /later HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"));
+  std::shared_ptr<DeferredReply> handle = take_pending();
+  ASSERT_NE(handle, nullptr);
+  std::thread([&handle] {
+    handle->finish([](RouteReply& reply) { reply.body.assign(R"({"Error":""})"); });
+  }).join();
+  std::string bytes;
+  ASSERT_TRUE(connection.read_responses(bytes, 1, kPatience));
+  EXPECT_THAT(bytes, HasSubstr(R"({"Error":""})"));
+}
+
+TEST_F(DeferredRouteTest, a_reply_finished_after_stop_or_destruction_is_dropped_safely) {
+  add_deferred_route();
+  start();
+  RawConnection first(port());
+  RawConnection second(port());
+  const std::string request = "POST /later HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}";
+  ASSERT_TRUE(first.send(request));
+  std::shared_ptr<DeferredReply> after_stop = take_pending();
+  ASSERT_TRUE(second.send(request));
+  std::shared_ptr<DeferredReply> after_destruction = take_pending();
+  ASSERT_NE(after_stop, nullptr);
+  ASSERT_NE(after_destruction, nullptr);
+
+  // Stopping closes the connections whose replies are still pending, then frees the io_context
+  // (ASan would see a finish() that posted to it or a socket closed after it).
+  server_->stop();
+  std::string bytes;
+  EXPECT_EQ(first.read_until_closed(bytes, kPatience), RawConnection::ReadEnd::kClosed);
+  EXPECT_EQ(second.read_until_closed(bytes, kPatience), RawConnection::ReadEnd::kClosed);
+  std::thread([&after_stop] {
+    after_stop->finish([](RouteReply& reply) { reply.body.assign("late"); });
+  }).join();
+  server_.reset();
+  std::thread([&after_destruction] {
+    after_destruction->finish([](RouteReply& reply) { reply.body.assign("later"); });
+    after_destruction.reset();  // the never-finished path of the destructor runs here too
+  }).join();
+  EXPECT_EQ(bytes.find("late"), std::string::npos);
 }
 
 }  // namespace
