@@ -19,8 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tests/integration/reports/extender_process.h"
 #include "tools/http_client/http_client.h"
+#include "tools/load/extender_process.h"
 #include "tools/standins/kubelet_standin.h"
 #include "tools/standins/pod_resources_standin.h"
 #include "tools/standins/sgx_root_standin.h"
@@ -199,8 +199,9 @@ class Node {
   std::unique_ptr<epc::tools::standins::PodResourcesStandin> pod_resources_;
 };
 
-epc::common::Result<epc::test::ExtenderProcess> start_extender(const std::string& grpc_address) {
-  return epc::test::ExtenderProcess::start(
+epc::common::Result<epc::tools::load::ExtenderProcess> start_extender(
+    const std::string& grpc_address) {
+  return epc::tools::load::ExtenderProcess::start(
       kExtenderBinary, {"--http-port", "0", "--grpc-address", grpc_address, "--stale-after", "1s"},
       20s);
 }
@@ -263,7 +264,7 @@ TEST(DevicePluginExtenderEndToEnd, PluginReconnectsAfterTheExtenderRestarts) {
   const std::string address = "127.0.0.1:" + std::to_string(port);
   auto first_started = start_extender(address);
   ASSERT_TRUE(first_started.ok()) << first_started.error().message;
-  epc::test::ExtenderProcess first = std::move(first_started).value();
+  epc::tools::load::ExtenderProcess first = std::move(first_started).value();
   auto plugin = node.start_plugin(port);
   ASSERT_TRUE(plugin->started());
   {
@@ -271,7 +272,7 @@ TEST(DevicePluginExtenderEndToEnd, PluginReconnectsAfterTheExtenderRestarts) {
     ASSERT_TRUE(wait_until([&] { return filter(http, kBig).passed; }, kWait));
   }
   ASSERT_TRUE(node.kubelet().wait_for_registrations(kEnclave, 1, kWait));
-  EXPECT_EQ(first.stop(), 0);
+  EXPECT_EQ(first.terminate(std::chrono::seconds(10)), 0);
 
   // While the extender is away the kubelet side keeps working (nothing blocks on the report).
   const auto allocate_start = std::chrono::steady_clock::now();
@@ -300,7 +301,7 @@ TEST(DevicePluginExtenderEndToEnd, KilledPluginGoesStaleAndANewOneBringsTheNodeB
   ASSERT_TRUE(node.start());
   auto started = start_extender("127.0.0.1:0");
   ASSERT_TRUE(started.ok()) << started.error().message;
-  auto extender = std::make_unique<epc::test::ExtenderProcess>(std::move(started).value());
+  auto extender = std::make_unique<epc::tools::load::ExtenderProcess>(std::move(started).value());
   epc::tools::http_client::HttpClient http(static_cast<std::uint16_t>(extender->http_port()));
   auto plugin = node.start_plugin(extender->grpc_port());
   ASSERT_TRUE(plugin->started());
@@ -324,7 +325,7 @@ TEST(DevicePluginExtenderEndToEnd, KilledPluginGoesStaleAndANewOneBringsTheNodeB
   EXPECT_TRUE(wait_until([&] { return filter(http, kBig).passed; }, kWait));
   EXPECT_TRUE(node.kubelet().wait_for_registrations(kEnclave, 2, kWait));
   EXPECT_EQ(replacement->terminate(), 0);
-  EXPECT_EQ(extender->stop(), 0);
+  EXPECT_EQ(extender->terminate(std::chrono::seconds(10)), 0);
 }
 
 }  // namespace

@@ -21,8 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tests/integration/reports/extender_process.h"
 #include "tools/http_client/http_client.h"
+#include "tools/load/extender_process.h"
 #include "tools/standins/kubelet_standin.h"
 #include "tools/standins/pod_resources_standin.h"
 #include "tools/standins/sgx_root_standin.h"
@@ -102,9 +102,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot start the kubelet stand-ins\n");
     return 1;
   }
-  auto extender =
-      epc::test::ExtenderProcess::start(EPC_BINARY_DIR "/extender/epc-extender",
-                                        {"--http-port", "0", "--grpc-address", "127.0.0.1:0"}, 20s);
+  auto extender = epc::tools::load::ExtenderProcess::start(
+      EPC_BINARY_DIR "/extender/epc-extender",
+      {"--http-port", "0", "--grpc-address", "127.0.0.1:0"}, 20s);
   if (!extender.ok()) {
     std::fprintf(stderr, "%s\n", extender.error().message.c_str());
     return 1;

@@ -9,11 +9,13 @@
 #include <gtest/gtest.h>
 
 #include "epc/v1/node_reports.grpc.pb.h"
-#include "tests/integration/reports/extender_process.h"
 #include "tools/http_client/http_client.h"
+#include "tools/load/extender_process.h"
 
 namespace epc::test {
 namespace {
+
+using tools::load::ExtenderProcess;
 
 constexpr std::uint64_t kMi = 1 << 20;
 constexpr char kNode[] = "node-e2e";
@@ -187,7 +189,7 @@ TEST(ExtenderEndToEnd, FilterFollowsTheReports) {
   EXPECT_TRUE(verdict.passed) << verdict.failed_reason << verdict.unresolvable_reason;
   EXPECT_TRUE(restarted.close().ok());
 
-  EXPECT_EQ(extender.stop(), 0);
+  EXPECT_EQ(extender.terminate(std::chrono::seconds(10)), 0);
 }
 
 TEST(ExtenderEndToEnd, BadConfigExitsWithTwo) {

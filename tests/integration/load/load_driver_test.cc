@@ -1,0 +1,399 @@
+// epc-load's parts, each against a real server on loopback: the figures of docs/benchmarks.md
+// (round trips and bytes per pod, latency percentiles, messages per second) come from these.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <boost/json.hpp>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "extender/config/extender_config.h"
+#include "extender/http/server.h"
+#include "extender/metrics/metrics.h"
+#include "extender/reports/reports_server.h"
+#include "extender/state/cluster_state.h"
+#include "tools/load/cycle_batch.h"
+#include "tools/load/extender_process.h"
+#include "tools/load/load_options.h"
+#include "tools/load/percentiles.h"
+#include "tools/load/report_feeder.h"
+#include "tools/load/scheduler_client.h"
+#include "tools/load/scheduler_request.h"
+#include "tools/load/scheduling_cycle.h"
+
+namespace epc::tools::load {
+namespace {
+
+namespace json = boost::json;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+// A one-thread HTTP server on raw sockets that records each request's bytes and answers with the
+// scripted replies in order; a reply marked `close_after` ends its connection (as a server whose
+// keep-alive timer fired), so the client must reconnect.
+class ScriptedServer {
+ public:
+  struct Reply {
+    std::string bytes;
+    bool close_after = false;
+  };
+
+  explicit ScriptedServer(std::vector<Reply> replies) : replies_(std::move(replies)) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
+        ::listen(listen_fd_, 4) != 0 ||
+        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+      ADD_FAILURE() << "cannot listen on loopback";
+      return;
+    }
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~ScriptedServer() {
+    ::shutdown(listen_fd_, SHUT_RDWR);
+    ::close(listen_fd_);
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+  }
+
+  std::uint16_t port() const { return port_; }
+  std::vector<std::string> requests() {
+    const std::lock_guard lock(mutex_);
+    return requests_;
+  }
+  int connections() const { return connections_.load(); }
+
+ private:
+  void serve() {
+    std::size_t next = 0;
+    while (next < replies_.size()) {
+      const int fd = ::accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) {
+        return;
+      }
+      ++connections_;
+      std::string in;
+      bool open = true;
+      while (open && next < replies_.size()) {
+        const std::size_t end = read_request(fd, in);
+        if (end == 0) {
+          break;
+        }
+        {
+          const std::lock_guard lock(mutex_);
+          requests_.push_back(in.substr(0, end));
+        }
+        in.erase(0, end);
+        const Reply& reply = replies_[next++];
+        (void)!::write(fd, reply.bytes.data(), reply.bytes.size());
+        open = !reply.close_after;
+      }
+      ::close(fd);
+    }
+  }
+
+  // Reads one request (headers + Content-Length body) into `in`; its length, 0 on close.
+  static std::size_t read_request(int fd, std::string& in) {
+    for (;;) {
+      const std::size_t head_end = in.find("\r\n\r\n");
+      if (head_end != std::string::npos) {
+        const std::size_t at = in.find("Content-Length: ");
+        const std::size_t body = at == std::string::npos ? 0 : std::stoul(in.substr(at + 16));
+        if (in.size() >= head_end + 4 + body) {
+          return head_end + 4 + body;
+        }
+      }
+      char buffer[4096];
+      const ssize_t got = ::read(fd, buffer, sizeof buffer);
+      if (got <= 0) {
+        return 0;
+      }
+      in.append(buffer, static_cast<std::size_t>(got));
+    }
+  }
+
+  std::vector<Reply> replies_;
+  int listen_fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::vector<std::string> requests_;
+  std::atomic<int> connections_{0};
+};
+
+std::string fixed_reply(std::string_view body) {
+  return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
+}
+
+TEST(SchedulerClientTest, writes_gos_header_order_and_counts_every_byte_each_way) {
+  const std::string reply = fixed_reply(R"({"Error":""})");
+  ScriptedServer server({{reply}, {reply}});
+  SchedulerClient client("127.0.0.1", server.port());
+  auto first = client.post("/sgx/filter", R"({"a":1})");
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(first->status, 200U);
+  EXPECT_EQ(first->body, R"({"Error":""})");
+  auto second = client.post("/sgx/filter", R"({"b":22})");
+  ASSERT_TRUE(second.ok()) << second.error().message;
+
+  const std::vector<std::string> requests = server.requests();
+  ASSERT_EQ(requests.size(), 2U);
+  const std::string host = "127.0.0.1:" + std::to_string(server.port());
+  EXPECT_EQ(requests[0], "POST /sgx/filter HTTP/1.1\r\nHost: " + host +
+                             "\r\nUser-Agent: Go-http-client/1.1\r\nContent-Length: 7\r\n"
+                             "Content-Type: application/json\r\nAccept-Encoding: gzip\r\n\r\n"
+                             R"({"a":1})");
+  EXPECT_EQ(server.connections(), 1);  // keep-alive
+  EXPECT_EQ(client.counters().round_trips, 2U);
+  EXPECT_EQ(client.counters().connections, 1U);
+  EXPECT_EQ(client.counters().bytes_sent, requests[0].size() + requests[1].size());
+  EXPECT_EQ(client.counters().bytes_received, 2 * reply.size());
+}
+
+TEST(SchedulerClientTest, decodes_chunked_bodies_and_resends_once_on_a_connection_closed_idle) {
+  const std::string chunked =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n[1,2,\r\n3\r\n3]\n\r\n0\r\n\r\n";
+  // The first reply closes its connection: the next request finds it dead and goes on a new one.
+  ScriptedServer server({{chunked, /*close_after=*/true}, {fixed_reply("[]")}});
+  SchedulerClient client("127.0.0.1", server.port());
+  auto first = client.post("/p", "{}");
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(first->body, "[1,2,3]\n");
+  auto second = client.post("/p", "{}");
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  EXPECT_EQ(second->body, "[]");
+  EXPECT_EQ(server.connections(), 2);
+  EXPECT_EQ(client.counters().connections, 2U);
+  EXPECT_EQ(client.counters().round_trips, 2U);
+}
+
+TEST(SchedulerClientTest, a_malformed_or_missing_server_is_an_error_value) {
+  ScriptedServer server({{"NOT HTTP AT ALL\r\n\r\n"}});
+  SchedulerClient client("127.0.0.1", server.port());
+  auto reply = client.post("/p", "{}");
+  EXPECT_FALSE(reply.ok());
+
+  // A port nothing listens on (bound, never listening).
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), length), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  SchedulerClient nowhere("127.0.0.1", ntohs(address.sin_port));
+  EXPECT_FALSE(nowhere.connect().ok());
+  ::close(fd);
+}
+
+// ------------------------------------------------------------------------------------------------
+// The real servers: reports in through the feeder, cycles out through our HttpServer.
+
+class LoadAgainstExtenderTest : public ::testing::Test {
+ protected:
+  static constexpr int kNodes = 200;
+
+  void start(std::int64_t filter_top_k) {
+    state_ = state::ClusterState::create({});
+    metrics_ = metrics::Metrics::create();
+    config_.http_address = "127.0.0.1";
+    config_.http_port = 0;
+    config_.url_prefix = "/sgx";
+    config_.grpc_address = "127.0.0.1:0";
+    config_.filter_top_k = filter_top_k;
+    auto reports = reports::ReportsServer::create(config_, *state_);
+    ASSERT_TRUE(reports.ok()) << reports.error().message;
+    reports_ = std::move(reports).value();
+    auto http = http::HttpServer::create(config_, *state_, *metrics_);
+    ASSERT_TRUE(http.ok()) << http.error().message;
+    http_ = std::move(http).value();
+    http_->start();
+
+    FeederOptions options;
+    options.target = "127.0.0.1:" + std::to_string(reports_->port());
+    options.nodes = kNodes;
+    auto feeder = ReportFeeder::create(options);
+    ASSERT_TRUE(feeder.ok()) << feeder.error().message;
+    feeder_ = std::move(feeder).value();
+    auto registered = feeder_->register_nodes();
+    ASSERT_TRUE(registered.ok()) << registered.error().message;
+    ASSERT_EQ(registered->snapshots, static_cast<std::uint64_t>(kNodes));
+    ASSERT_EQ(registered->acked, static_cast<std::uint64_t>(kNodes));
+    ASSERT_EQ(registered->refused, 0U) << registered->first_refusal;
+    names_json_ = node_names_json(feeder_->node_names());
+  }
+
+  void TearDown() override {
+    if (feeder_) {
+      EXPECT_TRUE(feeder_->close().ok());
+    }
+  }
+
+  config::ExtenderConfig config_;
+  std::unique_ptr<state::ClusterState> state_;
+  std::unique_ptr<metrics::Metrics> metrics_;
+  std::unique_ptr<reports::ReportsServer> reports_;
+  std::unique_ptr<http::HttpServer> http_;
+  std::unique_ptr<ReportFeeder> feeder_;
+  std::string names_json_;
+};
+
+TEST_F(LoadAgainstExtenderTest, the_feeder_registers_every_node_and_its_stream_is_acked_in_order) {
+  start(0);
+  EXPECT_EQ(state_->snapshot()->size(), static_cast<std::size_t>(kNodes));
+  FeedPlan plan;
+  plan.rate_per_s = 0;  // as fast as Acks allow
+  plan.duration = std::chrono::milliseconds(200);
+  plan.change_every = 4;
+  auto fed = feeder_->feed(plan);
+  ASSERT_TRUE(fed.ok()) << fed.error().message;
+  EXPECT_GT(fed->heartbeats, 0U);
+  EXPECT_GT(fed->changes, 0U);
+  EXPECT_EQ(fed->acked, fed->sent());
+  EXPECT_EQ(fed->refused, 0U) << fed->first_refusal;
+  EXPECT_EQ(fed->unexpected_sequence, 0U);
+  EXPECT_GT(fed->messages_per_second(), 0.0);
+}
+
+TEST_F(LoadAgainstExtenderTest, both_verbs_cost_two_round_trips_and_prioritize_scores_the_kept) {
+  start(0);
+  SchedulerClient client("127.0.0.1", http_->port());
+  SchedulingCycle cycle(client, "/sgx", /*prioritize=*/true);
+  const std::string pod = pod_json(load_pod(0, 64LL << 20, "test"));
+  auto record = cycle.run(pod, names_json_, kNodes);
+  ASSERT_TRUE(record.ok()) << record.error().message;
+  EXPECT_EQ(record->names_sent, static_cast<std::size_t>(kNodes));
+  EXPECT_GT(record->nodes_kept, 1U);
+  EXPECT_EQ(record->nodes_kept + record->nodes_failed, static_cast<std::size_t>(kNodes));
+  EXPECT_TRUE(record->prioritized);
+  EXPECT_EQ(record->nodes_scored, record->nodes_kept);
+  EXPECT_EQ(record->wire.round_trips, 2U);
+  EXPECT_GT(record->wire.bytes_sent, names_json_.size());
+  EXPECT_GT(record->latency_ns, 0);
+}
+
+TEST_F(LoadAgainstExtenderTest, the_one_round_trip_mode_keeps_one_node_and_skips_prioritize) {
+  start(1);
+  SchedulerClient client("127.0.0.1", http_->port());
+  // Prioritize configured: kube-scheduler skips it when one node is left, so must the driver.
+  SchedulingCycle cycle(client, "/sgx", /*prioritize=*/true);
+  CycleBatchOptions options;
+  options.pods = 5;
+  options.run_tag = "topk";
+  auto batch = run_cycle_batch(cycle, names_json_, kNodes, options);
+  ASSERT_TRUE(batch.ok()) << batch.error().message;
+  EXPECT_EQ(batch->pods, 5U);
+  EXPECT_EQ(batch->prioritized, 0U);
+  EXPECT_EQ(batch->nodes_kept_min, 1U);
+  EXPECT_EQ(batch->nodes_kept_max, 1U);
+  EXPECT_EQ(batch->wire.round_trips, 5U);
+  EXPECT_EQ(batch->latencies_ns.size(), 5U);
+  CycleBatch done = std::move(batch).value();
+  EXPECT_THAT(describe_batch(done), HasSubstr("round trips"));
+}
+
+TEST_F(LoadAgainstExtenderTest, an_error_reply_ends_the_cycle_with_a_value) {
+  start(0);
+  SchedulerClient client("127.0.0.1", http_->port());
+  SchedulingCycle wrong_prefix(client, "/nope", /*prioritize=*/true);
+  const std::string pod = pod_json(load_pod(1, 64LL << 20, "test"));
+  EXPECT_FALSE(wrong_prefix.run(pod, names_json_, kNodes).ok());
+  SchedulingCycle cycle(client, "/sgx", /*prioritize=*/false);
+  EXPECT_FALSE(cycle.run("{not json", names_json_, kNodes).ok());
+  auto fine = cycle.run(pod, names_json_, kNodes);  // the client recovers
+  ASSERT_TRUE(fine.ok()) << fine.error().message;
+  EXPECT_EQ(fine->wire.round_trips, 1U);
+}
+
+// ------------------------------------------------------------------------------------------------
+// What the tables rest on.
+
+TEST(LoadRequestTest, the_pod_and_args_are_the_recorded_shape_with_this_pods_identity) {
+  const LoadPod pod = load_pod(7, 256LL << 20, "run");
+  EXPECT_EQ(pod.uid, load_pod(7, 1, "run").uid);
+  EXPECT_NE(pod.uid, load_pod(8, 256LL << 20, "run").uid);
+  EXPECT_NE(pod.uid, load_pod(7, 256LL << 20, "other").uid);
+  std::string args;
+  const std::vector<std::string> names = {"a", "b\"c"};
+  cache_mode_args(pod_json(pod), node_names_json(names), args);
+  const json::value parsed = json::parse(args);
+  const json::object& object = parsed.as_object();
+  EXPECT_TRUE(object.at("Nodes").is_null());
+  EXPECT_EQ(object.at("NodeNames").as_array().size(), 2U);
+  EXPECT_EQ(object.at("NodeNames").as_array()[1].as_string(), "b\"c");
+  const json::object& metadata = object.at("Pod").at("metadata").as_object();
+  EXPECT_EQ(metadata.at("uid").as_string(), pod.uid);
+  EXPECT_THAT(std::string(metadata.at("name").as_string()), StartsWith("run-pod-"));
+  const json::value& container = object.at("Pod").at("spec").at("containers").as_array()[0];
+  EXPECT_EQ(container.at("resources").at("requests").at("sgx.intel.com/epc").as_string(), "256Mi");
+}
+
+TEST(LoadPercentilesTest, nearest_rank_reports_latencies_that_were_seen) {
+  std::vector<std::int64_t> samples;
+  for (std::int64_t i = 100; i >= 1; --i) {
+    samples.push_back(i * 1'000'000);  // 1..100 ms, reversed
+  }
+  const LatencySummary summary = summarize_latencies(samples);
+  EXPECT_EQ(summary.count, 100U);
+  EXPECT_DOUBLE_EQ(summary.p50_ms, 50);
+  EXPECT_DOUBLE_EQ(summary.p99_ms, 99);
+  EXPECT_DOUBLE_EQ(summary.max_ms, 100);
+  EXPECT_DOUBLE_EQ(summary.mean_ms, 50.5);
+  EXPECT_EQ(nearest_rank({5}, 1), 5);
+  EXPECT_EQ(nearest_rank({}, 50), 0);
+  std::vector<std::int64_t> none;
+  EXPECT_EQ(summarize_latencies(none).count, 0U);
+}
+
+TEST(LoadProcStatTest, cpu_ticks_survive_a_command_name_with_spaces_and_parentheses) {
+  // /proc/PID/stat: pid (comm) state ppid ... utime (14th) stime (15th) ...
+  const std::string line =
+      "4242 (epc ext) (x)) S 1 4242 4242 0 -1 4194560 100 0 0 0 37 5 0 0 20 0 9 0 1 2 3";
+  auto ticks = cpu_ticks_of_stat(line);
+  ASSERT_TRUE(ticks.ok()) << ticks.error().message;
+  EXPECT_EQ(*ticks, 42U);
+  EXPECT_FALSE(cpu_ticks_of_stat("4242 no parentheses here").ok());
+  EXPECT_FALSE(cpu_ticks_of_stat("4242 (short) S 1").ok());
+}
+
+TEST(LoadOptionsTest, commands_and_flags_parse_and_errors_name_the_flag) {
+  auto cycles = parse_load_options(
+      {"cycles", "--http", "127.0.0.1:8888", "--names", "1000", "--verbs", "filter"});
+  ASSERT_TRUE(cycles.ok()) << cycles.error().message;
+  EXPECT_EQ(cycles->command, LoadCommand::kCycles);
+  EXPECT_EQ(cycles->names, 1000);
+  EXPECT_FALSE(cycles->prioritize);
+
+  auto missing = parse_load_options({"cycles"});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(missing.error().message, HasSubstr("--http"));
+  auto bad = parse_load_options({"feed", "--grpc", "127.0.0.1:1", "--nodes", "lots"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.error().message, HasSubstr("--nodes"));
+  EXPECT_FALSE(parse_load_options({"dance"}).ok());
+  EXPECT_FALSE(parse_load_options({"cycles", "--http", "127.0.0.1:8888", "--bogus", "1"}).ok());
+  EXPECT_FALSE(parse_host_port("127.0.0.1").ok());
+  EXPECT_FALSE(parse_host_port("127.0.0.1:99999").ok());
+  auto address = parse_host_port("localhost:80");
+  ASSERT_TRUE(address.ok());
+  EXPECT_EQ(address->second, 80);
+}
+
+}  // namespace
+}  // namespace epc::tools::load

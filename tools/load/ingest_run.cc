@@ -1,0 +1,353 @@
+#include "tools/load/ingest_run.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/byte_format.h"
+#include "tools/load/cycle_batch.h"
+#include "tools/load/extender_process.h"
+#include "tools/load/report_feeder.h"
+#include "tools/load/scheduler_client.h"
+#include "tools/load/scheduler_request.h"
+#include "tools/load/scheduling_cycle.h"
+
+namespace epc::tools::load {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kStartupTimeout = std::chrono::seconds(20);
+constexpr auto kStopGrace = std::chrono::seconds(10);
+constexpr std::size_t kWarmupCycles = 20;
+
+// One measured phase: the cycles run in it, the feed beside them, the extender's CPU.
+struct PhaseResult {
+  std::string name;
+  std::optional<CycleBatch> cycles;
+  std::optional<FeedStats> feed;
+  double wall_seconds = 0;
+  double extender_cpu_seconds = 0;
+};
+
+std::string format(const char* pattern, double a) {
+  char text[64];
+  std::snprintf(text, sizeof text, pattern, a);
+  return text;
+}
+
+// The extender's config: loopback, ports picked by the extender, defaults otherwise (the
+// staleness limit, the policy, one HTTP thread), the stream window the feeder uses.
+std::string extender_yaml(const LoadOptions& options) {
+  return "# Written by epc-load ingest. Loopback only; port 0: the extender picks free ports and\n"
+         "# prints them. Every other key keeps its default (config/extender/epc-extender.yaml).\n"
+         "http:\n"
+         "  address: 127.0.0.1\n"
+         "  port: 0\n"
+         "  url_prefix: /sgx\n"
+         "grpc:\n"
+         "  address: 127.0.0.1:0\n"
+         "  stream_max_in_flight: " +
+         std::to_string(options.window) + "\n";
+}
+
+common::Result<std::string> make_temp_dir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string pattern =
+      std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/epc-load-XXXXXX";
+  if (mkdtemp(pattern.data()) == nullptr) {
+    return common::Error{"cannot create a temporary directory under " + pattern};
+  }
+  return pattern;
+}
+
+// Everything the run owns, torn down in reverse on every exit path.
+class IngestRun {
+ public:
+  IngestRun(const LoadOptions& options, std::ostream& out, std::ostream& log)
+      : options_(options), out_(out), log_(log) {}
+
+  ~IngestRun() {
+    if (feeder_) {
+      (void)feeder_->close();
+    }
+    if (extender_) {
+      const pid_t pid = extender_->pid();
+      const int status = extender_->terminate(kStopGrace);
+      log_ << "epc-load: stopped epc-extender (pid " << pid << ", exit status " << status << ")"
+           << std::endl;
+    }
+    if (!dir_.empty()) {
+      if (options_.keep_dir) {
+        log_ << "epc-load: kept " << dir_ << " (config, extender.log)" << std::endl;
+      } else {
+        std::error_code ignored;
+        std::filesystem::remove_all(dir_, ignored);
+      }
+    }
+  }
+
+  common::Result<bool> run() {
+    if (auto ok = start_extender(); !ok.ok()) {
+      return ok;
+    }
+    if (auto ok = register_nodes(); !ok.ok()) {
+      return ok;
+    }
+    client_.emplace("127.0.0.1", extender_->http_port());
+    cycle_.emplace(*client_, "/sgx", /*prioritize=*/true);
+    for (int i = 0; i < options_.nodes; ++i) {
+      names_.push_back(load_node_name(options_.node_prefix, i));
+    }
+    names_json_ = node_names_json(names_);
+
+    CycleBatchOptions warmup = batch_options();
+    warmup.pods = kWarmupCycles;
+    if (auto warm = run_cycle_batch(*cycle_, names_json_, names_.size(), warmup); !warm.ok()) {
+      return common::Error{"warm-up cycles: " + warm.error().message};
+    } else {
+      next_pod_ = warm->next_pod_index;
+    }
+
+    std::vector<PhaseResult> phases;
+    auto quiet = cycles_phase("quiet (no reports)", 0);
+    if (!quiet.ok()) {
+      return quiet.error();
+    }
+    phases.push_back(std::move(quiet).value());
+    for (const double rate : options_.loaded_rates) {
+      auto loaded = cycles_phase(format("%.0f heartbeats/s", rate), rate);
+      if (!loaded.ok()) {
+        return loaded.error();
+      }
+      phases.push_back(std::move(loaded).value());
+    }
+    auto ingest = max_rate_phase();
+    if (!ingest.ok()) {
+      return ingest.error();
+    }
+    print_table(phases, *ingest);
+    return true;
+  }
+
+ private:
+  CycleBatchOptions batch_options() const {
+    CycleBatchOptions batch;
+    batch.pod_epc_bytes = options_.pod_epc_bytes;
+    batch.run_tag = options_.run_tag;
+    batch.first_pod_index = next_pod_;
+    return batch;
+  }
+
+  common::Result<bool> start_extender() {
+    auto dir = make_temp_dir();
+    if (!dir.ok()) {
+      return dir.error();
+    }
+    dir_ = *dir;
+    const std::string config = dir_ + "/epc-extender.yaml";
+    {
+      std::ofstream file(config);
+      file << extender_yaml(options_);
+      if (!file) {
+        return common::Error{"cannot write " + config};
+      }
+    }
+    auto started = ExtenderProcess::start(options_.extender_binary, {"--config", config},
+                                          dir_ + "/extender.log", kStartupTimeout);
+    if (!started.ok()) {
+      return started.error();
+    }
+    extender_.emplace(std::move(started).value());
+    log_ << "epc-load: epc-extender pid " << extender_->pid()
+         << ", http 127.0.0.1:" << extender_->http_port()
+         << ", grpc 127.0.0.1:" << extender_->grpc_port() << std::endl;
+    return true;
+  }
+
+  common::Result<bool> register_nodes() {
+    FeederOptions feeder_options;
+    feeder_options.target = "127.0.0.1:" + std::to_string(extender_->grpc_port());
+    feeder_options.nodes = options_.nodes;
+    feeder_options.node_prefix = options_.node_prefix;
+    feeder_options.window = options_.window;
+    auto feeder = ReportFeeder::create(std::move(feeder_options));
+    if (!feeder.ok()) {
+      return feeder.error();
+    }
+    feeder_ = std::move(feeder).value();
+    auto registered = feeder_->register_nodes();
+    if (!registered.ok()) {
+      return common::Error{"registering nodes: " + registered.error().message};
+    }
+    if (registered->refused > 0) {
+      return common::Error{"the extender refused " + std::to_string(registered->refused) +
+                           " snapshots, e.g.: " + registered->first_refusal};
+    }
+    log_ << "epc-load: registered " << registered->snapshots << " nodes in "
+         << format("%.2f", registered->seconds) << " s ("
+         << format("%.0f", registered->messages_per_second()) << " snapshots/s)" << std::endl;
+    return true;
+  }
+
+  common::Result<double> cpu() const { return extender_->cpu_seconds(); }
+
+  // Cycles for phase_ms, with heartbeats at `rate` on a second thread when rate > 0.
+  common::Result<PhaseResult> cycles_phase(std::string name, double rate) {
+    log_ << "epc-load: phase " << name << " (" << options_.phase_ms << " ms)" << std::endl;
+    PhaseResult phase;
+    phase.name = std::move(name);
+    std::atomic<bool> stop{false};
+    std::optional<common::Result<FeedStats>> feed_result;
+    std::thread feeder_thread;
+    auto cpu_before = cpu();
+    if (!cpu_before.ok()) {
+      return cpu_before.error();
+    }
+    const Clock::time_point start = Clock::now();
+    if (rate > 0) {
+      FeedPlan plan;
+      plan.rate_per_s = rate;
+      plan.duration = std::chrono::milliseconds(options_.phase_ms) + std::chrono::seconds(60);
+      plan.change_every = options_.changes_every;
+      feeder_thread = std::thread([&, plan] { feed_result.emplace(feeder_->feed(plan, &stop)); });
+    }
+    CycleBatchOptions batch = batch_options();
+    batch.duration = std::chrono::milliseconds(options_.phase_ms);
+    auto cycles = run_cycle_batch(*cycle_, names_json_, names_.size(), batch);
+    stop.store(true);
+    if (feeder_thread.joinable()) {
+      feeder_thread.join();
+    }
+    phase.wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    auto cpu_after = cpu();
+    if (!cpu_after.ok()) {
+      return cpu_after.error();
+    }
+    phase.extender_cpu_seconds = *cpu_after - *cpu_before;
+    if (!cycles.ok()) {
+      return common::Error{"phase " + phase.name + ": " + cycles.error().message};
+    }
+    next_pod_ = cycles->next_pod_index;
+    phase.cycles = std::move(cycles).value();
+    if (feed_result) {
+      if (!feed_result->ok()) {
+        return common::Error{"phase " + phase.name + ": feed: " + feed_result->error().message};
+      }
+      phase.feed = feed_result->value();
+    }
+    return phase;
+  }
+
+  common::Result<PhaseResult> max_rate_phase() {
+    log_ << "epc-load: phase max-rate ingest (" << options_.max_rate_ms << " ms)" << std::endl;
+    PhaseResult phase;
+    phase.name = "max-rate ingest";
+    auto cpu_before = cpu();
+    if (!cpu_before.ok()) {
+      return cpu_before.error();
+    }
+    const Clock::time_point start = Clock::now();
+    FeedPlan plan;
+    plan.rate_per_s = 0;
+    plan.duration = std::chrono::milliseconds(options_.max_rate_ms);
+    plan.change_every = options_.changes_every;
+    auto fed = feeder_->feed(plan);
+    phase.wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    auto cpu_after = cpu();
+    if (!cpu_after.ok()) {
+      return cpu_after.error();
+    }
+    if (!fed.ok()) {
+      return common::Error{"max-rate ingest: " + fed.error().message};
+    }
+    phase.extender_cpu_seconds = *cpu_after - *cpu_before;
+    phase.feed = fed.value();
+    return phase;
+  }
+
+  void print_table(std::vector<PhaseResult>& phases, const PhaseResult& ingest) {
+    char line[512];
+    out_ << "\nepc-load ingest: " << options_.nodes << " nodes on one NodeReports stream (window "
+         << options_.window << "), filter+prioritize cycles at " << options_.nodes << " names, pod "
+         << options_.pod_epc_bytes / (1024 * 1024)
+         << "Mi EPC, back to back on one keep-alive connection\n\n";
+    std::snprintf(line, sizeof line, "| %-22s | %7s | %8s | %8s | %8s | %10s | %14s | %9s |\n",
+                  "phase", "cycles", "p50 ms", "p99 ms", "max ms", "nodes kept", "reports/s",
+                  "ext. CPU");
+    out_ << line;
+    out_ << "|------------------------|--------:|---------:|---------:|---------:|-----------:|"
+            "---------------:|----------:|\n";
+    for (PhaseResult& phase : phases) {
+      std::vector<std::int64_t> sorted = phase.cycles->latencies_ns;
+      const LatencySummary latency = summarize_latencies(sorted);
+      const double kept = phase.cycles->pods == 0 ? 0.0
+                                                  : static_cast<double>(phase.cycles->nodes_kept) /
+                                                        static_cast<double>(phase.cycles->pods);
+      const std::string reports =
+          phase.feed ? format("%.0f", phase.feed->messages_per_second()) : std::string("0");
+      std::snprintf(line, sizeof line,
+                    "| %-22s | %7zu | %8.3f | %8.3f | %8.3f | %10.0f | %14s | %9s |\n",
+                    phase.name.c_str(), phase.cycles->pods, latency.p50_ms, latency.p99_ms,
+                    latency.max_ms, kept, reports.c_str(),
+                    format("%.2f", phase.extender_cpu_seconds / phase.wall_seconds).c_str());
+      out_ << line;
+    }
+    const FeedStats& feed = *ingest.feed;
+    const double per_core = ingest.extender_cpu_seconds > 0
+                                ? static_cast<double>(feed.sent()) / ingest.extender_cpu_seconds
+                                : 0.0;
+    std::snprintf(line, sizeof line,
+                  "\nmax-rate ingest: %llu reports (%llu heartbeats, %llu changes) in %.2f s = "
+                  "%.0f reports/s; %llu refused\n"
+                  "  extender CPU %.2f s over the phase (%.2f cores) -> %.0f reports/s per core\n",
+                  static_cast<unsigned long long>(feed.sent()),
+                  static_cast<unsigned long long>(feed.heartbeats),
+                  static_cast<unsigned long long>(feed.changes), feed.seconds,
+                  feed.messages_per_second(), static_cast<unsigned long long>(feed.refused),
+                  ingest.extender_cpu_seconds, ingest.extender_cpu_seconds / ingest.wall_seconds,
+                  per_core);
+    out_ << line;
+    out_ << "\n\"ext. CPU\" is the extender's utime+stime over the phase divided by its wall time."
+            " The load\ndriver (this process: HTTP client, gRPC feeder) runs on the same machine"
+            " and competes for\nits cores.\n";
+    for (const PhaseResult& phase : phases) {
+      if (phase.feed && (phase.feed->refused > 0 || phase.feed->unexpected_sequence > 0)) {
+        out_ << "warning: phase " << phase.name << ": " << phase.feed->refused
+             << " reports refused (" << phase.feed->first_refusal << "), "
+             << phase.feed->unexpected_sequence << " Acks with another sequence\n";
+      }
+    }
+    out_.flush();
+  }
+
+  const LoadOptions& options_;
+  std::ostream& out_;
+  std::ostream& log_;
+  std::string dir_;
+  std::optional<ExtenderProcess> extender_;
+  std::unique_ptr<ReportFeeder> feeder_;
+  std::optional<SchedulerClient> client_;
+  std::optional<SchedulingCycle> cycle_;
+  std::vector<std::string> names_;
+  std::string names_json_;
+  std::uint64_t next_pod_ = 0;
+};
+
+}  // namespace
+
+common::Result<bool> run_ingest(const LoadOptions& options, std::ostream& out, std::ostream& log) {
+  IngestRun run(options, out, log);
+  return run.run();
+}
+
+}  // namespace epc::tools::load

@@ -1,0 +1,277 @@
+#include "tools/load/load_options.h"
+
+#include <charconv>
+#include <cstdlib>
+
+#include "common/value_parsers.h"
+
+namespace epc::tools::load {
+
+namespace {
+
+constexpr int kMaxNodes = 100'000;
+constexpr std::int64_t kMaxDurationMs = std::int64_t{24} * 3600 * 1000;
+
+// "text" in quotes, for error messages (appended: GCC 12 at -O3 misreports `"\"" + string` under
+// -Wrestrict).
+std::string quoted(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out.push_back('"');
+  out.append(text);
+  out.push_back('"');
+  return out;
+}
+
+// "10" (seconds) or a Go duration ("500ms", "1m30s").
+common::Result<std::int64_t> parse_seconds_or_duration(std::string_view text) {
+  std::int64_t seconds = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (ec == std::errc{} && end == text.data() + text.size()) {
+    if (seconds < 0 || seconds > kMaxDurationMs / 1000) {
+      return common::Error{quoted(text) + " is out of range"};
+    }
+    return seconds * 1000;
+  }
+  return common::parse_duration_ms_in(text, 0, kMaxDurationMs);
+}
+
+common::Result<double> parse_rate(std::string_view text) {
+  double rate = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), rate);
+  if (ec != std::errc{} || end != text.data() + text.size() || rate < 0 || rate > 1e7) {
+    return common::Error{quoted(text) + " is not a rate between 0 and 10000000"};
+  }
+  return rate;
+}
+
+}  // namespace
+
+std::string load_usage() {
+  return R"(Usage: epc-load COMMAND [flags]
+
+A kube-scheduler-shaped load driver for epc-extender (tooling, not product). It speaks HTTP as
+kube-scheduler's Go extender client does (one keep-alive connection, Go's header order, cache-mode
+ExtenderArgs with the pod shape recorded from kube-scheduler v1.32) and gRPC NodeReports as a fleet
+of epc-device-plugins does (snapshots first, then heartbeats and changes, paced by the Acks).
+
+Commands:
+  cycles   scheduling cycles against a running extender: per pod, POST <prefix>/filter with
+           --names node names, then (verb prioritize on, more than one node kept) POST
+           <prefix>/prioritize with exactly the names the filter kept. Prints p50/p90/p99/max
+           latency per cycle, round trips, bytes each way per pod and nodes kept per filter.
+  feed     registers --nodes nodes on one NodeReports stream (a snapshot each), then sends
+           heartbeats (and changes) round-robin at --rate messages/s for --duration. Prints the
+           registration time and the achieved rate.
+  ingest   starts a real epc-extender (--extender-binary) on loopback ports with a temporary
+           config, registers --nodes nodes (default 5000) and measures in one run:
+             quiet:   filter+prioritize cycles at all names, no reports arriving;
+             loaded:  the same cycles while heartbeats arrive at each --loaded-rates rate
+                      (default 500 = 5000 nodes at the plugin's 10 s heartbeat, and 1000);
+             ingest:  reports as fast as the Acks allow for --max-rate-duration, with the
+                      extender's CPU seconds (/proc/PID/stat utime+stime) -> messages/s per core.
+           The extender is stopped (SIGTERM to its PID, then waited for) at the end.
+
+cycles flags:
+  --http HOST:PORT        the extender's HTTP address (required; numeric IPv4 or localhost)
+  --prefix PATH           kube-scheduler's urlPrefix path (default /sgx)
+  --names N               node names per filter: NODE_PREFIX00000 .. (default 5000)
+  --pods M                cycles to record (default 1000)
+  --warmup K              cycles run first and not recorded (default 10)
+  --duration D            stop recording after D as well ("10" = seconds, or "500ms", "1m")
+  --verbs V               filter or filter,prioritize (default filter,prioritize)
+  --epc Q                 each pod's sgx.intel.com/epc request (default 64Mi; 1 enclave slot)
+  --run-tag WORD          pod names are WORD-pod-NNNNNN (default load); change it to send new
+                          pods to an extender that has seen a previous run's
+feed flags:
+  --grpc HOST:PORT        the extender's NodeReports address (required)
+  --nodes N               nodes on the stream (default 5000)
+  --rate R                total messages/s after registration, 0 = as fast as Acks allow
+                          (default 500)
+  --duration D            how long to feed after registration (default 10s)
+ingest flags:
+  --extender-binary PATH  the epc-extender to start (required)
+  --nodes N               nodes registered and names per filter (default 5000)
+  --phase-duration D      each cycle phase (quiet, each loaded rate) lasts D (default 6s)
+  --loaded-rates LIST     heartbeat rates of the loaded phases, messages/s (default 500,1000)
+  --max-rate-duration D   the max-rate ingest phase (default 4s)
+  --epc Q, --run-tag WORD as for cycles
+  --keep-dir              keep the temporary directory (config, extender log) and print it
+shared flags:
+  --node-prefix P         node names are P00000, P00001, ... (default load-node-)
+  --window W              reports written and not yet acknowledged, at most (default 32, the
+                          extender's grpc.stream_max_in_flight; more only waits in buffers)
+  --changes-every K       every Kth report is a small NodeChange (a 16Mi holder appears on the
+                          node, or leaves it) instead of a heartbeat (default 0: heartbeats only)
+  --help                  this text
+
+Nodes report as tests/bench/extender/http/bench_cluster.h's do: 64..512 MiB of EPC (8 sizes),
+110 enclave slots, 0..4 pods of 16Mi holding a slot each; so a 64Mi pod fits about 90 % of them.
+The extender takes a node's report as stale after its stale_after (default 30s): `cycles` needs a
+`feed` running beside it (or nodes fed within the last 30 s) to see the nodes as fit.
+)";
+}
+
+common::Result<LoadOptions> parse_load_options(const std::vector<std::string>& args) {
+  LoadOptions options;
+  std::size_t i = 0;
+  if (!args.empty() && !args[0].starts_with("-")) {
+    const std::string& command = args[0];
+    if (command == "cycles") {
+      options.command = LoadCommand::kCycles;
+    } else if (command == "feed") {
+      options.command = LoadCommand::kFeed;
+    } else if (command == "ingest") {
+      options.command = LoadCommand::kIngest;
+    } else if (command == "help") {
+      options.help = true;
+    } else {
+      return common::Error{"unknown command \"" + command + "\" (cycles, feed or ingest)"};
+    }
+    i = 1;
+  }
+  for (; i < args.size(); ++i) {
+    const std::string& flag = args[i];
+    if (flag == "--help" || flag == "-h") {
+      options.help = true;
+      continue;
+    }
+    if (flag == "--keep-dir") {
+      options.keep_dir = true;
+      continue;
+    }
+    if (i + 1 >= args.size()) {
+      return common::Error{"flag " + flag + " needs a value (see --help)"};
+    }
+    const std::string& value = args[++i];
+    const auto bad = [&](const std::string& why) {
+      return common::Error{"flag " + flag + ": " + why};
+    };
+    const auto integer = [&](std::int64_t min, std::int64_t max,
+                             std::int64_t& out) -> common::Result<bool> {
+      auto parsed = common::parse_int_in(value, min, max);
+      if (!parsed.ok()) {
+        return bad(parsed.error().message);
+      }
+      out = *parsed;
+      return true;
+    };
+    std::int64_t n = 0;
+    if (flag == "--http") {
+      options.http = value;
+    } else if (flag == "--grpc") {
+      options.grpc = value;
+    } else if (flag == "--prefix") {
+      if (!value.empty() && (value.front() != '/' || value.back() == '/')) {
+        return bad(quoted(value) + " must start with / and not end with /");
+      }
+      options.url_prefix = value;
+    } else if (flag == "--names" || flag == "--nodes") {
+      if (auto ok = integer(1, kMaxNodes, n); !ok.ok()) {
+        return ok.error();
+      }
+      options.names = static_cast<int>(n);
+      options.nodes = static_cast<int>(n);
+    } else if (flag == "--pods") {
+      if (auto ok = integer(1, 100'000'000, n); !ok.ok()) {
+        return ok.error();
+      }
+      options.pods = static_cast<std::size_t>(n);
+    } else if (flag == "--warmup") {
+      if (auto ok = integer(0, 1'000'000, n); !ok.ok()) {
+        return ok.error();
+      }
+      options.warmup_pods = static_cast<std::size_t>(n);
+    } else if (flag == "--window") {
+      if (auto ok = integer(1, 10'000, n); !ok.ok()) {
+        return ok.error();
+      }
+      options.window = static_cast<std::size_t>(n);
+    } else if (flag == "--changes-every") {
+      if (auto ok = integer(0, 1'000'000, n); !ok.ok()) {
+        return ok.error();
+      }
+      options.changes_every = static_cast<std::uint32_t>(n);
+    } else if (flag == "--verbs") {
+      if (value == "filter") {
+        options.prioritize = false;
+      } else if (value == "filter,prioritize") {
+        options.prioritize = true;
+      } else {
+        return bad(quoted(value) + " is not filter or filter,prioritize");
+      }
+    } else if (flag == "--epc") {
+      auto bytes = common::parse_bytes_in(value, 0, std::int64_t{1} << 40);
+      if (!bytes.ok()) {
+        return bad(bytes.error().message);
+      }
+      options.pod_epc_bytes = *bytes;
+    } else if (flag == "--duration" || flag == "--phase-duration" ||
+               flag == "--max-rate-duration") {
+      auto ms = parse_seconds_or_duration(value);
+      if (!ms.ok()) {
+        return bad(ms.error().message);
+      }
+      (flag == "--duration"         ? options.duration_ms
+       : flag == "--phase-duration" ? options.phase_ms
+                                    : options.max_rate_ms) = *ms;
+    } else if (flag == "--rate") {
+      auto rate = parse_rate(value);
+      if (!rate.ok()) {
+        return bad(rate.error().message);
+      }
+      options.rate_per_s = *rate;
+    } else if (flag == "--loaded-rates") {
+      options.loaded_rates.clear();
+      std::string_view rest = value;
+      while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        auto rate = parse_rate(rest.substr(0, comma));
+        if (!rate.ok() || *rate <= 0) {
+          return bad(quoted(value) + " is not a list of positive rates, e.g. 500,1000");
+        }
+        options.loaded_rates.push_back(*rate);
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      }
+    } else if (flag == "--node-prefix") {
+      options.node_prefix = value;
+    } else if (flag == "--run-tag") {
+      options.run_tag = value;
+    } else if (flag == "--extender-binary") {
+      options.extender_binary = value;
+    } else {
+      return common::Error{"unknown flag " + flag + " (see --help)"};
+    }
+  }
+  if (options.help) {
+    return options;
+  }
+  switch (options.command) {
+    case LoadCommand::kNone:
+      return common::Error{"give a command: cycles, feed or ingest (see --help)"};
+    case LoadCommand::kCycles:
+      if (options.http.empty()) {
+        return common::Error{"cycles needs --http HOST:PORT"};
+      }
+      break;
+    case LoadCommand::kFeed:
+      if (options.grpc.empty()) {
+        return common::Error{"feed needs --grpc HOST:PORT"};
+      }
+      if (options.duration_ms < 0) {
+        options.duration_ms = 10'000;
+      }
+      break;
+    case LoadCommand::kIngest:
+      if (options.extender_binary.empty()) {
+        return common::Error{"ingest needs --extender-binary PATH"};
+      }
+      break;
+  }
+  if (options.run_tag.empty() || options.run_tag.size() > 20) {
+    return common::Error{"flag --run-tag: give a short word (1..20 characters)"};
+  }
+  return options;
+}
+
+}  // namespace epc::tools::load

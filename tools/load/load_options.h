@@ -1,0 +1,52 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace epc::tools::load {
+
+enum class LoadCommand { kNone, kCycles, kFeed, kIngest };
+
+// epc-load's command line: one subcommand and its flags (see load_usage()).
+struct LoadOptions {
+  LoadCommand command = LoadCommand::kNone;
+  bool help = false;
+
+  // Shared.
+  std::string node_prefix = "load-node-";
+  std::int64_t pod_epc_bytes = 64 * 1024 * 1024;
+  std::size_t window = 32;  // unacknowledged reports per stream (the extender's default)
+  std::uint32_t changes_every = 0;
+  std::string run_tag = "load";
+
+  // cycles
+  std::string http;  // HOST:PORT
+  std::string url_prefix = "/sgx";
+  int names = 5000;
+  std::size_t pods = 1000;
+  std::size_t warmup_pods = 10;
+  bool prioritize = true;
+  std::int64_t duration_ms = -1;  // cycles: none (count only); feed: 10 s
+
+  // feed
+  std::string grpc;  // HOST:PORT
+  int nodes = 5000;
+  double rate_per_s = 500;
+
+  // ingest
+  std::string extender_binary;
+  std::int64_t phase_ms = 6000;
+  std::int64_t max_rate_ms = 4000;
+  std::vector<double> loaded_rates{500, 1000};
+  bool keep_dir = false;
+};
+
+// Parses argv without the program name. Errors name the flag.
+common::Result<LoadOptions> parse_load_options(const std::vector<std::string>& args);
+
+std::string load_usage();
+
+}  // namespace epc::tools::load

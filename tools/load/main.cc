@@ -1,0 +1,127 @@
+// epc-load: a kube-scheduler-shaped load driver for epc-extender (see load_usage()).
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "tools/load/cycle_batch.h"
+#include "tools/load/ingest_run.h"
+#include "tools/load/load_options.h"
+#include "tools/load/report_feeder.h"
+#include "tools/load/scheduler_client.h"
+#include "tools/load/scheduler_request.h"
+#include "tools/load/scheduling_cycle.h"
+
+namespace {
+
+namespace load = epc::tools::load;
+using epc::common::Result;
+
+Result<bool> run_cycles(const load::LoadOptions& options) {
+  auto address = load::parse_host_port(options.http);
+  if (!address.ok()) {
+    return epc::common::Error{"--http: " + address.error().message};
+  }
+  load::SchedulerClient client(address->first, address->second);
+  if (auto connected = client.connect(); !connected.ok()) {
+    return connected.error();
+  }
+  load::SchedulingCycle cycle(client, options.url_prefix, options.prioritize);
+  std::vector<std::string> names;
+  names.reserve(static_cast<std::size_t>(options.names));
+  for (int i = 0; i < options.names; ++i) {
+    names.push_back(load::load_node_name(options.node_prefix, i));
+  }
+  const std::string names_json = load::node_names_json(names);
+  load::CycleBatchOptions batch_options;
+  batch_options.pods = options.pods;
+  batch_options.warmup_pods = options.warmup_pods;
+  batch_options.pod_epc_bytes = options.pod_epc_bytes;
+  batch_options.run_tag = options.run_tag;
+  if (options.duration_ms > 0) {
+    batch_options.duration = std::chrono::milliseconds(options.duration_ms);
+  }
+  auto batch = load::run_cycle_batch(cycle, names_json, names.size(), batch_options);
+  if (!batch.ok()) {
+    return batch.error();
+  }
+  std::cout << "epc-load cycles: http " << options.http << options.url_prefix << ", verbs "
+            << (options.prioritize ? "filter,prioritize" : "filter") << ", names "
+            << options.node_prefix << "00000.." << options.names - 1 << "\n"
+            << load::describe_batch(batch.value()) << std::flush;
+  return true;
+}
+
+void print_feed(const char* what, const load::FeedStats& stats) {
+  std::printf(
+      "%s: %llu messages (%llu snapshots, %llu heartbeats, %llu changes) in %.2f s = %.0f/s; "
+      "%llu acked, %llu refused%s%s\n",
+      what, static_cast<unsigned long long>(stats.sent()),
+      static_cast<unsigned long long>(stats.snapshots),
+      static_cast<unsigned long long>(stats.heartbeats),
+      static_cast<unsigned long long>(stats.changes), stats.seconds, stats.messages_per_second(),
+      static_cast<unsigned long long>(stats.acked), static_cast<unsigned long long>(stats.refused),
+      stats.first_refusal.empty() ? "" : ", first: ", stats.first_refusal.c_str());
+}
+
+Result<bool> run_feed(const load::LoadOptions& options) {
+  load::FeederOptions feeder_options;
+  feeder_options.target = options.grpc;
+  feeder_options.nodes = options.nodes;
+  feeder_options.node_prefix = options.node_prefix;
+  feeder_options.window = options.window;
+  auto feeder = load::ReportFeeder::create(feeder_options);
+  if (!feeder.ok()) {
+    return feeder.error();
+  }
+  auto registered = (*feeder)->register_nodes();
+  if (!registered.ok()) {
+    return registered.error();
+  }
+  print_feed("register", *registered);
+  load::FeedPlan plan;
+  plan.rate_per_s = options.rate_per_s;
+  plan.duration = std::chrono::milliseconds(options.duration_ms);
+  plan.change_every = options.changes_every;
+  auto fed = (*feeder)->feed(plan);
+  if (!fed.ok()) {
+    return fed.error();
+  }
+  print_feed("feed", *fed);
+  return (*feeder)->close();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  auto options = load::parse_load_options(args);
+  if (!options.ok()) {
+    std::cerr << "epc-load: " << options.error().message << "\n"
+              << "Run `epc-load --help` for the commands." << std::endl;
+    return 2;
+  }
+  if (options->help) {
+    std::cout << load::load_usage();
+    return 0;
+  }
+  Result<bool> done = epc::common::Error{"no command"};
+  switch (options->command) {
+    case load::LoadCommand::kCycles:
+      done = run_cycles(*options);
+      break;
+    case load::LoadCommand::kFeed:
+      done = run_feed(*options);
+      break;
+    case load::LoadCommand::kIngest:
+      done = load::run_ingest(*options, std::cout, std::cerr);
+      break;
+    case load::LoadCommand::kNone:
+      break;
+  }
+  if (!done.ok()) {
+    std::cerr << "epc-load: " << done.error().message << std::endl;
+    return 1;
+  }
+  return 0;
+}
