@@ -3,6 +3,7 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -137,12 +138,12 @@ class NodeReportsService::Reactor final
   }
 
   void remember_stream(const std::string& node, const std::string& instance) {
-    for (const auto& seen : streams_) {
-      if (seen.first == node && seen.second == instance) {
-        return;
-      }
+    // One stream may carry thousands of nodes: a set, not a scan of the list, per message.
+    key_.assign(node).push_back('\0');
+    key_.append(instance);
+    if (seen_.insert(key_).second) {
+      streams_.emplace_back(node, instance);
     }
-    streams_.emplace_back(node, instance);
   }
 
   void plan_locked(Actions& actions) {
@@ -197,7 +198,9 @@ class NodeReportsService::Reactor final
 
   // Read path only (one read outstanding at a time).
   epc::v1::NodeReport request_;
-  std::vector<std::pair<std::string, std::string>> streams_;  // (node, instance) seen
+  std::vector<std::pair<std::string, std::string>> streams_;  // (node, instance) seen, in order
+  std::unordered_set<std::string> seen_;                      // "node\0instance" of streams_
+  std::string key_;                                           // remember_stream's scratch
 
   std::mutex mutex_;
   // One entry per message read and not yet acknowledged, in stream order; empty until its result

@@ -56,6 +56,8 @@ class ClusterState {
     // The snapshot's pod table (read by preempt only) is rebuilt at most this often while pods
     // keep changing: a busy watch must not make every publish copy every SGX pod. The last change
     // is always published within this interval. 0 = on every change (epc-extender uses 20 ms).
+    // A rebuild may take a twentieth of the writer's time at most: after one that took T, the
+    // next waits max(interval, 19 T) (a large table's rebuild runs less often than the interval).
     std::int64_t pod_table_interval_ns = 0;
   };
 

@@ -501,6 +501,12 @@ void ClusterStateImpl::publish(bool nodes_changed) {
     pods = build_pod_table();
     pods_dirty_ = false;
     last_pod_table_ns_ = now_ns;
+    // A rebuild copies every SGX pod: with many pods changing (plugins re-registering, a busy
+    // watch) it could take most of the writer's time, so it may use a twentieth of it at most.
+    const std::int64_t took_ns = monotonic_now_ns() - now_ns;
+    pod_table_gap_ns_ = options_.pod_table_interval_ns > 0
+                            ? std::max(options_.pod_table_interval_ns, 19 * took_ns)
+                            : 0;
   }
   auto built = std::make_shared<ClusterSnapshot>(std::move(table), std::move(pods), pod_mix_,
                                                  pods_in_mix_, ++version_);
@@ -619,7 +625,7 @@ bool ClusterStateImpl::apply_api_status(const ApiSourceStatus& status) {
 }
 
 bool ClusterStateImpl::pod_table_due(std::int64_t now_ns) const {
-  return pods_dirty_ && now_ns - last_pod_table_ns_ >= options_.pod_table_interval_ns;
+  return pods_dirty_ && now_ns - last_pod_table_ns_ >= pod_table_gap_ns_;
 }
 
 bool ClusterStateImpl::sources_ready() const {
@@ -683,7 +689,7 @@ std::int64_t ClusterStateImpl::next_tick_ns(std::int64_t now_ns) const {
     next = std::min(next, last_tick_ns_ + kHintSweepNs);
   }
   if (pods_dirty_) {
-    next = std::min(next, last_pod_table_ns_ + options_.pod_table_interval_ns);
+    next = std::min(next, last_pod_table_ns_ + pod_table_gap_ns_);
   }
   (void)now_ns;
   return next;

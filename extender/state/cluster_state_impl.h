@@ -167,6 +167,7 @@ class ClusterStateImpl final : public ClusterState {
   std::int64_t api_alive_ns_ = 0;  // last sign of life of the node watch (freshness of API rows)
   std::int64_t last_tick_ns_ = 0;
   std::int64_t last_pod_table_ns_ = 0;  // when the published pod table was built
+  std::int64_t pod_table_gap_ns_ = 0;   // the next rebuild waits this long (interval, or 19x cost)
   core::Ledger ledger_;
   core::PodMix pod_mix_;
   std::uint64_t pods_in_mix_ = 0;

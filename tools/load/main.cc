@@ -62,6 +62,7 @@ void print_feed(const char* what, const load::FeedStats& stats) {
       static_cast<unsigned long long>(stats.changes), stats.seconds, stats.messages_per_second(),
       static_cast<unsigned long long>(stats.acked), static_cast<unsigned long long>(stats.refused),
       stats.first_refusal.empty() ? "" : ", first: ", stats.first_refusal.c_str());
+  std::fflush(stdout);  // a script waits for the register line while the feed goes on
 }
 
 Result<bool> run_feed(const load::LoadOptions& options) {

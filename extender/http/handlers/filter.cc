@@ -209,7 +209,7 @@ void filter(const codec::ExtenderArgsView& args, const state::ClusterSnapshot& s
     scratch.rows.clear();
     scratch.positions.clear();
     scratch.node_keys.clear();
-    NodeResolver resolver(snapshot, scratch.index_memo, count);
+    NodeResolver resolver(snapshot, scratch.filter_memo, count);
     for (std::size_t i = 0; i < count; ++i) {
       const std::uint32_t index = resolver.resolve(i, names[i]);
       Verdict verdict;

@@ -6,6 +6,7 @@
 #include "extender/core/fit.h"
 #include "extender/core/node_row.h"
 #include "extender/core/score/top_k.h"
+#include "extender/http/handlers/node_lookup.h"
 
 namespace epc::http::handlers {
 
@@ -17,15 +18,15 @@ struct HandlerScratch {
     bool unresolvable = false;
     bool cut = false;  // fits, but the one-round-trip filter kept k better nodes
   };
-  std::vector<std::uint32_t> node_indices;  // snapshot row per candidate (resolve_nodes)
-  std::vector<std::uint32_t> index_memo;    // row found at each position last time
-  std::vector<Verdict> verdicts;            // filter: one per candidate node
-  std::vector<std::uint32_t> failed;        // filter: positions of the nodes that do not fit
-  std::vector<const core::NodeRow*> rows;   // prioritize: rows of the nodes that fit
-  std::vector<std::uint32_t> positions;     // prioritize: their positions in the request
-  std::vector<std::uint64_t> node_keys;     // prioritize: their node-table indices (tie-break keys)
-  std::vector<std::int64_t> fit_scores;     // prioritize: scores of the nodes that fit
-  std::vector<std::int64_t> scores;         // prioritize: 0..10 per candidate node
+  ResolverMemo filter_memo;                // the rows of the last filter list, by position
+  ResolverMemo prioritize_memo;            // the rows of the last prioritize list
+  std::vector<Verdict> verdicts;           // filter: one per candidate node
+  std::vector<std::uint32_t> failed;       // filter: positions of the nodes that do not fit
+  std::vector<const core::NodeRow*> rows;  // prioritize: rows of the nodes that fit
+  std::vector<std::uint32_t> positions;    // prioritize: their positions in the request
+  std::vector<std::uint64_t> node_keys;    // prioritize: their node-table indices (tie-break keys)
+  std::vector<std::int64_t> fit_scores;    // prioritize: scores of the nodes that fit
+  std::vector<std::int64_t> scores;        // prioritize: 0..10 per candidate node
   std::vector<core::score::RankedCandidate> ranked;  // filter top-k: selection scratch
   std::vector<std::uint32_t> kept;                   // filter top-k: kept places among `rows`
 };

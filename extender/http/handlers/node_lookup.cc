@@ -3,19 +3,28 @@
 namespace epc::http::handlers {
 
 std::uint32_t NodeResolver::look_up(std::size_t position, std::string_view name) {
+  for (const std::ptrdiff_t step : {std::ptrdiff_t{1}, std::ptrdiff_t{-1}}) {
+    const std::uint32_t guess = previous_at(static_cast<std::ptrdiff_t>(position) + shift_ + step);
+    if (guess < size_ && same_node_name(table_.name(guess), name)) {
+      shift_ += step;
+      memo_.current[position] = guess;
+      return guess;
+    }
+  }
+  ++lookups_;
   const std::optional<std::uint32_t> found = snapshot_.find(name);
   const std::uint32_t index = found ? *found : kUnknownNode;
-  memo_[position] = index;
+  memo_.current[position] = index;
   return index;
 }
 
 void resolve_nodes(std::span<const std::string_view> names, const state::ClusterSnapshot& snapshot,
-                   HandlerScratch& scratch) {
+                   ResolverMemo& memo, std::vector<std::uint32_t>& indices) {
   const std::size_t count = names.size();
-  scratch.node_indices.resize(count);
-  NodeResolver resolver(snapshot, scratch.index_memo, count);
+  indices.resize(count);
+  NodeResolver resolver(snapshot, memo, count);
   for (std::size_t i = 0; i < count; ++i) {
-    scratch.node_indices[i] = resolver.resolve(i, names[i]);
+    indices[i] = resolver.resolve(i, names[i]);
   }
 }
 

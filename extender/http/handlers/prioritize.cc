@@ -85,7 +85,7 @@ void prioritize(const codec::ExtenderArgsView& args, const state::ClusterSnapsho
     scratch.rows.clear();
     scratch.positions.clear();
     scratch.node_keys.clear();
-    NodeResolver resolver(snapshot, scratch.index_memo, count);
+    NodeResolver resolver(snapshot, scratch.prioritize_memo, count);
     for (std::size_t i = 0; i < count; ++i) {
       const std::uint32_t index = resolver.resolve(i, names[i]);
       if (index == kUnknownNode) {
