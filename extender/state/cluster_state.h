@@ -82,8 +82,9 @@ class ClusterState {
   virtual void stream_closed(const std::string& node_name, const std::string& instance_id) = 0;
 
   // Queues what the scheduler showed about a pod for the writer (ledger note, pod mix). Never
-  // blocks on report ingestion. The snapshot that includes it is published shortly after; flush()
-  // waits for it.
+  // blocks on report ingestion and never waits for the writer to wake: during a scheduling burst
+  // the writer takes observations every 2 ms by itself, so the snapshot that includes one is
+  // published within a few milliseconds (flush() waits for it).
   virtual void observe(SchedulerObservation observation) = 0;
 
   // ---- the Kubernetes API watch (extender/kube) ----

@@ -143,6 +143,12 @@ class ClusterStateImpl final : public ClusterState {
   std::condition_variable queue_cv_;
   std::vector<Op> queue_;  // guarded by queue_mutex_
   bool stopping_ = false;  // guarded by queue_mutex_
+  // Guarded by queue_mutex_: an op other than an observation waits in queue_ (it wakes the
+  // writer), and the writer polls for observations by itself (run_writer).
+  bool urgent_queued_ = false;
+  bool writer_polls_ = false;
+  static constexpr std::int64_t kObservationPollNs = 2'000'000;
+  static constexpr int kIdlePolls = 250;  // 0.5 s of polls without an observation
 
   // Published snapshot: written by the writer, read by anyone. The mutex is held only to copy or
   // swap the pointer (a reference-count increment), never while a batch is applied or a snapshot
