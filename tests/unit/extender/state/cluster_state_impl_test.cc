@@ -1,9 +1,11 @@
 #include "extender/state/cluster_state_impl.h"
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <future>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -334,6 +336,36 @@ TEST_F(ClusterStateImplTest, SchedulerRequestFillsUnknownHolderEpc) {
   // 8Mi known + 32Mi from the scheduler's request.
   EXPECT_EQ(row_of(*snap, "node-a").epc_requested_bytes, 40 * kMi);
   EXPECT_EQ(snap->info(*snap->find("node-a")).ledger_pods_unknown_epc, 0);
+}
+
+// Observations never wake the writer while it polls during a burst; nothing may wait on that.
+TEST_F(ClusterStateImplTest, ObservationsAlonePublishAndAReportBehindThemIsAcked) {
+  auto s = full_state(128 * kMi, 110, 0);
+  s.holders = {holder("ns/p0", std::nullopt, 1)};
+  ASSERT_TRUE(state_->apply(message("node-a", "i1", 1, s)).ok());
+  const auto wait_for_epc = [this](std::int64_t bytes) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (row_of(*state_->snapshot(), "node-a").epc_requested_bytes != bytes &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    return row_of(*state_->snapshot(), "node-a").epc_requested_bytes;
+  };
+  // The first observation wakes a sleeping writer; it is published with no flush behind it.
+  state_->observe(demand(core::PodKey{"ns/p0", ""}, core::PodRequest{16 * kMi, 1, 0}));
+  EXPECT_EQ(wait_for_epc(16 * kMi), 16 * kMi);
+  // Now the writer polls: later ones are taken by its next poll, still without a flush.
+  state_->observe(demand(core::PodKey{"ns/p0", ""}, core::PodRequest{24 * kMi, 1, 0}));
+  EXPECT_EQ(wait_for_epc(24 * kMi), 24 * kMi);
+  // A report queued behind observations wakes the writer (a lost wake-up would hang here).
+  for (int i = 0; i < 100; ++i) {
+    state_->observe(
+        demand(core::PodKey{"ns/other-" + std::to_string(i), ""}, core::PodRequest{8 * kMi, 1, 0}));
+  }
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_TRUE(state_->apply(message("node-a", "i1", 2, s)).ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));
+  EXPECT_EQ(row_of(*state_->snapshot(), "node-a").epc_requested_bytes, 24 * kMi);
 }
 
 TEST_F(ClusterStateImplTest, RememberedRequestAppliesToLaterHolder) {
