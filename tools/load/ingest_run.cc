@@ -1,5 +1,6 @@
 #include "tools/load/ingest_run.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -118,18 +119,20 @@ class IngestRun {
       next_pod_ = warm->next_pod_index;
     }
 
-    std::vector<PhaseResult> phases;
-    auto quiet = cycles_phase("quiet (no reports)", 0);
-    if (!quiet.ok()) {
-      return quiet.error();
-    }
-    phases.push_back(std::move(quiet).value());
-    for (const double rate : options_.loaded_rates) {
-      auto loaded = cycles_phase(format("%.0f heartbeats/s", rate), rate);
-      if (!loaded.ok()) {
-        return loaded.error();
+    // Row 0 is quiet, then one row per loaded rate; each round adds one slice to every row.
+    std::vector<double> rates{0};
+    rates.insert(rates.end(), options_.loaded_rates.begin(), options_.loaded_rates.end());
+    std::vector<PhaseResult> phases(rates.size());
+    for (int round = 0; round < options_.rounds; ++round) {
+      for (std::size_t row = 0; row < rates.size(); ++row) {
+        const std::string name =
+            rates[row] == 0 ? "quiet (no reports)" : format("%.0f heartbeats/s", rates[row]);
+        auto slice = cycles_phase(name, rates[row]);
+        if (!slice.ok()) {
+          return slice.error();
+        }
+        add_slice(phases[row], std::move(slice).value());
       }
-      phases.push_back(std::move(loaded).value());
     }
     auto ingest = max_rate_phase();
     if (!ingest.ok()) {
@@ -248,6 +251,45 @@ class IngestRun {
     return phase;
   }
 
+  // Sums one slice of a phase into its row.
+  static void add_slice(PhaseResult& row, PhaseResult slice) {
+    row.name = std::move(slice.name);
+    row.wall_seconds += slice.wall_seconds;
+    row.extender_cpu_seconds += slice.extender_cpu_seconds;
+    if (!row.cycles) {
+      row.cycles = std::move(slice.cycles);
+    } else if (slice.cycles) {
+      CycleBatch& sum = *row.cycles;
+      const CycleBatch& add = *slice.cycles;
+      sum.latencies_ns.insert(sum.latencies_ns.end(), add.latencies_ns.begin(),
+                              add.latencies_ns.end());
+      sum.wire += add.wire;
+      sum.pods += add.pods;
+      sum.prioritized += add.prioritized;
+      sum.nodes_kept += add.nodes_kept;
+      sum.nodes_kept_min = std::min(sum.nodes_kept_min, add.nodes_kept_min);
+      sum.nodes_kept_max = std::max(sum.nodes_kept_max, add.nodes_kept_max);
+      sum.seconds += add.seconds;
+      sum.next_pod_index = add.next_pod_index;
+    }
+    if (!row.feed) {
+      row.feed = std::move(slice.feed);
+    } else if (slice.feed) {
+      FeedStats& sum = *row.feed;
+      const FeedStats& add = *slice.feed;
+      sum.snapshots += add.snapshots;
+      sum.changes += add.changes;
+      sum.heartbeats += add.heartbeats;
+      sum.acked += add.acked;
+      sum.refused += add.refused;
+      sum.unexpected_sequence += add.unexpected_sequence;
+      if (sum.first_refusal.empty()) {
+        sum.first_refusal = add.first_refusal;
+      }
+      sum.seconds += add.seconds;
+    }
+  }
+
   common::Result<PhaseResult> max_rate_phase() {
     log_ << "epc-load: phase max-rate ingest (" << options_.max_rate_ms << " ms)" << std::endl;
     PhaseResult phase;
@@ -280,7 +322,8 @@ class IngestRun {
     out_ << "\nepc-load ingest: " << options_.nodes << " nodes on one NodeReports stream (window "
          << options_.window << "), filter+prioritize cycles at " << options_.nodes << " names, pod "
          << options_.pod_epc_bytes / (1024 * 1024)
-         << "Mi EPC, back to back on one keep-alive connection\n\n";
+         << "Mi EPC, back to back on one keep-alive connection; " << options_.rounds
+         << " round(s) of " << options_.phase_ms << " ms per row, in turn\n\n";
     std::snprintf(line, sizeof line, "| %-22s | %7s | %8s | %8s | %8s | %10s | %14s | %9s |\n",
                   "phase", "cycles", "p50 ms", "p99 ms", "max ms", "nodes kept", "reports/s",
                   "ext. CPU");

@@ -93,6 +93,8 @@ ingest flags:
   --extender-binary PATH  the epc-extender to start (required)
   --nodes N               nodes registered and names per filter (default 5000)
   --phase-duration D      each cycle phase (quiet, each loaded rate) lasts D (default 6s)
+  --rounds R              run the quiet and loaded phases R times in turn (default 1); each
+                          row sums its R slices, so a noisy machine hits every row alike
   --loaded-rates LIST     heartbeat rates of the loaded phases, messages/s (default 500,1000)
   --max-rate-duration D   the max-rate ingest phase (default 4s)
   --epc Q, --run-tag WORD as for cycles
@@ -187,6 +189,11 @@ common::Result<LoadOptions> parse_load_options(const std::vector<std::string>& a
         return ok.error();
       }
       options.window = static_cast<std::size_t>(n);
+    } else if (flag == "--rounds") {
+      if (auto ok = integer(1, 1000, n); !ok.ok()) {
+        return ok.error();
+      }
+      options.rounds = static_cast<int>(n);
     } else if (flag == "--changes-every") {
       if (auto ok = integer(0, 1'000'000, n); !ok.ok()) {
         return ok.error();

@@ -39,6 +39,7 @@ struct LoadOptions {
   // ingest
   std::string extender_binary;
   std::int64_t phase_ms = 6000;
+  int rounds = 1;  // quiet and loaded phases repeated in turn, each result summed over the rounds
   std::int64_t max_rate_ms = 4000;
   std::vector<double> loaded_rates{500, 1000};
   bool keep_dir = false;

@@ -380,6 +380,15 @@ TEST(LoadOptionsTest, commands_and_flags_parse_and_errors_name_the_flag) {
   EXPECT_EQ(cycles->names, 1000);
   EXPECT_FALSE(cycles->prioritize);
 
+  auto ingest = parse_load_options({"ingest", "--extender-binary", "/bin/true", "--rounds", "4",
+                                    "--loaded-rates", "500,1000", "--phase-duration", "500ms"});
+  ASSERT_TRUE(ingest.ok()) << ingest.error().message;
+  EXPECT_EQ(ingest->rounds, 4);
+  EXPECT_EQ(ingest->phase_ms, 500);
+  EXPECT_EQ(ingest->loaded_rates, (std::vector<double>{500, 1000}));
+  EXPECT_FALSE(
+      parse_load_options({"ingest", "--extender-binary", "/bin/true", "--rounds", "0"}).ok());
+
   auto missing = parse_load_options({"cycles"});
   ASSERT_FALSE(missing.ok());
   EXPECT_THAT(missing.error().message, HasSubstr("--http"));
