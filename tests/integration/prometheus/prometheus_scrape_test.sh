@@ -3,10 +3,15 @@
 # the test then asks Prometheus, through PromQL over its HTTP API, for EPC series and compares them
 # with what the extender's /metrics serves. Also runs `promtool check metrics` on the exposition.
 #
-# usage: prometheus_scrape_test.sh EPC_EXTENDER EPC_DEMO
+# With RULES_DIR (dashboards/rules), Prometheus also loads every rule file there: each rule must
+# evaluate without error on the live series, and the recorded cluster figures must equal what the
+# extender serves (free EPC) and a count done here from /metrics (placeable 64Mi pods).
+#
+# usage: prometheus_scrape_test.sh EPC_EXTENDER EPC_DEMO [RULES_DIR]
 set -euo pipefail
 extender_bin=$1
 demo_bin=$2
+rules_dir=${3:-}
 
 work=$(mktemp -d)
 pids=()
@@ -41,10 +46,16 @@ promtool check metrics <"$work/metrics.txt" >"$work/promtool.log" 2>&1 || fail "
 # --- a real Prometheus ----------------------------------------------------------------------------
 # A free port: ask the kernel for one and let it go again right away.
 prom_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+rule_files=""
+if [ -n "$rules_dir" ]; then
+  rule_files="rule_files: [\"$rules_dir/*.rules.yml\"]"
+fi
 cat >"$work/prometheus.yml" <<YAML
 global:
   scrape_interval: 1s
   scrape_timeout: 900ms
+  evaluation_interval: 1s
+$rule_files
 scrape_configs:
   - job_name: epc-extender
     static_configs:
@@ -57,6 +68,15 @@ pids+=($!)
 query() {  # prints the single sample value of an instant query, or nothing
   curl -fsS --get "http://127.0.0.1:$prom_port/api/v1/query" --data-urlencode "query=$1" 2>/dev/null |
     sed -n 's/.*"value":\[[0-9.]*,"\([^"]*\)"\].*/\1/p'
+}
+wait_query() {  # like query, but waits (bounded) for a result: recorded series lag the scrape
+  local value=""
+  for _ in $(seq 100); do
+    value=$(query "$1")
+    [ -n "$value" ] && break
+    sleep 0.1
+  done
+  printf '%s' "$value"
 }
 served() {  # the value the extender itself serves for an exact series line prefix
   grep -F "$1 " "$work/metrics.txt" | head -1 | awk '{print $2}'
@@ -94,5 +114,52 @@ demo_pods=$(sed -n 's/^Summary: pods \([0-9]*\),.*/\1/p' "$work/demo.log")
 [ -n "$demo_pods" ] && [ "$(printf '%.0f' "$filters")" = "$demo_pods" ] ||
   fail "filter requests in Prometheus ($filters) != pods the demo scheduled ($demo_pods)"
 
-echo "prometheus scrape test: $checked per-node series, cluster sum and request counter agree"
+rules_checked=0
+if [ -n "$rules_dir" ]; then
+  # Every rule evaluated at least once, and healthy (Prometheus reports errors per rule).
+  rules_json=""
+  for _ in $(seq 100); do
+    rules_json=$(curl -fsS "http://127.0.0.1:$prom_port/api/v1/rules" 2>/dev/null || true)
+    if python3 - "$rules_json" <<'PY'
+import json, sys
+rules = [r for g in json.loads(sys.argv[1])["data"]["groups"] for r in g["rules"]]
+sys.exit(0 if rules and all(r.get("lastEvaluation", "").startswith("20") for r in rules) else 1)
+PY
+    then break; fi
+    sleep 0.2
+  done
+  rules_checked=$(python3 - "$rules_json" <<'PY'
+import json, sys
+rules = [r for g in json.loads(sys.argv[1])["data"]["groups"] for r in g["rules"]]
+bad = [f'{r["name"]}: {r.get("health")} {r.get("lastError", "")}' for r in rules if r.get("health") != "ok"]
+if bad or not rules:
+    print("unhealthy rules: " + "; ".join(bad) if bad else "no rules loaded", file=sys.stderr)
+    sys.exit(1)
+print(len(rules))
+PY
+) || fail "a rule in $rules_dir does not evaluate on the live series"
+
+  recorded_free=$(wait_query 'cluster:epc_free_bytes:sum')
+  [ -n "$recorded_free" ] && [ "$(printf '%.0f' "$recorded_free")" = "$(printf '%.0f' "$cluster_free")" ] ||
+    fail "cluster:epc_free_bytes:sum ($recorded_free) != epc_cluster_free_bytes ($cluster_free)"
+
+  # Placeable 64Mi pods counted here from the exposition: per node that is up,
+  # min(floor(free / 64Mi), free enclave slots).
+  want_placeable=$(awk '
+    /^epc_node_free_bytes\{/      { match($0, /node="[^"]*"/); free[substr($0, RSTART, RLENGTH)] = $2 }
+    /^epc_node_up\{/              { match($0, /node="[^"]*"/); up[substr($0, RSTART, RLENGTH)] = $2 }
+    /^epc_node_enclave_slots\{/   { match($0, /node="[^"]*"/); n = substr($0, RSTART, RLENGTH)
+                                    if ($0 ~ /state="total"/) total[n] = $2; else used[n] = $2 }
+    END { sum = 0
+          for (n in free) if (up[n] == 1) {
+            pods = int(free[n] / 67108864); slots = total[n] - used[n]
+            sum += (pods < slots ? pods : slots) }
+          printf "%d", sum }' "$work/metrics.txt")
+  got_placeable=$(wait_query 'cluster:epc_placeable_pods:sum{shape="64Mi"}')
+  [ -n "$got_placeable" ] && [ "$(printf '%.0f' "$got_placeable")" = "$want_placeable" ] ||
+    fail "cluster:epc_placeable_pods:sum{shape=64Mi} ($got_placeable) != count from /metrics ($want_placeable)"
+fi
+
+echo "prometheus scrape test: $checked per-node series, cluster sum and request counter agree;" \
+  "$rules_checked rules healthy, ${want_placeable:-?} placeable 64Mi pods by rule and by count"
 echo "1 passed, 0 failed"
