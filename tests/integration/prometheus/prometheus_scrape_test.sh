@@ -7,11 +7,16 @@
 # evaluate without error on the live series, and the recorded cluster figures must equal what the
 # extender serves (free EPC) and a count done here from /metrics (placeable 64Mi pods).
 #
-# usage: prometheus_scrape_test.sh EPC_EXTENDER EPC_DEMO [RULES_DIR]
+# With DASHBOARDS_DIR (dashboards/grafana) too, every PromQL expression of every dashboard runs
+# against this Prometheus (query_dashboards.py).
+#
+# usage: prometheus_scrape_test.sh EPC_EXTENDER EPC_DEMO [RULES_DIR [DASHBOARDS_DIR]]
 set -euo pipefail
 extender_bin=$1
 demo_bin=$2
 rules_dir=${3:-}
+dashboards_dir=${4:-}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 work=$(mktemp -d)
 pids=()
@@ -160,6 +165,16 @@ PY
     fail "cluster:epc_placeable_pods:sum{shape=64Mi} ($got_placeable) != count from /metrics ($want_placeable)"
 fi
 
+panel_queries=0
+if [ -n "$dashboards_dir" ]; then
+  # Trends (deriv, predict_linear) need two samples of the recorded series.
+  wait_query 'count_over_time(cluster:epc_free_bytes:sum[1m]) >= 3' >/dev/null
+  panel_queries=$(python3 "$here/query_dashboards.py" "http://127.0.0.1:$prom_port" sgx-xeon-64g \
+    "$dashboards_dir"/*.json 2>"$work/dashboards.log") ||
+    fail "dashboard queries: $(cat "$work/dashboards.log")"
+fi
+
 echo "prometheus scrape test: $checked per-node series, cluster sum and request counter agree;" \
-  "$rules_checked rules healthy, ${want_placeable:-?} placeable 64Mi pods by rule and by count"
+  "$rules_checked rules healthy, ${want_placeable:-?} placeable 64Mi pods by rule and by count," \
+  "$panel_queries dashboard queries answered"
 echo "1 passed, 0 failed"
