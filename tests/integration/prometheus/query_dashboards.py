@@ -4,8 +4,8 @@
 usage: query_dashboards.py PROMETHEUS_URL NODE DASHBOARD.json...
 
 Each panel and each target must use the dashboard's datasource variable, and every expression,
-with the dashboard variables filled in ($node = NODE, $__rate_interval = 1m, $timeout = its first
-option), must succeed as an instant query. Expressions that select by a comparison, or read live
+with the dashboard variables filled in ($node = NODE, $__rate_interval = 1m, a custom variable
+= its first option), must succeed as an instant query. Expressions that select by a comparison, or read live
 EPC use (only nodes whose kernel accounts it have it), may return nothing; every other one must
 return data. Prints the number of expressions run; exits 1 with the reasons on any failure.
 """
@@ -40,7 +40,9 @@ def main():
         variables = {v["name"]: v for v in dashboard["templating"]["list"]}
         if variables.get("datasource", {}).get("type") != "datasource":
             problems.append(f"{path}: no datasource variable")
-        timeout = variables.get("timeout", {}).get("options", [{"value": "5"}])[0]["value"]
+        # Custom variables (timeout, more_pods) take their first option.
+        custom = {name: v["options"][0]["value"] for name, v in variables.items()
+                  if v.get("type") == "custom"}
         for panel in dashboard["panels"]:
             where = f'{path}: panel "{panel["title"]}"'
             if panel.get("datasource", {}).get("uid") != DATASOURCE_UID:
@@ -48,8 +50,9 @@ def main():
             for target in panel.get("targets", []):
                 if target.get("datasource", {}).get("uid") != DATASOURCE_UID:
                     problems.append(f"{where}: target {target['refId']} datasource is not the variable")
-                expr = (target["expr"].replace("$node", node)
-                        .replace("$__rate_interval", "1m").replace("$timeout", timeout))
+                expr = target["expr"].replace("$node", node).replace("$__rate_interval", "1m")
+                for name, value in custom.items():
+                    expr = expr.replace("$" + name, value)
                 answer = query(base, expr)
                 ran += 1
                 if answer.get("status") != "success":
