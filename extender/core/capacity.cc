@@ -26,27 +26,32 @@ std::int64_t pods_that_fit(const PodRequest& shape, const NodeRow& node,
   return count.value_or(0);
 }
 
+std::int64_t CapacityCounter::add(const NodeRow& row) {
+  // Rows fit would turn away whatever their free numbers say take nothing. Rows that fail only for
+  // lack of room (or a capacity below the shape) compute 0 below.
+  const bool trusted = node_trusted(row, context_.now_ns, context_.stale_after_ns);
+  const std::int64_t count = trusted ? pods_that_fit(shape_, row, context_.accounting) : 0;
+  result_.total_pods = saturating_add(result_.total_pods, count);
+  if (count > 0) {
+    ++result_.nodes_with_room;
+  } else if (trusted) {
+    result_.stranded_epc_bytes =
+        saturating_add(result_.stranded_epc_bytes, free_epc_bytes(row, context_.accounting));
+  }
+  return count;
+}
+
 ClusterCapacity cluster_capacity(const PodRequest& shape, std::span<const NodeRow> rows,
                                  const FitContext& context, std::span<std::int64_t> per_node_out) {
   const bool want_per_node = per_node_out.size() == rows.size();
-  ClusterCapacity capacity;
+  CapacityCounter counter(shape, context);
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    // Rows fit would turn away whatever their free numbers say take nothing. Rows that fail only
-    // for lack of room (or a capacity below the shape) compute 0 below.
-    const bool trusted = node_trusted(rows[i], context.now_ns, context.stale_after_ns);
-    const std::int64_t count = trusted ? pods_that_fit(shape, rows[i], context.accounting) : 0;
+    const std::int64_t count = counter.add(rows[i]);
     if (want_per_node) {
       per_node_out[i] = count;
     }
-    capacity.total_pods = saturating_add(capacity.total_pods, count);
-    if (count > 0) {
-      ++capacity.nodes_with_room;
-    } else if (trusted) {
-      capacity.stranded_epc_bytes =
-          saturating_add(capacity.stranded_epc_bytes, free_epc_bytes(rows[i], context.accounting));
-    }
   }
-  return capacity;
+  return counter.result();
 }
 
 }  // namespace epc::core

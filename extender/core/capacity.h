@@ -25,6 +25,23 @@ struct ClusterCapacity {
   std::int64_t stranded_epc_bytes = 0;
 };
 
+// The same sum one row at a time, for callers whose rows are not one span (the snapshot's chunked
+// node table). No allocation.
+class CapacityCounter {
+ public:
+  CapacityCounter(const PodRequest& shape, const FitContext& context)
+      : shape_(shape), context_(context) {}
+
+  // Adds one node; returns how many more pods of the shape it takes (0 when not trusted).
+  std::int64_t add(const NodeRow& row);
+  const ClusterCapacity& result() const { return result_; }
+
+ private:
+  PodRequest shape_;
+  FitContext context_;
+  ClusterCapacity result_;
+};
+
 // Sum over nodes; rows that core::node_trusted turns away (no report, no SGX, unhealthy, stale)
 // count zero and strand nothing (their free numbers are not believed). `per_node_out`, if it has
 // rows.size() entries, receives each node's count; any other size is left alone. No allocation.

@@ -7,6 +7,7 @@
 #include "extender/http/codec/bind_args.h"
 #include "extender/http/connection_context.h"
 #include "extender/http/handlers/bind.h"
+#include "extender/http/handlers/capacity.h"
 #include "extender/http/handlers/filter.h"
 #include "extender/http/handlers/handler_settings.h"
 #include "extender/http/handlers/preempt.h"
@@ -214,6 +215,27 @@ void add_extender_routes(RouteTable& table, const config::ExtenderConfig& config
     }
   };
   table.add(std::move(readyz));
+
+  // What still fits of one pod shape (docs/capacity-planning.md); epcctl capacity asks this.
+  Route capacity_route;
+  capacity_route.method = HttpMethod::kGet;
+  capacity_route.path = "/capacity";
+  capacity_route.handler = [&state, settings](const RouteRequest& request, RouteReply& reply) {
+    const std::size_t question = request.target.find('?');
+    const std::string_view query = question == std::string_view::npos
+                                       ? std::string_view{}
+                                       : request.target.substr(question + 1);
+    auto shape = handlers::parse_capacity_query(query);
+    if (!shape.ok()) {
+      reply.status = 400;
+      reply.outcome = metrics::Outcome::kError;
+      handlers::write_capacity_error(shape.error().message, reply.body);
+      return;
+    }
+    const state::ClusterSnapshotPtr snapshot = state.snapshot();
+    handlers::capacity(*shape, *snapshot, settings, state::monotonic_now_ns(), reply.body);
+  };
+  table.add(std::move(capacity_route));
 
   Route metrics_route;
   metrics_route.method = HttpMethod::kGet;

@@ -394,6 +394,27 @@ TEST_F(HttpServerTest, health_readiness_and_metrics) {
             4);
 }
 
+TEST_F(HttpServerTest, capacity_answers_what_still_fits_and_refuses_a_bad_shape) {
+  feed_recorded_cluster();
+  start();
+  HttpClient client(port());
+  // node-a 128Mi: 2 of 64Mi; node-b 256Mi: 4; node-c 32Mi: none, its 32Mi stranded.
+  const HttpResponse fits = ok(client.get("/capacity?epc=64Mi&enclaves=1"));
+  EXPECT_EQ(fits.status, 200);
+  const json::value answer = json::parse(fits.body);
+  EXPECT_EQ(answer.at("pods").as_int64(), 6);
+  EXPECT_EQ(answer.at("nodesWithRoom").as_int64(), 2);
+  EXPECT_EQ(answer.at("strandedEpcBytes").as_int64(), 32 * kMi);
+  EXPECT_EQ(answer.at("nodes").as_array()[0].at("node").as_string(), "node-b");
+
+  const HttpResponse bad = ok(client.get("/capacity?epc=much"));
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(std::string(json::parse(bad.body).at("error").as_string()), HasSubstr("epc"));
+  EXPECT_EQ(ok(client.get("/capacity")).status, 400);
+  // The connection keeps serving after the refusals.
+  EXPECT_EQ(ok(client.get("/capacity?epc=256Mi")).status, 200);
+}
+
 TEST_F(HttpServerTest, extra_routes_can_be_registered_before_start) {
   Route null_route;
   null_route.method = HttpMethod::kPost;

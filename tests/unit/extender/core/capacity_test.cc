@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <ostream>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -133,6 +134,85 @@ TEST(ClusterCapacityTest, NoNodes) {
   const ClusterCapacity got = cluster_capacity(pod(256 * kMi, 1), {}, FitContext{}, {});
   EXPECT_EQ(got.total_pods, 0);
   EXPECT_EQ(got.nodes_with_room, 0);
+}
+
+// The closed form against the definition: place pods of the shape on a copy of the node one after
+// another, each admitted by core::fit and then accounted as a placed pod is (its EPC requested,
+// and live use grows by it where the kernel counts EPC, since its enclave runs), until fit refuses.
+std::int64_t placed_one_by_one(const PodRequest& shape, NodeRow node, const FitContext& context) {
+  std::int64_t placed = 0;
+  while (fit(shape, node, context).fits()) {
+    node.epc_requested_bytes += shape.epc_bytes;
+    if (node.live_used_known) {
+      node.epc_live_used_bytes += shape.epc_bytes;
+    }
+    node.enclave_slots_used += shape.enclave_slots;
+    node.provision_slots_used += shape.provision_slots;
+    ++placed;
+  }
+  return placed;
+}
+
+TEST(ClusterCapacityTest, EqualsPlacingPodsOneByOneOnRandomClusters) {
+  std::mt19937_64 random(20261203);
+  auto pick = [&random](std::int64_t low, std::int64_t high) {
+    return std::uniform_int_distribution<std::int64_t>(low, high)(random);
+  };
+  for (int round = 0; round < 40; ++round) {
+    std::vector<NodeRow> rows;
+    for (int i = 0; i < 60; ++i) {
+      const std::int64_t capacity = pick(0, 4096) * kMi;
+      NodeBuilder node = roomy()
+                             .epc(capacity, pick(0, 5) == 0 ? capacity + kMi : pick(0, capacity))
+                             .enclave_slots(pick(0, 20), 0)
+                             .provision_slots(pick(0, 3), 0);
+      NodeRow row = node;
+      row.enclave_slots_used = pick(0, row.enclave_slots_total + 1);  // sometimes over-reported
+      row.provision_slots_used = pick(0, row.provision_slots_total);
+      if (pick(0, 2) == 0) {
+        row.live_used_known = true;
+        row.epc_live_used_bytes = pick(0, capacity + 64 * kMi);
+      }
+      switch (pick(0, 9)) {
+        case 0:
+          row.report_time_ns.store(kNowNs - 60 * kSecondNs);  // stale
+          break;
+        case 1:
+          row.health = NodeHealth::kUnhealthy;
+          break;
+        case 2:
+          row.has_sgx = false;
+          break;
+        default:
+          break;
+      }
+      rows.push_back(row);
+    }
+    const FitContext context{.now_ns = kNowNs,
+                             .stale_after_ns = 30 * kSecondNs,
+                             .accounting = {.epc_headroom_bytes = pick(0, 2) * 64 * kMi}};
+    for (int s = 0; s < 10; ++s) {
+      PodRequest shape = pod(pick(0, 3) == 0 ? 0 : pick(4, 1024) * kMi, pick(0, 2), pick(0, 1));
+      if (!shape.wants_sgx()) {
+        shape.enclave_slots = 1;
+      }
+      std::vector<std::int64_t> per_node(rows.size(), -1);
+      const ClusterCapacity got = cluster_capacity(shape, rows, context, per_node);
+      ClusterCapacity want;
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        const std::int64_t placed = placed_one_by_one(shape, rows[i], context);
+        ASSERT_EQ(per_node[i], placed) << "round " << round << " shape " << s << " node " << i;
+        want.total_pods += placed;
+        want.nodes_with_room += placed > 0 ? 1 : 0;
+        if (placed == 0 && node_trusted(rows[i], context.now_ns, context.stale_after_ns)) {
+          want.stranded_epc_bytes += free_epc_bytes(rows[i], context.accounting);
+        }
+      }
+      EXPECT_EQ(got.total_pods, want.total_pods);
+      EXPECT_EQ(got.nodes_with_room, want.nodes_with_room);
+      EXPECT_EQ(got.stranded_epc_bytes, want.stranded_epc_bytes);
+    }
+  }
 }
 
 }  // namespace
