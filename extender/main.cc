@@ -92,8 +92,8 @@ int run(const epc::config::ExtenderConfig& config) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   // Declared in dependency order: destroyed in reverse (HTTP, reports, state, metrics).
-  auto metrics = epc::metrics::Metrics::create(
-      epc::metrics::Metrics::Options{config.stale_after_ms * kNsPerMs});
+  auto metrics = epc::metrics::Metrics::create(epc::metrics::Metrics::Options{
+      config.stale_after_ms * kNsPerMs, config.capacity_shapes_epc_bytes});
 
   epc::state::ClusterState::Options state_options;
   state_options.request_memory_pods = config.request_memory_pods;

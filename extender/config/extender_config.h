@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "extender/core/pod_mix.h"
@@ -46,6 +47,11 @@ struct ExtenderConfig {
   // only the k nodes that fit best by `policy`, so kube-scheduler scores k nodes instead of all of
   // them and our policy decides through the cut. 0 = filter keeps every node that fits.
   std::int64_t filter_top_k = 0;
+
+  // Standard pod shapes for the placeable-pods metrics (EPC each, one enclave slot).
+  std::vector<std::int64_t> capacity_shapes_epc_bytes = {
+      std::int64_t{64} << 20, std::int64_t{256} << 20, std::int64_t{1} << 30,
+      std::int64_t{4} << 30};
 
   // Scheduler requests remembered so their EPC can be matched to slot holders reported later.
   std::size_t request_memory_pods = 100000;

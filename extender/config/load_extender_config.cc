@@ -1,5 +1,6 @@
 #include "extender/config/load_extender_config.h"
 
+#include <algorithm>
 #include <climits>
 #include <vector>
 
@@ -104,6 +105,46 @@ std::string parse_aliases(std::string_view text, std::vector<common::ResourceAli
   }
   out = std::move(aliases);
   return {};
+}
+
+// "64Mi,256Mi,1Gi,4Gi": at most 16 distinct quantities, each 1Mi..1Ti.
+std::string parse_shapes(std::string_view text, std::vector<std::int64_t>& out) {
+  std::vector<std::int64_t> shapes;
+  while (!text.empty()) {
+    const std::size_t comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    while (!item.empty() && item.front() == ' ') {
+      item.remove_prefix(1);
+    }
+    while (!item.empty() && item.back() == ' ') {
+      item.remove_suffix(1);
+    }
+    if (item.empty()) {
+      continue;
+    }
+    std::int64_t bytes = 0;
+    if (auto bad = parse_bytes(item, common::kMiB, common::kTiB, bytes); !bad.empty()) {
+      return "shape " + std::string(item) + ": " + bad;
+    }
+    if (std::find(shapes.begin(), shapes.end(), bytes) != shapes.end()) {
+      return "shape " + std::string(item) + " is listed twice";
+    }
+    shapes.push_back(bytes);
+  }
+  if (shapes.size() > 16) {
+    return "at most 16 shapes (each is one series per metric)";
+  }
+  out = std::move(shapes);
+  return {};
+}
+
+std::string show_shapes(const std::vector<std::int64_t>& shapes) {
+  std::string out;
+  for (const std::int64_t bytes : shapes) {
+    out.append(out.empty() ? "" : ",").append(common::quantity_string(bytes));
+  }
+  return out;
 }
 
 std::string show_aliases(const std::vector<common::ResourceAlias>& aliases) {
@@ -294,6 +335,13 @@ common::options::OptionTable<ExtenderConfig> options() {
          return parse_aliases(v, c.pod_request.epc_aliases);
        },
        [](const ExtenderConfig& c) { return show_aliases(c.pod_request.epc_aliases); }},
+      {"metrics.capacity_shapes", "capacity-shapes", "Q,Q,...",
+       "EPC sizes of the standard pod shapes (one enclave each) whose placeable count "
+       "epc_cluster_placeable_pods exports; empty = none",
+       [](ExtenderConfig& c, std::string_view v) {
+         return parse_shapes(v, c.capacity_shapes_epc_bytes);
+       },
+       [](const ExtenderConfig& c) { return show_shapes(c.capacity_shapes_epc_bytes); }},
       {"kube.kubeconfig", "kubeconfig", "FILE",
        "kubeconfig for the Kubernetes API (watch of pods and nodes, the bind verb); empty = off "
        "unless kube.in_cluster",

@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "extender/core/node_row.h"
 #include "extender/state/cluster_snapshot.h"
@@ -25,6 +26,10 @@ class Metrics {
   struct Options {
     // A node whose last report is older than this is not "up" (epc_node_up); 0 = never stale.
     std::int64_t stale_after_ns = 0;
+    // Standard pod shapes (EPC, one enclave slot each) for epc_cluster_placeable_pods and friends:
+    // how many more of each fit right now (core/capacity.h, the /capacity answer). Keep it short:
+    // each shape is one series per family.
+    std::vector<std::int64_t> capacity_shapes_epc_bytes;
   };
 
   static std::unique_ptr<Metrics> create();

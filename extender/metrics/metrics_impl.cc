@@ -5,6 +5,8 @@
 
 #include <prometheus/text_serializer.h>
 
+#include "common/byte_format.h"
+#include "extender/core/capacity.h"
 #include "extender/core/fit.h"
 #include "extender/state/clock.h"
 
@@ -112,6 +114,21 @@ MetricsImpl::MetricsImpl(Options options)
       cluster_nodes_up_(
           gauge_family(*registry_, "epc_cluster_nodes_up", "Nodes that are up (see epc_node_up).")
               .Add({})) {
+  auto& placeable_pods =
+      gauge_family(*registry_, "epc_cluster_placeable_pods",
+                   "How many more pods of a standard shape (EPC, one enclave slot) fit right now, "
+                   "summed over the nodes that are up.");
+  auto& placeable_nodes = gauge_family(*registry_, "epc_cluster_placeable_nodes",
+                                       "Nodes that are up and take at least one more pod of the "
+                                       "shape.");
+  auto& stranded = gauge_family(*registry_, "epc_cluster_stranded_bytes",
+                                "Free EPC on nodes that are up but cannot take one more pod of "
+                                "the shape (too little EPC or no slot left), in bytes.");
+  for (const std::int64_t epc_bytes : options_.capacity_shapes_epc_bytes) {
+    const prometheus::Labels shape{{"shape", common::quantity_string(epc_bytes)}};
+    shapes_.push_back(ShapeSeries{core::PodRequest{epc_bytes, 1, 0}, &placeable_pods.Add(shape),
+                                  &placeable_nodes.Add(shape), &stranded.Add(shape)});
+  }
   auto& requests = prometheus::BuildCounter()
                        .Name("epc_extender_requests_total")
                        .Help("Extender HTTP requests by verb and outcome.")
@@ -201,6 +218,7 @@ void MetricsImpl::remove_node(NodeSeries& series) {
 void MetricsImpl::refresh_nodes(const state::ClusterSnapshot& snapshot, std::int64_t now_ns,
                                 const core::NodeAccounting& accounting) {
   std::lock_guard lock(nodes_mutex_);
+  accounting_ = accounting;  // the placeable-pod gauges count with the same headroom
 
   // Nodes that left the snapshot lose their series.
   for (auto it = nodes_.begin(); it != nodes_.end();) {
@@ -273,6 +291,16 @@ void MetricsImpl::update_scrape_time_gauges(std::int64_t now_ns) const {
   }
   cluster_free_.Set(to_double(cluster_free));
   cluster_nodes_up_.Set(to_double(up_count));
+  const core::FitContext context{now_ns, options_.stale_after_ns, accounting_};
+  for (const ShapeSeries& shape : shapes_) {
+    core::CapacityCounter counter(shape.shape, context);
+    for (const auto& [name, series] : nodes_) {
+      counter.add(series.row);
+    }
+    shape.pods->Set(to_double(counter.result().total_pods));
+    shape.nodes->Set(to_double(counter.result().nodes_with_room));
+    shape.stranded->Set(to_double(counter.result().stranded_epc_bytes));
+  }
 }
 
 void MetricsImpl::set_snapshot_source(SnapshotSource source, core::NodeAccounting accounting) {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -14,6 +15,7 @@
 #include <prometheus/registry.h>
 
 #include "extender/core/node_row.h"
+#include "extender/core/pod_request.h"
 #include "extender/metrics/metrics.h"
 
 namespace epc::metrics {
@@ -95,6 +97,15 @@ class MetricsImpl final : public Metrics {
   prometheus::Gauge& cluster_free_;
   prometheus::Gauge& cluster_nodes_;
   prometheus::Gauge& cluster_nodes_up_;
+
+  // What still fits of each configured shape (update_scrape_time_gauges).
+  struct ShapeSeries {
+    core::PodRequest shape;
+    prometheus::Gauge* pods = nullptr;
+    prometheus::Gauge* nodes = nullptr;
+    prometheus::Gauge* stranded = nullptr;
+  };
+  std::vector<ShapeSeries> shapes_;
 
   mutable std::mutex nodes_mutex_;
   SnapshotSource snapshot_source_;                        // guarded by nodes_mutex_

@@ -51,7 +51,7 @@ class ExtenderUnderTest {
     config_.kube_kubeconfig = kubeconfig_path;
     config_.reservation_ttl_ms = options.reservation_ttl_ms;
     metrics_ =
-        metrics::Metrics::create(metrics::Metrics::Options{config_.stale_after_ms * 1'000'000});
+        metrics::Metrics::create(metrics::Metrics::Options{config_.stale_after_ms * 1'000'000, {}});
 
     state::ClusterState::Options state_options;
     state_options.accounting.epc_headroom_bytes = config_.epc_headroom_bytes;

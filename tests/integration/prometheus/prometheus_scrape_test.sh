@@ -160,6 +160,9 @@ PY
             pods = int(free[n] / 67108864); slots = total[n] - used[n]
             sum += (pods < slots ? pods : slots) }
           printf "%d", sum }' "$work/metrics.txt")
+  served_placeable=$(served 'epc_cluster_placeable_pods{shape="64Mi"}')
+  [ "$(printf '%.0f' "${served_placeable:-x}")" = "$want_placeable" ] ||
+    fail "the extender's epc_cluster_placeable_pods{shape=64Mi} ($served_placeable) != count from /metrics ($want_placeable)"
   got_placeable=$(wait_query 'cluster:epc_placeable_pods:sum{shape="64Mi"}')
   [ -n "$got_placeable" ] && [ "$(printf '%.0f' "$got_placeable")" = "$want_placeable" ] ||
     fail "cluster:epc_placeable_pods:sum{shape=64Mi} ($got_placeable) != count from /metrics ($want_placeable)"

@@ -255,6 +255,22 @@ TEST(LoadExtenderConfigTest, ExampleConfigFileLoadsAndMatchesDefaults) {
   EXPECT_EQ(config->kube_bind_workers, defaults.kube_bind_workers);
   EXPECT_EQ(config->reservation_ttl_ms, defaults.reservation_ttl_ms);
   EXPECT_EQ(config->hint_ttl_ms, defaults.hint_ttl_ms);
+  EXPECT_EQ(config->capacity_shapes_epc_bytes, defaults.capacity_shapes_epc_bytes);
+}
+
+TEST(LoadExtenderConfigTest, CapacityShapesTakeQuantitiesAndRefuseNonsense) {
+  auto config = load({"--capacity-shapes", "128Mi, 2Gi"});
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->capacity_shapes_epc_bytes, (std::vector<std::int64_t>{128LL << 20, 2LL << 30}));
+  config = load({"--capacity-shapes", ""});
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_TRUE(config->capacity_shapes_epc_bytes.empty());
+  for (const char* bad : {"64Mi,64Mi", "lots", "1Ki", "2Pi"}) {
+    auto refused = load({"--capacity-shapes", bad});
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_NE(refused.error().message.find("capacity-shapes"), std::string::npos)
+        << refused.error().message;
+  }
 }
 
 TEST(LoadExtenderConfigTest, EpcAliasesTakeNamesAndUnits) {

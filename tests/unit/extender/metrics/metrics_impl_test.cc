@@ -140,7 +140,7 @@ TEST(MetricsImplTest, LiveUseIsExportedOnlyWhileKnown) {
 }
 
 TEST(MetricsImplTest, ReportAgeAndUpAreComputedAtScrapeTime) {
-  auto metrics = Metrics::create(Metrics::Options{10 * kSecond});
+  auto metrics = Metrics::create(Metrics::Options{10 * kSecond, {}});
   const std::int64_t now = state::monotonic_now_ns();
   state::ClusterSnapshot snap;
   snap.add(info("fresh"), row(64 * kMi, 0, now - 5 * kSecond));
@@ -163,6 +163,29 @@ TEST(MetricsImplTest, ReportAgeAndUpAreComputedAtScrapeTime) {
   EXPECT_EQ(sample(text, "epc_cluster_nodes_up"), 1.0);
   // Only the node that is up counts towards cluster free EPC.
   EXPECT_EQ(sample(text, "epc_cluster_free_bytes"), 64.0 * kMi);
+}
+
+// The placeable-pod gauges are the /capacity answer for each configured shape, at scrape time.
+TEST(MetricsImplTest, PlaceablePodsPerShapeCountOnlyNodesThatAreUp) {
+  auto metrics = Metrics::create(Metrics::Options{10 * kSecond, {64 * kMi, 1024 * kMi}});
+  const std::int64_t now = state::monotonic_now_ns();
+  state::ClusterSnapshot snap;
+  snap.add(info("roomy"), row(512 * kMi, 128 * kMi, now));  // 384Mi free: 6 of 64Mi
+  core::NodeRow slotless = row(256 * kMi, 0, now);          // 256Mi free, no slot left
+  slotless.enclave_slots_used = slotless.enclave_slots_total;
+  snap.add(info("slotless"), slotless);
+  snap.add(info("stale"), row(4096 * kMi, 0, now - 60 * kSecond));  // not up: counts nothing
+  metrics->refresh_nodes(snap, now, core::NodeAccounting{.epc_headroom_bytes = 64 * kMi});
+
+  const std::string text = metrics->serialize();
+  // Headroom 64Mi: roomy has 320Mi free for pods, 5 of 64Mi; slotless strands its 192Mi.
+  EXPECT_EQ(sample(text, R"(epc_cluster_placeable_pods{shape="64Mi"})"), 5.0);
+  EXPECT_EQ(sample(text, R"(epc_cluster_placeable_nodes{shape="64Mi"})"), 1.0);
+  EXPECT_EQ(sample(text, R"(epc_cluster_stranded_bytes{shape="64Mi"})"), 192.0 * kMi);
+  // 1Gi fits nowhere: every up node's free EPC is stranded for it.
+  EXPECT_EQ(sample(text, R"(epc_cluster_placeable_pods{shape="1Gi"})"), 0.0);
+  EXPECT_EQ(sample(text, R"(epc_cluster_placeable_nodes{shape="1Gi"})"), 0.0);
+  EXPECT_EQ(sample(text, R"(epc_cluster_stranded_bytes{shape="1Gi"})"), (320.0 + 192.0) * kMi);
 }
 
 TEST(MetricsImplTest, ReportMessagesCountByKindAndResult) {
