@@ -17,6 +17,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,8 @@
 #include "tools/demo/node_fleet.h"
 #include "tools/demo/report.h"
 #include "tools/demo/scheduler_player.h"
+#include "tools/epcctl/capacity_command.h"
+#include "tools/epcctl/epcctl_options.h"
 #if defined(EPC_DEMO_HAVE_PLUGINS)
 #include "tools/demo/plugin_fleet.h"
 #endif
@@ -323,6 +326,23 @@ int run(const Flags& flags) {
               << (page ? "HTTP " + std::to_string(page->status) : page.error().message) << ")\n";
   }
   print_metrics(std::cout, metrics_url, samples, nodes);
+  // What still fits, as `epcctl capacity --extender <address>` prints it (GET /capacity).
+  if (auto options = epcctl::parse_epcctl_options({"capacity", "--extender", http_address});
+      options.ok()) {
+    auto table = epcctl::capacity_report(http, *options);
+    std::cout << "\nWhat still fits (GET http://" << http_address
+              << "/capacity?epc=...; the same as `epcctl capacity --extender " << http_address
+              << "`):\n";
+    if (table.ok()) {
+      std::istringstream lines(*table);
+      for (std::string line; std::getline(lines, line);) {
+        std::cout << "  " << line << '\n';
+      }
+    } else {
+      std::cout << "  (" << table.error().message << ")\n";
+      healthy = false;
+    }
+  }
   for (const NodeView& n : nodes) {
     const auto sample = find_sample(samples, kFreeEpcMetric, {{"node", n.spec.name}});
     if (sample && n.spec.sgx_present &&
