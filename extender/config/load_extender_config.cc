@@ -71,10 +71,9 @@ std::string parse_bool(std::string_view text, bool& out) {
   return store(common::parse_bool(text), out);
 }
 
-// "kubernetes.azure.com/sgx_epc_mem_in_MiB=Mi,alibabacloud.com/sgx_epc_MiB=Mi": each unit is a
-// quantity ("Mi" alone means 1Mi). Empty: no aliases.
-std::string parse_aliases(std::string_view text, std::vector<common::ResourceAlias>& out) {
-  std::vector<common::ResourceAlias> aliases;
+// The items of a comma-separated list, spaces around each trimmed, empty ones skipped.
+std::vector<std::string_view> list_items(std::string_view text) {
+  std::vector<std::string_view> items;
   while (!text.empty()) {
     const std::size_t comma = text.find(',');
     std::string_view item = text.substr(0, comma);
@@ -85,9 +84,18 @@ std::string parse_aliases(std::string_view text, std::vector<common::ResourceAli
     while (!item.empty() && item.back() == ' ') {
       item.remove_suffix(1);
     }
-    if (item.empty()) {
-      continue;
+    if (!item.empty()) {
+      items.push_back(item);
     }
+  }
+  return items;
+}
+
+// "kubernetes.azure.com/sgx_epc_mem_in_MiB=Mi,alibabacloud.com/sgx_epc_MiB=Mi": each unit is a
+// quantity ("Mi" alone means 1Mi). Empty: no aliases.
+std::string parse_aliases(std::string_view text, std::vector<common::ResourceAlias>& out) {
+  std::vector<common::ResourceAlias> aliases;
+  for (const std::string_view item : list_items(text)) {
     const std::size_t equals = item.find('=');
     if (equals == std::string_view::npos || equals == 0 || equals + 1 == item.size()) {
       return "\"" + std::string(item) + "\" must be NAME=UNIT, e.g. " +
@@ -110,19 +118,7 @@ std::string parse_aliases(std::string_view text, std::vector<common::ResourceAli
 // "64Mi,256Mi,1Gi,4Gi": at most 16 distinct quantities, each 1Mi..1Ti.
 std::string parse_shapes(std::string_view text, std::vector<std::int64_t>& out) {
   std::vector<std::int64_t> shapes;
-  while (!text.empty()) {
-    const std::size_t comma = text.find(',');
-    std::string_view item = text.substr(0, comma);
-    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
-    while (!item.empty() && item.front() == ' ') {
-      item.remove_prefix(1);
-    }
-    while (!item.empty() && item.back() == ' ') {
-      item.remove_suffix(1);
-    }
-    if (item.empty()) {
-      continue;
-    }
+  for (const std::string_view item : list_items(text)) {
     std::int64_t bytes = 0;
     if (auto bad = parse_bytes(item, common::kMiB, common::kTiB, bytes); !bad.empty()) {
       return "shape " + std::string(item) + ": " + bad;

@@ -189,15 +189,9 @@ common::Result<bool> ReportFeeder::write(int node) {
   message.set_plugin_version(std::string(kPluginVersion));
   {
     std::unique_lock lock(mutex_);
-    // Window room; an Ack must arrive within ack_timeout while we wait.
-    while (in_flight_.size() >= options_.window && !reader_done_) {
-      const std::uint64_t acked_before = totals_.acked;
-      if (!acked_cv_.wait_for(lock, options_.ack_timeout,
-                              [&] { return reader_done_ || totals_.acked != acked_before; })) {
-        return common::Error{"no Ack from the extender for " +
-                             std::to_string(options_.ack_timeout.count()) + " ms (" +
-                             std::to_string(in_flight_.size()) + " messages unacknowledged)"};
-      }
+    // Window room.
+    if (auto room = wait_for_acks_locked(lock, options_.window - 1); !room.ok()) {
+      return room;
     }
     if (reader_done_) {
       return common::Error{"the extender ended the NodeReports stream"};
@@ -248,9 +242,10 @@ common::Result<bool> ReportFeeder::send_change(int node) {
   return write(node);
 }
 
-common::Result<bool> ReportFeeder::wait_all_acked() {
-  std::unique_lock lock(mutex_);
-  while (!in_flight_.empty() && !reader_done_) {
+common::Result<bool> ReportFeeder::wait_for_acks_locked(std::unique_lock<std::mutex>& lock,
+                                                        std::size_t max_in_flight) {
+  // Each Ack must arrive within ack_timeout of the one before it while we wait.
+  while (in_flight_.size() > max_in_flight && !reader_done_) {
     const std::uint64_t acked_before = totals_.acked;
     if (!acked_cv_.wait_for(lock, options_.ack_timeout,
                             [&] { return reader_done_ || totals_.acked != acked_before; })) {
@@ -258,6 +253,14 @@ common::Result<bool> ReportFeeder::wait_all_acked() {
                            std::to_string(options_.ack_timeout.count()) + " ms (" +
                            std::to_string(in_flight_.size()) + " messages unacknowledged)"};
     }
+  }
+  return true;
+}
+
+common::Result<bool> ReportFeeder::wait_all_acked() {
+  std::unique_lock lock(mutex_);
+  if (auto acked = wait_for_acks_locked(lock, 0); !acked.ok()) {
+    return acked;
   }
   if (!in_flight_.empty()) {
     return common::Error{"the extender ended the NodeReports stream with " +

@@ -115,6 +115,10 @@ class ReportFeeder {
   common::Result<bool> send_heartbeat(int node);
   common::Result<bool> write(int node);
   common::Result<bool> wait_all_acked();
+  // Waits (mutex_ held through `lock`) until at most `max_in_flight` messages are unacknowledged
+  // or the stream ended; an error when no Ack comes for ack_timeout.
+  common::Result<bool> wait_for_acks_locked(std::unique_lock<std::mutex>& lock,
+                                            std::size_t max_in_flight);
   Totals totals() const;
   void finish_stats(const Totals& before, FeedStats& stats) const;
 
