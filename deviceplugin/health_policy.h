@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "deviceplugin/healthz_server.h"
 #include "deviceplugin/kubelet/plugin_supervisor.h"
+#include "deviceplugin/status_server.h"
 
 namespace epc::deviceplugin {
 
@@ -19,7 +19,7 @@ namespace epc::deviceplugin {
 HealthVerdict plugin_health(bool kubelet_socket_present, const std::string& kubelet_socket,
                             const std::vector<kubelet::PluginSupervisor::PluginStatus>& statuses);
 
-// The check HealthzServer calls: plugin_health over `supervisor`'s status and the presence of
+// The check StatusServer calls: plugin_health over `supervisor`'s status and the presence of
 // `kubelet_socket` now. `supervisor` null (nothing served) is always healthy; otherwise it must
 // outlive the returned function.
 std::function<HealthVerdict()> make_health_check(const kubelet::PluginSupervisor* supervisor,

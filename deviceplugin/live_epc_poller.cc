@@ -14,6 +14,7 @@ void LiveEpcPoller::poll_once() {
   if (live.ok()) {
     sink_(live->known, live->used_bytes);
   } else {
+    read_errors_.fetch_add(1, std::memory_order_relaxed);
     sink_(false, 0);  // garbage now: say unknown rather than a stale number
   }
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -14,7 +15,7 @@ namespace epc::deviceplugin {
 // NodeStateKeeper, which reports it when it changed). A reading that turns to garbage is passed on
 // as unknown rather than keeping a stale number.
 //
-// Thread-safety: one thread (main's); `sink` runs on it.
+// Thread-safety: one thread (main's); `sink` runs on it. read_errors() from any thread.
 class LiveEpcPoller {
  public:
   using Sink = std::function<void(bool known, std::uint64_t used_bytes)>;
@@ -33,9 +34,13 @@ class LiveEpcPoller {
   // poll_once() every period until SIGINT or SIGTERM; returns the signal.
   int run_until_stopped(const StopSignals& signals);
 
+  // Readings that failed (the cgroup files vanished or hold garbage), for the plugin's /metrics.
+  std::uint64_t read_errors() const { return read_errors_.load(std::memory_order_relaxed); }
+
  private:
   const Options options_;
   const Sink sink_;
+  std::atomic<std::uint64_t> read_errors_{0};
 };
 
 }  // namespace epc::deviceplugin

@@ -22,18 +22,19 @@
 #include <unistd.h>
 
 #include "deviceplugin/health_policy.h"
-#include "deviceplugin/healthz_server.h"
 #include "deviceplugin/kubelet/plugin_supervisor.h"
 #include "deviceplugin/kubelet/pod_resources_client_impl.h"
 #include "deviceplugin/kubelet/registration_client_impl.h"
 #include "deviceplugin/live_epc_poller.h"
 #include "deviceplugin/plugin_config.h"
+#include "deviceplugin/plugin_metrics.h"
 #include "deviceplugin/report/node_state_keeper.h"
 #include "deviceplugin/report/report_stream.h"
 #include "deviceplugin/report/slot_tracker.h"
 #include "deviceplugin/sgx/discovery.h"
 #include "deviceplugin/sgx/sgx_probe_impl.h"
 #include "deviceplugin/sgx_resources.h"
+#include "deviceplugin/status_server.h"
 #include "deviceplugin/stop_signals.h"
 
 namespace {
@@ -212,39 +213,51 @@ int run(dp::PluginConfig config) {
     supervisor = std::move(created).value();
   }
 
-  std::unique_ptr<dp::HealthzServer> healthz;
+  // Live EPC use is re-read on the main thread (below) where the kernel offers it and someone
+  // listens.
+  std::unique_ptr<dp::LiveEpcPoller> live_epc;
+  if (info->live_epc.known && report.keeper != nullptr) {
+    live_epc = std::make_unique<dp::LiveEpcPoller>(
+        dp::LiveEpcPoller::Options{config.root, kLiveEpcPeriod},
+        [keeper = report.keeper.get()](bool known, std::uint64_t used_bytes) {
+          keeper->set_live_epc(known, used_bytes);
+        });
+  }
+
+  std::unique_ptr<dp::StatusServer> status;
   if (!config.healthz_address.empty()) {
-    auto created = dp::HealthzServer::create(
+    dp::PluginMetricsSources sources{
+        .node_name = config.node_name,
+        .version = kPluginVersion,
+        .sgx_usable = info->usable(),
+        .epc_capacity_bytes = info->epc_capacity_bytes,
+        .epc_sections = info->epc_sections.size(),
+        .live_epc_accounted = info->live_epc.known,
+        .supervisor = supervisor.get(),
+        .stream = report.stream.get(),
+        .live_epc = live_epc.get(),
+    };
+    auto created = dp::StatusServer::create(
         config.healthz_address,
         dp::make_health_check(
             supervisor.get(),
-            dp::kubelet::join_path(config.kubelet_dir, dp::kubelet::kKubeletSocketName)));
+            dp::kubelet::join_path(config.kubelet_dir, dp::kubelet::kKubeletSocketName)),
+        [sources = std::move(sources)] { return dp::render_plugin_metrics(sources); });
     if (!created.ok()) {
-      log_line("cannot serve /healthz: " + created.error().message);
+      log_line("cannot serve /healthz and /metrics: " + created.error().message);
       return 1;
     }
-    healthz = std::move(created).value();
+    status = std::move(created).value();
     const auto colon = config.healthz_address.rfind(':');
-    log_line("healthz listening on " + config.healthz_address.substr(0, colon) + ":" +
-             std::to_string(healthz->port()));
+    log_line("healthz and metrics listening on " + config.healthz_address.substr(0, colon) + ":" +
+             std::to_string(status->port()));
   }
 
-  // The main thread waits for a stop signal, re-reading live EPC use meanwhile where the kernel
-  // offers it and someone listens.
-  int signal = 0;
-  if (info->live_epc.known && report.keeper != nullptr) {
-    dp::LiveEpcPoller poller({config.root, kLiveEpcPeriod},
-                             [keeper = report.keeper.get()](bool known, std::uint64_t used_bytes) {
-                               keeper->set_live_epc(known, used_bytes);
-                             });
-    signal = poller.run_until_stopped(stop_signals);
-  } else {
-    signal = stop_signals.wait();
-  }
+  const int signal = live_epc ? live_epc->run_until_stopped(stop_signals) : stop_signals.wait();
   log_line(std::string("received ") + dp::stop_signal_name(signal) + ", stopping");
   // Reverse order: no more probes, no more Allocate callbacks, no more holder polls, the stream.
-  if (healthz) {
-    healthz->stop();
+  if (status) {
+    status->stop();
   }
   if (supervisor) {
     supervisor->stop();

@@ -27,5 +27,5 @@ add_executable(epc-device-plugin
   $<TARGET_OBJECTS:epc_proto>
   $<TARGET_OBJECTS:epc_k8s_proto>)
 target_link_libraries(epc-device-plugin PRIVATE gRPC::grpc++_unsecure protobuf::libprotobuf
-                                                yaml-cpp Threads::Threads)
+                                                yaml-cpp prometheus-cpp::core Threads::Threads)
 target_link_options(epc-device-plugin PRIVATE LINKER:--as-needed)

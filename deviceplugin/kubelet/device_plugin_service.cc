@@ -391,6 +391,15 @@ grpc::Status DevicePluginService::get_preferred_allocation(
 
 grpc::Status DevicePluginService::allocate(const v1beta1::AllocateRequest& request,
                                            v1beta1::AllocateResponse* response) {
+  grpc::Status status = allocate_slots(request, response);
+  if (callbacks_.allocate_done) {
+    callbacks_.allocate_done(status.ok());
+  }
+  return status;
+}
+
+grpc::Status DevicePluginService::allocate_slots(const v1beta1::AllocateRequest& request,
+                                                 v1beta1::AllocateResponse* response) {
   for (const auto& container : request.container_requests()) {
     if (container.devices_ids().empty()) {
       return {grpc::StatusCode::INVALID_ARGUMENT,

@@ -57,6 +57,8 @@ class DevicePluginService {
     std::function<void()> stream_closed;
     // After a successful Allocate, once per container request, with its slot ids.
     std::function<void(const std::vector<std::string>& device_ids)> allocated;
+    // After every Allocate call: whether it succeeded.
+    std::function<void(bool ok)> allocate_done;
   };
 
   DevicePluginService(PluginSettings settings, bool healthy, Callbacks callbacks);
@@ -103,6 +105,9 @@ class DevicePluginService {
                                         v1beta1::PreferredAllocationResponse* response);
   grpc::Status allocate(const v1beta1::AllocateRequest& request,
                         v1beta1::AllocateResponse* response);
+  // allocate() is this plus the allocate_done callback.
+  grpc::Status allocate_slots(const v1beta1::AllocateRequest& request,
+                              v1beta1::AllocateResponse* response);
   grpc::Status pre_start_container(const v1beta1::PreStartContainerRequest& request,
                                    v1beta1::PreStartContainerResponse* response);
 

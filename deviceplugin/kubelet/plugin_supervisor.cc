@@ -77,11 +77,15 @@ struct PluginSupervisor::Plugin {
   std::optional<Clock::time_point> lost_since;  // ListAndWatch closed by kubelet, not reopened
   std::uint64_t serves = 0;
   std::uint64_t registrations = 0;
+  std::uint64_t registration_failures = 0;
+  std::uint64_t kubelet_restarts = 0;
   std::string last_error;
   std::string last_logged_error;
 
   std::atomic<int> open_streams{0};
   std::atomic<bool> stream_lost{false};
+  std::atomic<std::uint64_t> allocate_calls{0};
+  std::atomic<std::uint64_t> allocate_refusals{0};
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -168,8 +172,18 @@ void PluginSupervisor::wake() {
 }
 
 std::vector<PluginSupervisor::PluginStatus> PluginSupervisor::status() const {
-  std::lock_guard lock(status_mutex_);
-  return status_;
+  std::vector<PluginStatus> out;
+  {
+    std::lock_guard lock(status_mutex_);
+    out = status_;
+  }
+  // Allocate counts as of now: a scrape right after an Allocate sees it. plugins_ holds the same
+  // plugins in the same order from create() on.
+  for (std::size_t i = 0; i < out.size() && i < plugins_.size(); ++i) {
+    out[i].allocate_calls = plugins_[i]->allocate_calls.load();
+    out[i].allocate_refusals = plugins_[i]->allocate_refusals.load();
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -276,6 +290,7 @@ bool PluginSupervisor::needs_reserve(Plugin& plugin, Clock::time_point now) {
   if (!plugin.server->socket_intact()) {
     log(name + ": socket " + plugin.server->socket_path() +
         " was removed (kubelet restart?): serving again");
+    ++plugin.kubelet_restarts;  // kubelet empties the plugin directory when it starts
     return true;
   }
   if (!plugin.registered) {
@@ -288,6 +303,7 @@ bool PluginSupervisor::needs_reserve(Plugin& plugin, Clock::time_point now) {
   }
   if (plugin.kubelet_seen_missing || kubelet != plugin.registered_kubelet) {
     log(name + ": " + kubelet_socket_path_ + " was re-created (kubelet restart): serving again");
+    ++plugin.kubelet_restarts;
     return true;
   }
   if (plugin.stream_lost.load()) {
@@ -331,6 +347,12 @@ void PluginSupervisor::reserve(Plugin& plugin, Clock::time_point now) {
       options_.allocated(raw->settings.resource_name, ids);
     };
   }
+  callbacks.allocate_done = [raw](bool ok) {
+    raw->allocate_calls.fetch_add(1);
+    if (!ok) {
+      raw->allocate_refusals.fetch_add(1);
+    }
+  };
   auto server = PluginServer::create(options_.device_plugin_dir, plugin.settings, plugin.healthy,
                                      std::move(callbacks));
   if (!server.ok()) {
@@ -380,6 +402,7 @@ void PluginSupervisor::try_register(Plugin& plugin, Clock::time_point now) {
       std::min(plugin.backoff.count() == 0 ? options_.retry_initial : plugin.backoff * 2,
                options_.retry_max);
   plugin.next_attempt = std::max(now, after) + plugin.backoff;
+  ++plugin.registration_failures;
   plugin.last_error = result.error().message;
   if (plugin.last_error != plugin.last_logged_error && !stopping_.load()) {
     plugin.last_logged_error = plugin.last_error;
@@ -414,6 +437,8 @@ void PluginSupervisor::publish_status() {
     s.healthy = plugin->healthy;
     s.serve_count = plugin->serves;
     s.registration_count = plugin->registrations;
+    s.registration_failures = plugin->registration_failures;
+    s.kubelet_restarts = plugin->kubelet_restarts;
     s.last_error = plugin->last_error;
     out.push_back(std::move(s));
   }

@@ -60,7 +60,12 @@ class PluginSupervisor {
     bool healthy = false;
     std::uint64_t serve_count = 0;         // servers started so far
     std::uint64_t registration_count = 0;  // successful Register calls so far
-    std::string last_error;                // last serve/register failure; empty after success
+    std::uint64_t registration_failures = 0;
+    // Restarts of kubelet this plugin noticed (its socket removed or kubelet.sock re-created).
+    std::uint64_t kubelet_restarts = 0;
+    std::uint64_t allocate_calls = 0;     // Allocate RPCs answered, live (not as of the last check)
+    std::uint64_t allocate_refusals = 0;  // of which refused (unknown ids, unhealthy slots)
+    std::string last_error;               // last serve/register failure; empty after success
   };
 
   // Validates every settings entry and starts the loop (serving and registering right away).

@@ -95,6 +95,14 @@ std::uint64_t ReportStream::connections() const {
   return connections_;
 }
 
+ReportStream::Stats ReportStream::stats() const {
+  std::lock_guard lock(mutex_);
+  return Stats{.connected = active_ != nullptr,
+               .connections = connections_,
+               .messages_sent = messages_sent_,
+               .messages_refused = refused_};
+}
+
 std::string ReportStream::new_instance_id() {
   std::random_device device;
   const std::uint64_t value =
@@ -166,6 +174,7 @@ void ReportStream::serve_stream() {
       }
       std::lock_guard lock(mutex_);
       if (!ack.error().empty()) {
+        ++refused_;
         stream.resync = true;
         wake_.notify_all();
       }
@@ -237,6 +246,8 @@ void ReportStream::serve_stream() {
       break;
     }
     last_send = std::chrono::steady_clock::now();
+    std::lock_guard lock(mutex_);
+    ++messages_sent_;
   }
   stream.context.TryCancel();
   reader.join();

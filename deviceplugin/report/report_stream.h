@@ -58,6 +58,15 @@ class ReportStream {
   // Streams opened so far (reconnects + 1 once connected).
   std::uint64_t connections() const;
 
+  // For the plugin's /metrics.
+  struct Stats {
+    bool connected = false;              // a stream is open now
+    std::uint64_t connections = 0;       // as connections()
+    std::uint64_t messages_sent = 0;     // NodeReport messages written, over all streams
+    std::uint64_t messages_refused = 0;  // Acks that carried an error
+  };
+  Stats stats() const;
+
   // "<16 hex digits>": a random instance id for this process.
   static std::string new_instance_id();
 
@@ -80,6 +89,8 @@ class ReportStream {
   Stream* active_ = nullptr;          // guarded by mutex_; the stream to cancel on stop()
   std::uint64_t acked_ = 0;           // guarded by mutex_
   std::uint64_t connections_ = 0;     // guarded by mutex_
+  std::uint64_t messages_sent_ = 0;   // guarded by mutex_
+  std::uint64_t refused_ = 0;         // guarded by mutex_
   std::uint64_t next_sequence_ = 1;   // stream thread only
   std::thread thread_;
 };

@@ -129,6 +129,7 @@ class Ledger {
 
   // Forgets remembered scheduler requests (hints) older than `oldest_ns`.
   void expire_hints(std::int64_t oldest_ns);
+  std::size_t remembered_request_count() const { return requests_.size(); }
 
   // Every entry on every node, in (node, pod key) order.
   template <typename Fn>

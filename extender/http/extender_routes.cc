@@ -1,5 +1,6 @@
 #include "extender/http/extender_routes.h"
 
+#include <array>
 #include <string>
 #include <utility>
 
@@ -44,6 +45,37 @@ void observe_pod(state::ClusterState& state, ObservationMemo& memo,
   state.observe(std::move(observation));
 }
 
+// Counts the filter's rejections by reason, from the verdicts it left in `scratch`.
+void observe_filter(metrics::Metrics& metrics, std::size_t nodes,
+                    const handlers::HandlerScratch& scratch) {
+  std::array<std::uint32_t, core::kFitReasonCount> rejected{};
+  for (const std::uint32_t i : scratch.failed) {
+    ++rejected[static_cast<std::size_t>(scratch.verdicts[i].reason)];
+  }
+  metrics.observe_filter(rejected, scratch.failed.size() < nodes);
+}
+
+metrics::BindResult bind_result(const BindOutcome& outcome) {
+  using Failure = BindOutcome::Failure;
+  if (outcome.bound) {
+    return metrics::BindResult::kBound;
+  }
+  switch (outcome.failure) {
+    case Failure::kNoFit:
+      return metrics::BindResult::kNoFit;
+    case Failure::kInvalidRequest:
+      return metrics::BindResult::kInvalidRequest;
+    case Failure::kApiRefused:
+      return metrics::BindResult::kApiRefused;
+    case Failure::kApiUnreachable:
+      return metrics::BindResult::kApiUnreachable;
+    case Failure::kNone:
+    case Failure::kUnavailable:
+      break;
+  }
+  return metrics::BindResult::kUnavailable;
+}
+
 }  // namespace
 
 std::string normalize_url_prefix(std::string_view url_prefix) {
@@ -80,8 +112,8 @@ void add_extender_routes(RouteTable& table, const config::ExtenderConfig& config
   filter_route.method = HttpMethod::kPost;
   filter_route.path = prefix + "/filter";
   filter_route.verb = metrics::Verb::kFilter;
-  filter_route.handler = [&state, settings, filter_joins_mix](const RouteRequest& request,
-                                                              RouteReply& reply) {
+  filter_route.handler = [&state, &metrics, settings, filter_joins_mix](const RouteRequest& request,
+                                                                        RouteReply& reply) {
     ConnectionContext& connection = request.connection;
     const common::Result<codec::ExtenderArgsView> args =
         connection.decoder.decode(request.body, settings.pod_request);
@@ -94,6 +126,9 @@ void add_extender_routes(RouteTable& table, const config::ExtenderConfig& config
     const state::ClusterSnapshotPtr snapshot = state.snapshot();
     handlers::filter(*args, *snapshot, settings, state::monotonic_now_ns(), connection.scratch,
                      reply.body);
+    if (args->request.wants_sgx()) {
+      observe_filter(metrics, args->node_names.size(), connection.scratch);
+    }
   };
   filter_route.error_writer = [](std::string_view message, RouteReply& reply) {
     handlers::write_filter_error(message, reply.body);
@@ -128,24 +163,27 @@ void add_extender_routes(RouteTable& table, const config::ExtenderConfig& config
   bind_route.method = HttpMethod::kPost;
   bind_route.path = prefix + "/bind";
   bind_route.verb = metrics::Verb::kBind;
-  bind_route.handler = [binder](const RouteRequest& request, RouteReply& reply) {
+  bind_route.handler = [binder, &metrics](const RouteRequest& request, RouteReply& reply) {
     if (binder == nullptr) {
       handlers::write_bind_error(
           "this extender does not bind: it runs without Kubernetes API access (give it "
           "kube.kubeconfig or run it in a cluster to use binding mode)",
           reply.body);
       reply.outcome = metrics::Outcome::kError;
+      metrics.observe_bind(metrics::BindResult::kUnavailable);
       return;
     }
     auto args = codec::decode_bind_args(request.body);
     if (!args.ok()) {
       handlers::write_bind_error(args.error().message, reply.body);
       reply.outcome = metrics::Outcome::kError;
+      metrics.observe_bind(metrics::BindResult::kInvalidRequest);
       return;
     }
     if (!reply.defer) {
       handlers::write_bind_error("internal error: this server cannot defer a reply", reply.body);
       reply.outcome = metrics::Outcome::kError;
+      metrics.observe_bind(metrics::BindResult::kUnavailable);
       return;
     }
     state::BindRequest bind;
@@ -153,14 +191,16 @@ void add_extender_routes(RouteTable& table, const config::ExtenderConfig& config
     bind.pod.uid = args->pod_uid;
     bind.node = args->node;
     std::shared_ptr<DeferredReply> deferred = reply.defer();
-    binder->bind(std::move(bind), [deferred, pod = args->pod_namespace + "/" + args->pod_name,
-                                   node = args->node](BindOutcome outcome) {
-      // finish() runs `fill` later on the connection's strand: it owns what it reads.
-      deferred->finish([outcome = std::move(outcome), pod, node](RouteReply& finished) {
-        handlers::write_bind_result(outcome, pod, node, finished.body);
-        finished.outcome = outcome.bound ? metrics::Outcome::kOk : metrics::Outcome::kError;
-      });
-    });
+    binder->bind(
+        std::move(bind), [deferred, &metrics, pod = args->pod_namespace + "/" + args->pod_name,
+                          node = args->node](BindOutcome outcome) {
+          metrics.observe_bind(bind_result(outcome));
+          // finish() runs `fill` later on the connection's strand: it owns what it reads.
+          deferred->finish([outcome = std::move(outcome), pod, node](RouteReply& finished) {
+            handlers::write_bind_result(outcome, pod, node, finished.body);
+            finished.outcome = outcome.bound ? metrics::Outcome::kOk : metrics::Outcome::kError;
+          });
+        });
   };
   bind_route.error_writer = [](std::string_view message, RouteReply& reply) {
     handlers::write_bind_error(message, reply.body);
@@ -171,7 +211,8 @@ void add_extender_routes(RouteTable& table, const config::ExtenderConfig& config
   preempt_route.method = HttpMethod::kPost;
   preempt_route.path = prefix + "/preempt";
   preempt_route.verb = metrics::Verb::kPreempt;
-  preempt_route.handler = [&state, settings](const RouteRequest& request, RouteReply& reply) {
+  preempt_route.handler = [&state, &metrics, settings](const RouteRequest& request,
+                                                       RouteReply& reply) {
     ConnectionContext& connection = request.connection;
     if (!connection.preempt_decoder) {
       connection.preempt_decoder =
@@ -184,7 +225,13 @@ void add_extender_routes(RouteTable& table, const config::ExtenderConfig& config
       return;
     }
     const state::ClusterSnapshotPtr snapshot = state.snapshot();
-    handlers::preempt(*args, *snapshot, settings, state::monotonic_now_ns(), reply.body);
+    const handlers::PreemptSummary summary =
+        handlers::preempt(*args, *snapshot, settings, state::monotonic_now_ns(), reply.body);
+    const metrics::PreemptResult result = !args->request.wants_sgx()
+                                              ? metrics::PreemptResult::kNotSgx
+                                          : summary.nodes > 0 ? metrics::PreemptResult::kVictims
+                                                              : metrics::PreemptResult::kNoVictims;
+    metrics.observe_preempt(result, summary.victims);
   };
   preempt_route.error_writer = [](std::string_view message, RouteReply& reply) {
     handlers::write_preempt_error(message, reply.body);

@@ -62,8 +62,10 @@ Binder::~Binder() {
   state_.flush();
   for (auto& job : jobs_) {
     state_.cancel_reservation(job.request);
-    job.done(
-        BindOutcome{.bound = false, .refused = std::nullopt, .error = "extender shutting down"});
+    job.done(BindOutcome{.bound = false,
+                         .failure = BindOutcome::Failure::kUnavailable,
+                         .refused = std::nullopt,
+                         .error = "extender shutting down"});
   }
 }
 
@@ -72,6 +74,7 @@ void Binder::bind(state::BindRequest request, Done done) {
   if (!valid_object_name(ns) || !valid_object_name(name) || !valid_object_name(request.node) ||
       !valid_uid(request.pod.uid)) {
     done(BindOutcome{.bound = false,
+                     .failure = BindOutcome::Failure::kInvalidRequest,
                      .refused = std::nullopt,
                      .error = "bind request names an invalid pod, namespace, node or UID"});
     return;
@@ -81,11 +84,18 @@ void Binder::bind(state::BindRequest request, Done done) {
                                                common::Result<state::BindReservation> reserved) {
     // The writer thread: decide, never block.
     if (!reserved.ok()) {
-      done(BindOutcome{.bound = false, .refused = std::nullopt, .error = reserved.error().message});
+      // The pod is unknown or already bound elsewhere (or the writer is stopping).
+      done(BindOutcome{.bound = false,
+                       .failure = BindOutcome::Failure::kInvalidRequest,
+                       .refused = std::nullopt,
+                       .error = reserved.error().message});
       return;
     }
     if (reserved->refused.has_value()) {
-      done(BindOutcome{.bound = false, .refused = reserved->refused, .error = {}});
+      done(BindOutcome{.bound = false,
+                       .failure = BindOutcome::Failure::kNoFit,
+                       .refused = reserved->refused,
+                       .error = {}});
       return;
     }
     {
@@ -97,7 +107,10 @@ void Binder::bind(state::BindRequest request, Done done) {
       }
     }
     state_.cancel_reservation(copy);
-    done(BindOutcome{.bound = false, .refused = std::nullopt, .error = "extender shutting down"});
+    done(BindOutcome{.bound = false,
+                     .failure = BindOutcome::Failure::kUnavailable,
+                     .refused = std::nullopt,
+                     .error = "extender shutting down"});
   });
 }
 
@@ -123,6 +136,7 @@ void Binder::run_worker() {
           state_.cancel_reservation(job.request);
         }
         job.done(BindOutcome{.bound = false,
+                             .failure = BindOutcome::Failure::kApiUnreachable,
                              .refused = std::nullopt,
                              .error = "no API client: " + created.error().message});
         continue;
@@ -153,6 +167,7 @@ BindOutcome Binder::post_binding(RestClient* client, const Job& job) {
   BindOutcome outcome;
   auto response = client->post(target, body);
   if (!response.ok()) {
+    outcome.failure = BindOutcome::Failure::kApiUnreachable;
     outcome.error =
         "Binding for " + job.request.pod.namespace_name + " failed: " + response.error().message;
     return outcome;
@@ -176,6 +191,7 @@ BindOutcome Binder::post_binding(RestClient* client, const Job& job) {
   if (text.size() > 400) {
     text.resize(400);
   }
+  outcome.failure = BindOutcome::Failure::kApiRefused;
   outcome.error = "Binding for " + job.request.pod.namespace_name + " to " + job.request.node +
                   " refused: HTTP " + std::to_string(response->status) + " " + text;
   return outcome;

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,23 @@ namespace epc::metrics {
 
 enum class Verb : std::uint8_t { kFilter, kPrioritize, kBind, kPreempt, kOther };
 enum class Outcome : std::uint8_t { kOk, kError };
+
+// How a bind verb ended (epc_extender_binds_total{result}).
+enum class BindResult : std::uint8_t {
+  kBound,           // the Binding was created (or the pod was already on that node)
+  kNoFit,           // the reservation was refused: the pod no longer fits the node
+  kInvalidRequest,  // undecodable body, invalid names, a pod nobody knows
+  kApiRefused,      // kube-apiserver answered the Binding with an error status
+  kApiUnreachable,  // no answer from kube-apiserver (connection, timeout, no client)
+  kUnavailable,     // this extender cannot bind now (no API access, shutting down)
+};
+
+// What a preempt verb answered for an SGX preemptor (epc_extender_preemptions_total{result}).
+enum class PreemptResult : std::uint8_t {
+  kVictims,    // at least one node with victims whose eviction makes the pod fit
+  kNoVictims,  // no node where evicting the proposed victims helps
+  kNotSgx,     // the preemptor asks for no SGX resource: proposals returned unchanged
+};
 
 // The extender's Prometheus metrics. prometheus-cpp stays behind this interface: HTTP code never
 // includes a prometheus header. Families and per-verb children are registered once in create();
@@ -43,6 +61,15 @@ class Metrics {
   // time from the rows' report_time_ns, so they stay right between publications.
   virtual void refresh_nodes(const state::ClusterSnapshot& snapshot, std::int64_t now_ns,
                              const core::NodeAccounting& accounting) = 0;
+
+  // One filter call for an SGX pod: `rejected_by_reason[r]` nodes failed with core::FitReason r
+  // (index kFits unused), and `placeable` says whether any node passed. Any thread.
+  virtual void observe_filter(std::span<const std::uint32_t> /*rejected_by_reason*/,
+                              bool /*placeable*/) {}
+  // One bind verb's end. Any thread.
+  virtual void observe_bind(BindResult /*result*/) {}
+  // One preempt verb answered: its result and how many victims it returned over all nodes.
+  virtual void observe_preempt(PreemptResult /*result*/, std::uint32_t /*victims*/) {}
 
   // One NodeReport message received (epc_extender_report_messages_total). Any thread.
   virtual void observe_report_message(state::ReportKind /*kind*/, state::ReportResult /*result*/) {}

@@ -1,5 +1,6 @@
 #include "extender/metrics/metrics_impl.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -50,7 +51,82 @@ const char* report_kind_label(int kind) {
   return "invalid";
 }
 
+// Label values of the enums: snake_case forms of the enumerators, stable across releases
+// (dashboards and alerts select on them).
+const char* fit_reason_label(core::FitReason reason) {
+  switch (reason) {
+    case core::FitReason::kFits:
+      return "fits";
+    case core::FitReason::kNoReport:
+      return "no_report";
+    case core::FitReason::kNoSgx:
+      return "no_sgx";
+    case core::FitReason::kEpcCapacityTooSmall:
+      return "epc_capacity_too_small";
+    case core::FitReason::kEnclaveSlotsTooFew:
+      return "enclave_slots_too_few";
+    case core::FitReason::kProvisionSlotsTooFew:
+      return "provision_slots_too_few";
+    case core::FitReason::kStaleReport:
+      return "stale_report";
+    case core::FitReason::kUnhealthy:
+      return "unhealthy";
+    case core::FitReason::kInsufficientEpc:
+      return "insufficient_epc";
+    case core::FitReason::kInsufficientEnclaveSlots:
+      return "insufficient_enclave_slots";
+    case core::FitReason::kInsufficientProvisionSlots:
+      return "insufficient_provision_slots";
+  }
+  return "unknown";
+}
+
+const char* bind_result_label(BindResult result) {
+  switch (result) {
+    case BindResult::kBound:
+      return "bound";
+    case BindResult::kNoFit:
+      return "no_fit";
+    case BindResult::kInvalidRequest:
+      return "invalid_request";
+    case BindResult::kApiRefused:
+      return "api_refused";
+    case BindResult::kApiUnreachable:
+      return "api_unreachable";
+    case BindResult::kUnavailable:
+      return "unavailable";
+  }
+  return "unknown";
+}
+
+const char* preempt_result_label(PreemptResult result) {
+  switch (result) {
+    case PreemptResult::kVictims:
+      return "victims";
+    case PreemptResult::kNoVictims:
+      return "no_victims";
+    case PreemptResult::kNotSgx:
+      return "not_sgx";
+  }
+  return "unknown";
+}
+
+const char* ledger_source_label(core::LedgerSource source) {
+  switch (source) {
+    case core::LedgerSource::kSchedulerRequest:
+      return "scheduler_request";
+    case core::LedgerSource::kNodeReport:
+      return "node_report";
+    case core::LedgerSource::kBind:
+      return "bind";
+    case core::LedgerSource::kApiWatch:
+      return "api_watch";
+  }
+  return "unknown";
+}
+
 double to_double(std::int64_t value) { return static_cast<double>(value); }
+double to_double(std::size_t value) { return static_cast<double>(value); }
 
 }  // namespace
 
@@ -157,6 +233,74 @@ MetricsImpl::MetricsImpl(Options options)
     report_messages_[static_cast<std::size_t>(kind * kReportResults + 1)] =
         &messages.Add({{"kind", report_kind_label(kind)}, {"result", "refused"}});
   }
+
+  auto& rejections = prometheus::BuildCounter()
+                         .Name("epc_extender_filter_rejections_total")
+                         .Help(
+                             "Nodes the filter rejected for an SGX pod, by reason (one per node "
+                             "per filter call).")
+                         .Register(*registry_);
+  for (int reason = 1; reason < core::kFitReasonCount; ++reason) {
+    filter_rejections_[static_cast<std::size_t>(reason)] =
+        &rejections.Add({{"reason", fit_reason_label(static_cast<core::FitReason>(reason))}});
+  }
+  auto& filter_pods = prometheus::BuildCounter()
+                          .Name("epc_extender_filter_pods_total")
+                          .Help(
+                              "Filter calls for SGX pods, by whether any node passed "
+                              "(placeable) or none (unplaceable).")
+                          .Register(*registry_);
+  filter_pods_[0] = &filter_pods.Add({{"result", "unplaceable"}});
+  filter_pods_[1] = &filter_pods.Add({{"result", "placeable"}});
+  auto& binds = prometheus::BuildCounter()
+                    .Name("epc_extender_binds_total")
+                    .Help(
+                        "Bind verbs by result: bound, no_fit (the reservation was refused), "
+                        "invalid_request, api_refused, api_unreachable, unavailable.")
+                    .Register(*registry_);
+  for (int result = 0; result < kBindResults; ++result) {
+    binds_[static_cast<std::size_t>(result)] =
+        &binds.Add({{"result", bind_result_label(static_cast<BindResult>(result))}});
+  }
+  auto& preemptions = prometheus::BuildCounter()
+                          .Name("epc_extender_preemptions_total")
+                          .Help(
+                              "Preempt verbs answered, by result: victims (some node frees "
+                              "enough), no_victims, not_sgx (proposals returned unchanged).")
+                          .Register(*registry_);
+  for (int result = 0; result < kPreemptResults; ++result) {
+    preemptions_[static_cast<std::size_t>(result)] =
+        &preemptions.Add({{"result", preempt_result_label(static_cast<PreemptResult>(result))}});
+  }
+  preempt_victims_ = &prometheus::BuildCounter()
+                          .Name("epc_extender_preempt_victims_total")
+                          .Help("Victims the preempt verb returned, over all nodes and calls.")
+                          .Register(*registry_)
+                          .Add({});
+
+  auto& ledger_pods =
+      gauge_family(*registry_, "epc_ledger_pods",
+                   "SGX pods the extender accounts on nodes, by the source that "
+                   "placed them (api_watch, bind, node_report, scheduler_request).");
+  for (int source = 0; source < kLedgerSources; ++source) {
+    ledger_pods_by_source_[static_cast<std::size_t>(source)] = &ledger_pods.Add(
+        {{"source", ledger_source_label(static_cast<core::LedgerSource>(source))}});
+  }
+  ledger_unknown_epc_ = &gauge_family(*registry_, "epc_ledger_pods_unknown_epc",
+                                      "SGX pods accounted on nodes whose EPC no source knows "
+                                      "(counted as 0 until one does).")
+                             .Add({});
+  ledger_api_pods_ = &gauge_family(*registry_, "epc_ledger_api_pods",
+                                   "SGX pods the Kubernetes API watch knows, bound or pending.")
+                          .Add({});
+  ledger_reservations_ = &gauge_family(*registry_, "epc_ledger_reservations",
+                                       "Binds of this extender not yet confirmed by the API watch.")
+                              .Add({});
+  ledger_remembered_requests_ =
+      &gauge_family(*registry_, "epc_ledger_remembered_requests",
+                    "Scheduler requests remembered to fill in the EPC of pods that nodes report "
+                    "without it.")
+           .Add({});
 }
 
 void MetricsImpl::observe_request(Verb verb, Outcome outcome, double seconds) {
@@ -176,6 +320,34 @@ void MetricsImpl::observe_report_message(state::ReportKind kind, state::ReportRe
   report_messages_[k * kReportResults +
                    static_cast<std::size_t>(result == state::ReportResult::kRefused)]
       ->Increment();
+}
+
+void MetricsImpl::observe_filter(std::span<const std::uint32_t> rejected_by_reason,
+                                 bool placeable) {
+  const std::size_t count = std::min(rejected_by_reason.size(), filter_rejections_.size());
+  for (std::size_t reason = 1; reason < count; ++reason) {
+    if (rejected_by_reason[reason] != 0) {
+      filter_rejections_[reason]->Increment(static_cast<double>(rejected_by_reason[reason]));
+    }
+  }
+  filter_pods_[placeable ? 1 : 0]->Increment();
+}
+
+void MetricsImpl::observe_bind(BindResult result) {
+  const auto r = static_cast<std::size_t>(result);
+  if (r < binds_.size()) {
+    binds_[r]->Increment();
+  }
+}
+
+void MetricsImpl::observe_preempt(PreemptResult result, std::uint32_t victims) {
+  const auto r = static_cast<std::size_t>(result);
+  if (r < preemptions_.size()) {
+    preemptions_[r]->Increment();
+  }
+  if (victims != 0) {
+    preempt_victims_->Increment(static_cast<double>(victims));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -269,6 +441,25 @@ void MetricsImpl::refresh_nodes(const state::ClusterSnapshot& snapshot, std::int
   }
   cluster_capacity_.Set(to_double(cluster_capacity));
   cluster_nodes_.Set(to_double(static_cast<std::int64_t>(table.size())));
+
+  const state::PodTable& pods = snapshot.pods();
+  std::array<std::size_t, kLedgerSources> by_source{};
+  std::size_t unknown_epc = 0;
+  for (const state::PodRecord& pod : pods.all()) {
+    const auto source = static_cast<std::size_t>(pod.source);
+    if (source < by_source.size()) {
+      ++by_source[source];
+    }
+    unknown_epc += pod.epc_known ? 0 : 1;
+  }
+  for (std::size_t source = 0; source < by_source.size(); ++source) {
+    ledger_pods_by_source_[source]->Set(to_double(by_source[source]));
+  }
+  ledger_unknown_epc_->Set(to_double(unknown_epc));
+  const state::LedgerSizes& sizes = pods.ledger_sizes();
+  ledger_api_pods_->Set(to_double(sizes.api_pods));
+  ledger_reservations_->Set(to_double(sizes.reservations));
+  ledger_remembered_requests_->Set(to_double(sizes.remembered_requests));
   update_scrape_time_gauges(now_ns);
 }
 

@@ -14,6 +14,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "extender/core/fit.h"
 #include "extender/core/node_row.h"
 #include "extender/core/pod_request.h"
 #include "extender/metrics/metrics.h"
@@ -33,6 +34,9 @@ class MetricsImpl final : public Metrics {
   void refresh_nodes(const state::ClusterSnapshot& snapshot, std::int64_t now_ns,
                      const core::NodeAccounting& accounting) override;
   void observe_report_message(state::ReportKind kind, state::ReportResult result) override;
+  void observe_filter(std::span<const std::uint32_t> rejected_by_reason, bool placeable) override;
+  void observe_bind(BindResult result) override;
+  void observe_preempt(PreemptResult result, std::uint32_t victims) override;
   std::string serialize() override;
   void set_snapshot_source(SnapshotSource source, core::NodeAccounting accounting) override;
 
@@ -45,6 +49,9 @@ class MetricsImpl final : public Metrics {
   static constexpr int kOutcomes = 2;
   static constexpr int kReportKinds = 4;
   static constexpr int kReportResults = 2;
+  static constexpr int kBindResults = 6;
+  static constexpr int kPreemptResults = 3;
+  static constexpr int kLedgerSources = 4;
 
   // One node's series. Gauges are owned by their families; the pointers stay valid until Remove.
   struct NodeSeries {
@@ -78,6 +85,18 @@ class MetricsImpl final : public Metrics {
   std::array<prometheus::Counter*, kVerbs * kOutcomes> requests_{};
   std::array<prometheus::Histogram*, kVerbs> durations_{};
   std::array<prometheus::Counter*, kReportKinds * kReportResults> report_messages_{};
+  std::array<prometheus::Counter*, core::kFitReasonCount> filter_rejections_{};  // [kFits] unused
+  std::array<prometheus::Counter*, 2> filter_pods_{};  // unplaceable, placeable
+  std::array<prometheus::Counter*, kBindResults> binds_{};
+  std::array<prometheus::Counter*, kPreemptResults> preemptions_{};
+  prometheus::Counter* preempt_victims_ = nullptr;
+
+  // The ledger, from the snapshot's pod table (refresh_nodes).
+  std::array<prometheus::Gauge*, kLedgerSources> ledger_pods_by_source_{};
+  prometheus::Gauge* ledger_unknown_epc_ = nullptr;
+  prometheus::Gauge* ledger_api_pods_ = nullptr;
+  prometheus::Gauge* ledger_reservations_ = nullptr;
+  prometheus::Gauge* ledger_remembered_requests_ = nullptr;
 
   // Per-node families.
   prometheus::Family<prometheus::Gauge>& capacity_family_;

@@ -755,8 +755,13 @@ std::shared_ptr<const PodTable> ClusterStateImpl::build_pod_table() const {
                                     .provision_slots = entry.provision_slots},
         .priority = entry.priority,
         .bound = entry.presence_source != core::LedgerSource::kBind,
+        .source = entry.presence_source,
+        .epc_known = entry.epc_bytes.has_value(),
     });
   });
+  table->set_ledger_sizes(LedgerSizes{.api_pods = ledger_.api_pod_count(),
+                                      .reservations = ledger_.reservation_count(),
+                                      .remembered_requests = ledger_.remembered_request_count()});
   table->seal();
   return table;
 }

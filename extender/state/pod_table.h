@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "extender/core/ledger.h"
 #include "extender/core/pod_request.h"
 
 namespace epc::state {
@@ -22,6 +23,17 @@ struct PodRecord {
   core::PodRequest request;  // EPC 0 when no source knew it
   std::int32_t priority = 0;
   bool bound = true;  // false: a reservation of ours the API has not confirmed yet
+  core::LedgerSource source = core::LedgerSource::kApiWatch;  // what put it on the node
+  bool epc_known = true;  // false: no source knew its EPC (counted as 0)
+};
+
+// The ledger's bookkeeping beyond the pods on nodes, as of the table's build (the metrics' ledger
+// gauges read it): pods the API watch knows (bound or pending), binds not yet confirmed, and
+// scheduler requests remembered to fill in the EPC of pods reported without it.
+struct LedgerSizes {
+  std::size_t api_pods = 0;
+  std::size_t reservations = 0;
+  std::size_t remembered_requests = 0;
 };
 
 // The ledger's SGX pods, indexed by UID and by node. Built by the state writer, then shared
@@ -50,6 +62,9 @@ class PodTable {
   std::size_t size() const { return pods_.size(); }
   std::span<const PodRecord> all() const { return pods_; }
 
+  const LedgerSizes& ledger_sizes() const { return ledger_sizes_; }
+  void set_ledger_sizes(const LedgerSizes& sizes) { ledger_sizes_ = sizes; }
+
   // The pod with this UID, or nullptr.
   const PodRecord* find(std::string_view uid) const {
     auto it = by_uid_.find(uid);
@@ -73,6 +88,7 @@ class PodTable {
     }
   };
   std::vector<PodRecord> pods_;
+  LedgerSizes ledger_sizes_;
   std::unordered_map<std::string_view, std::uint32_t, Hash, std::equal_to<>> by_uid_;
   std::unordered_map<std::string, std::vector<std::uint32_t>, Hash, std::equal_to<>> by_node_;
 };

@@ -86,8 +86,9 @@ std::size_t reply_size_hint(const codec::PreemptArgsView& args) {
 
 }  // namespace
 
-void preempt(const codec::PreemptArgsView& args, const state::ClusterSnapshot& snapshot,
-             const HandlerSettings& settings, std::int64_t now_ns, std::string& reply) {
+PreemptSummary preempt(const codec::PreemptArgsView& args, const state::ClusterSnapshot& snapshot,
+                       const HandlerSettings& settings, std::int64_t now_ns, std::string& reply) {
+  PreemptSummary summary;
   const core::FitContext context{.now_ns = now_ns,
                                  .stale_after_ns = settings.stale_after_ns,
                                  .accounting = settings.accounting};
@@ -118,8 +119,11 @@ void preempt(const codec::PreemptArgsView& args, const state::ClusterSnapshot& s
       scratch.kept_uids.push_back(scratch.uids[kept]);
     }
     writer.add_node(node.name, scratch.kept_uids, node.num_pdb_violations);
+    ++summary.nodes;
+    summary.victims += static_cast<std::uint32_t>(scratch.kept_uids.size());
   }
   writer.finish();
+  return summary;
 }
 
 }  // namespace epc::http::handlers

@@ -42,8 +42,14 @@ namespace epc::http::handlers {
 // Never throws on any input. Allocates a few small working vectors per call: preempt runs once per
 // failed scheduling attempt, not per node of a filter. Thread-safety: reads only the immutable
 // snapshot; `reply` belongs to the caller.
-void preempt(const codec::PreemptArgsView& args, const state::ClusterSnapshot& snapshot,
-             const HandlerSettings& settings, std::int64_t now_ns, std::string& reply);
+//
+// Returns how many nodes and victims the reply holds (for the metrics).
+struct PreemptSummary {
+  std::uint32_t nodes = 0;
+  std::uint32_t victims = 0;
+};
+PreemptSummary preempt(const codec::PreemptArgsView& args, const state::ClusterSnapshot& snapshot,
+                       const HandlerSettings& settings, std::int64_t now_ns, std::string& reply);
 
 // The preempt reply for a request that could not be decoded: codec::write_preempt_error, i.e.
 // {"NodeNameToMetaVictims":{},"Error":"<message>"} (no preemption possible, and why).

@@ -16,6 +16,7 @@
 #include "common/byte_format.h"
 #include "tests/integration/binding/extender_under_test.h"
 #include "tests/integration/binding/scheduler_player.h"
+#include "tests/support/exposition.h"
 #include "tools/http_client/http_client.h"
 
 namespace epc::binding_test {
@@ -239,6 +240,18 @@ class SingleBindTest : public BindingModeTest {
     return std::string(boost::json::parse(reply->body).as_object().at("Error").as_string());
   }
 
+  // epc_extender_binds_total{result=...} from the extender's /metrics (counted before the reply).
+  double binds(const std::string& result) {
+    auto scrape = client_->get("/metrics");
+    EXPECT_TRUE(scrape.ok());
+    if (!scrape.ok()) {
+      return -1;
+    }
+    return test_support::exposition_sample(scrape->body,
+                                           R"(epc_extender_binds_total{result=")" + result + "\"}")
+        .value_or(-1);
+  }
+
   std::int64_t ledger_epc(const std::string& node) const {
     const auto snapshot = extender_->state().snapshot();
     return snapshot->row(*snapshot->find(node)).epc_requested_bytes;
@@ -251,7 +264,9 @@ class SingleBindTest : public BindingModeTest {
 TEST_F(SingleBindTest, bind_posts_the_binding_with_the_uid_and_the_watch_confirms_it) {
   const auto pods = add_pending_pods(1, "one-");
   filter(pods[0]);
+  EXPECT_EQ(binds("bound"), 0);
   EXPECT_EQ(bind(pods[0], "sgx-node-0"), "");
+  EXPECT_EQ(binds("bound"), 1);
   EXPECT_EQ(api_->pod_node("sgx-apps", "one-0").value_or(""), "sgx-node-0");
   std::string why;
   EXPECT_TRUE(eventually([&] { return ledger_matches_api(*extender_, &why); })) << why;
@@ -278,6 +293,7 @@ TEST_F(SingleBindTest, a_failed_binding_rolls_the_reservation_back) {
   api_->fail_next_bindings(1, 500);
   const std::string error = bind(pods[0], "sgx-node-0");
   EXPECT_NE(error.find("HTTP 500"), std::string::npos) << error;
+  EXPECT_EQ(binds("api_refused"), 1);
   EXPECT_FALSE(api_->pod_node("sgx-apps", "fail-0").has_value());
   EXPECT_TRUE(eventually([&] { return ledger_epc("sgx-node-0") == 0; }));
   EXPECT_TRUE(eventually([&] { return extender_->state().snapshot()->pods().size() == 0; }));
@@ -314,6 +330,8 @@ TEST_F(SingleBindTest, a_bind_that_no_longer_fits_is_refused_before_any_post) {
   const std::string error = bind(pods[big], "sgx-node-0");
   EXPECT_NE(error.find("no longer fits node sgx-node-0"), std::string::npos) << error;
   EXPECT_NE(error.find("insufficient free SGX EPC"), std::string::npos) << error;
+  EXPECT_EQ(binds("no_fit"), 1);
+  EXPECT_EQ(binds("bound"), 0);
   EXPECT_EQ(api_->counters().binding_requests, bindings_before);  // nothing was POSTed
   EXPECT_FALSE(api_->pod_node("sgx-apps", pods[big].name).has_value());
 }
@@ -329,6 +347,7 @@ TEST_F(SingleBindTest, unknown_pods_and_bad_requests_get_clear_errors) {
   auto missing = client_->post("/sgx/bind", R"({"PodName":"x"})");
   ASSERT_TRUE(missing.ok());
   EXPECT_NE(missing->body.find("needs PodName, PodNamespace and Node"), std::string::npos);
+  EXPECT_EQ(binds("invalid_request"), 3);
 }
 
 }  // namespace

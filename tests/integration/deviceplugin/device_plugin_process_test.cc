@@ -18,6 +18,7 @@
 #include "extender/config/extender_config.h"
 #include "extender/reports/reports_server.h"
 #include "extender/state/cluster_state.h"
+#include "tests/support/exposition.h"
 #include "tests/support/process_counts.h"
 #include "tools/http_client/http_client.h"
 #include "tools/standins/kubelet_standin.h"
@@ -275,6 +276,76 @@ TEST(DevicePluginProcess, ReportsAllocationsAndHealthToTheExtender) {
   root.remove("dev/sgx_enclave");
   EXPECT_TRUE(row_when(
       [](const epc::core::NodeRow& r) { return r.health == epc::core::NodeHealth::kUnhealthy; }));
+  EXPECT_EQ(plugin.terminate(kWait), 0);
+}
+
+// The plugin's own /metrics (docs/metrics.md): discovery, registrations, Allocate calls (a refused
+// one too), a kubelet restart, and the report stream to a real extender reports server, each as
+// the plugin lived it. promtool checks the same exposition in PrometheusScrape.
+TEST(DevicePluginProcess, ServesItsOwnMetrics) {
+  epc::tools::standins::SgxRootStandin root;
+  root.make_sgx2_node(2, 64ULL << 30);
+  epc::tools::standins::TempDir dir("epc-dpp");
+  epc::tools::standins::KubeletStandin kubelet(dir.path());
+  ASSERT_TRUE(kubelet.start().ok());
+  auto state = epc::state::ClusterState::create({});
+  epc::config::ExtenderConfig config;
+  config.grpc_address = "127.0.0.1:0";
+  auto server = epc::reports::ReportsServer::create(config, *state);
+  ASSERT_TRUE(server.ok()) << server.error().message;
+  const int port = free_port();
+  ASSERT_GT(port, 0);
+  Process plugin({EPC_BINARY_DIR "/deviceplugin/epc-device-plugin", "--root", root.path(),
+                  "--kubelet-dir", dir.path(), "--node-name", "node-a", "--extender",
+                  "127.0.0.1:" + std::to_string((*server)->port()), "--healthz-address",
+                  "127.0.0.1:" + std::to_string(port), "--check-interval-ms", "100"});
+  ASSERT_TRUE(plugin.started());
+  ASSERT_TRUE(kubelet.wait_for_registrations(kEnclave, 1, kWait));
+  ASSERT_TRUE(kubelet.wait_for_registrations(kProvision, 1, kWait));
+
+  epc::tools::http_client::HttpClient http(static_cast<std::uint16_t>(port));
+  std::string text;
+  // Waits until the series has the value (or, with at_least, reaches it); keeps the last scrape.
+  const auto series_becomes = [&](const std::string& series, double value, bool at_least = false) {
+    const auto deadline = std::chrono::steady_clock::now() + kWait;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto response = http.get("/metrics");
+      if (response.ok() && response->status == 200) {
+        text = response->body;
+        const auto got = epc::test_support::exposition_sample(text, series);
+        if (got && (at_least ? *got >= value : *got == value)) {
+          return true;
+        }
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  };
+  const std::string enclave = "resource=\"sgx.intel.com/enclave\"";
+  EXPECT_TRUE(series_becomes("epc_plugin_sgx_usable", 1));
+  EXPECT_TRUE(series_becomes("epc_plugin_epc_capacity_bytes", 128.0 * (1ULL << 30)));
+  EXPECT_TRUE(series_becomes("epc_plugin_epc_sections", 2));
+  EXPECT_TRUE(series_becomes("epc_plugin_info{node=\"node-a\",version=\"0.1.0\"}", 1));
+  EXPECT_TRUE(series_becomes("epc_plugin_resource_registered{" + enclave + "}", 1));
+  EXPECT_TRUE(series_becomes("epc_plugin_registrations_total{" + enclave + ",result=\"ok\"}", 1));
+  EXPECT_TRUE(series_becomes("epc_plugin_report_stream_connected", 1));
+  EXPECT_TRUE(series_becomes("epc_plugin_report_messages_sent_total", 1, /*at_least=*/true));
+  EXPECT_TRUE(series_becomes("epc_plugin_report_stream_connections_total", 1));
+
+  ASSERT_TRUE(kubelet.allocate(kEnclave, {{"sgx-enclave-3"}}).ok());
+  EXPECT_FALSE(kubelet.allocate(kEnclave, {{"sgx-enclave-999"}}).ok());  // no such slot
+  EXPECT_TRUE(series_becomes("epc_plugin_allocate_calls_total{" + enclave + ",result=\"ok\"}", 1));
+  EXPECT_TRUE(
+      series_becomes("epc_plugin_allocate_calls_total{" + enclave + ",result=\"refused\"}", 1));
+  EXPECT_TRUE(series_becomes("epc_plugin_kubelet_restarts_total{" + enclave + "}", 0));
+
+  ASSERT_TRUE(kubelet.restart().ok());
+  ASSERT_TRUE(kubelet.wait_for_registrations(kEnclave, 2, kWait));
+  EXPECT_TRUE(series_becomes("epc_plugin_kubelet_restarts_total{" + enclave + "}", 1));
+  EXPECT_TRUE(series_becomes("epc_plugin_registrations_total{" + enclave + ",result=\"ok\"}", 2));
+  // No misc cgroup on this root: nothing polls live EPC, so there is no read-error series.
+  EXPECT_TRUE(series_becomes("epc_plugin_live_epc_accounted", 0));
+  EXPECT_EQ(text.find("epc_plugin_live_epc_read_errors_total"), std::string::npos);
   EXPECT_EQ(plugin.terminate(kWait), 0);
 }
 

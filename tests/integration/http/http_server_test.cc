@@ -200,6 +200,16 @@ TEST_F(HttpServerTest, full_node_list_mode_echoes_surviving_nodes) {
     EXPECT_EQ(reply.at("FailedAndUnresolvableNodes"), json::object{});
     EXPECT_EQ(reply.at("Error"), "");
   }
+  // One rejection per filter call, by its reason; both pods had a node.
+  const std::string exposition = metrics_->serialize();
+  EXPECT_EQ(metric_value(exposition,
+                         {"epc_extender_filter_rejections_total{", "reason=\"insufficient_epc\""}),
+            2);
+  EXPECT_EQ(
+      metric_value(exposition, {"epc_extender_filter_rejections_total{", "reason=\"no_report\""}),
+      0);
+  EXPECT_EQ(metric_value(exposition, {"epc_extender_filter_pods_total{", "result=\"placeable\""}),
+            2);
 }
 
 TEST_F(HttpServerTest, unknown_node_is_unresolvable) {
@@ -211,6 +221,9 @@ TEST_F(HttpServerTest, unknown_node_is_unresolvable) {
   EXPECT_EQ(reply.at("NodeNames"), (json::array{"node-a"}));
   EXPECT_EQ(reply.at("FailedAndUnresolvableNodes"),
             (json::object{{"node-b", "no EPC report from node"}}));
+  EXPECT_EQ(metric_value(metrics_->serialize(),
+                         {"epc_extender_filter_rejections_total{", "reason=\"no_report\""}),
+            1);
 }
 
 TEST_F(HttpServerTest, filter_tells_the_state_about_the_pod) {

@@ -45,17 +45,21 @@ TEST_F(LiveEpcPollerTest, FollowsTheReadingAcrossPolls) {
 }
 
 TEST_F(LiveEpcPollerTest, NoMiscCgroupIsUnknown) {
-  poller().poll_once();
+  auto p = poller();
+  p.poll_once();
   EXPECT_EQ(readings_, (std::vector<Reading>{{false, 0}}));
+  EXPECT_EQ(p.read_errors(), 0U);  // a kernel without the controller is not an error
 }
 
 TEST_F(LiveEpcPollerTest, GarbageIsUnknownNotAStaleNumber) {
   auto p = poller();
   root_.set_misc_sgx_epc(64ULL << 20, 5ULL << 20);
   p.poll_once();
+  EXPECT_EQ(p.read_errors(), 0U);
   root_.write("sys/fs/cgroup/misc.current", "sgx_epc lots\n");
   p.poll_once();
   EXPECT_EQ(readings_, (std::vector<Reading>{{true, 5ULL << 20}, {false, 0}}));
+  EXPECT_EQ(p.read_errors(), 1U);
 }
 
 TEST_F(LiveEpcPollerTest, PollsEveryPeriodUntilAStopSignal) {

@@ -1,12 +1,14 @@
 #include "extender/metrics/metrics_impl.h"
 
+#include <array>
+#include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "extender/state/clock.h"
+#include "tests/support/exposition.h"
 
 namespace epc::metrics {
 namespace {
@@ -14,18 +16,8 @@ namespace {
 constexpr std::int64_t kMi = 1 << 20;
 constexpr std::int64_t kSecond = 1'000'000'000;
 
-// The value of the sample whose name and labels are exactly `series` (labels in the serializer's
-// order: sorted by name, histogram `le` last), or nullopt when there is no such line.
 std::optional<double> sample(const std::string& text, const std::string& series) {
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
-        line[series.size()] == ' ') {
-      return std::stod(line.substr(series.size() + 1));
-    }
-  }
-  return std::nullopt;
+  return test_support::exposition_sample(text, series);
 }
 
 core::NodeRow row(std::int64_t capacity, std::int64_t requested, std::int64_t report_time_ns) {
@@ -204,6 +196,89 @@ TEST(MetricsImplTest, ReportMessagesCountByKindAndResult) {
             1.0);
   EXPECT_EQ(sample(text, R"(epc_extender_report_messages_total{kind="change",result="applied"})"),
             0.0);
+}
+
+TEST(MetricsImplTest, FilterRejectionsCountNodesByReason) {
+  auto metrics = Metrics::create();
+  std::array<std::uint32_t, core::kFitReasonCount> rejected{};
+  rejected[static_cast<std::size_t>(core::FitReason::kInsufficientEpc)] = 3;
+  rejected[static_cast<std::size_t>(core::FitReason::kStaleReport)] = 1;
+  metrics->observe_filter(rejected, /*placeable=*/true);
+  rejected[static_cast<std::size_t>(core::FitReason::kStaleReport)] = 0;
+  rejected[static_cast<std::size_t>(core::FitReason::kNoReport)] = 2;
+  metrics->observe_filter(rejected, /*placeable=*/false);
+  const std::string text = metrics->serialize();
+  EXPECT_EQ(sample(text, R"(epc_extender_filter_rejections_total{reason="insufficient_epc"})"),
+            6.0);
+  EXPECT_EQ(sample(text, R"(epc_extender_filter_rejections_total{reason="stale_report"})"), 1.0);
+  EXPECT_EQ(sample(text, R"(epc_extender_filter_rejections_total{reason="no_report"})"), 2.0);
+  // Every reason has its series from the start (rate() needs the zero), and "fits" is none.
+  EXPECT_EQ(sample(text, R"(epc_extender_filter_rejections_total{reason="unhealthy"})"), 0.0);
+  EXPECT_EQ(
+      sample(text,
+             R"(epc_extender_filter_rejections_total{reason="insufficient_provision_slots"})"),
+      0.0);
+  EXPECT_EQ(sample(text, R"(epc_extender_filter_rejections_total{reason="fits"})"), std::nullopt);
+  EXPECT_EQ(sample(text, R"(epc_extender_filter_pods_total{result="placeable"})"), 1.0);
+  EXPECT_EQ(sample(text, R"(epc_extender_filter_pods_total{result="unplaceable"})"), 1.0);
+}
+
+TEST(MetricsImplTest, BindAndPreemptResultsAreCounted) {
+  auto metrics = Metrics::create();
+  metrics->observe_bind(BindResult::kBound);
+  metrics->observe_bind(BindResult::kBound);
+  metrics->observe_bind(BindResult::kNoFit);
+  metrics->observe_bind(BindResult::kApiRefused);
+  metrics->observe_preempt(PreemptResult::kVictims, 3);
+  metrics->observe_preempt(PreemptResult::kNoVictims, 0);
+  metrics->observe_preempt(PreemptResult::kNotSgx, 2);
+  const std::string text = metrics->serialize();
+  EXPECT_EQ(sample(text, R"(epc_extender_binds_total{result="bound"})"), 2.0);
+  EXPECT_EQ(sample(text, R"(epc_extender_binds_total{result="no_fit"})"), 1.0);
+  EXPECT_EQ(sample(text, R"(epc_extender_binds_total{result="api_refused"})"), 1.0);
+  EXPECT_EQ(sample(text, R"(epc_extender_binds_total{result="api_unreachable"})"), 0.0);
+  EXPECT_EQ(sample(text, R"(epc_extender_binds_total{result="invalid_request"})"), 0.0);
+  EXPECT_EQ(sample(text, R"(epc_extender_binds_total{result="unavailable"})"), 0.0);
+  EXPECT_EQ(sample(text, R"(epc_extender_preemptions_total{result="victims"})"), 1.0);
+  EXPECT_EQ(sample(text, R"(epc_extender_preemptions_total{result="no_victims"})"), 1.0);
+  EXPECT_EQ(sample(text, R"(epc_extender_preemptions_total{result="not_sgx"})"), 1.0);
+  EXPECT_EQ(sample(text, "epc_extender_preempt_victims_total"), 5.0);
+}
+
+TEST(MetricsImplTest, LedgerGaugesComeFromTheSnapshotsPodTable) {
+  auto metrics = Metrics::create();
+  const std::int64_t now = state::monotonic_now_ns();
+  auto pods = std::make_shared<state::PodTable>();
+  const auto pod = [](std::string uid, core::LedgerSource source, bool epc_known) {
+    return state::PodRecord{.uid = std::move(uid),
+                            .namespace_name = "default/p",
+                            .node = "node-a",
+                            .request = {},
+                            .priority = 0,
+                            .bound = source != core::LedgerSource::kBind,
+                            .source = source,
+                            .epc_known = epc_known};
+  };
+  pods->add(pod("u1", core::LedgerSource::kApiWatch, true));
+  pods->add(pod("u2", core::LedgerSource::kApiWatch, true));
+  pods->add(pod("u3", core::LedgerSource::kBind, true));
+  pods->add(pod("", core::LedgerSource::kNodeReport, false));
+  pods->set_ledger_sizes({.api_pods = 4, .reservations = 1, .remembered_requests = 7});
+  pods->seal();
+  state::ClusterSnapshot snapshot;
+  snapshot.add(info("node-a", 4), row(128 * kMi, 32 * kMi, now));
+  snapshot.set_pods(pods);
+  metrics->refresh_nodes(snapshot, now, core::NodeAccounting{});
+
+  const std::string text = metrics->serialize();
+  EXPECT_EQ(sample(text, R"(epc_ledger_pods{source="api_watch"})"), 2.0);
+  EXPECT_EQ(sample(text, R"(epc_ledger_pods{source="bind"})"), 1.0);
+  EXPECT_EQ(sample(text, R"(epc_ledger_pods{source="node_report"})"), 1.0);
+  EXPECT_EQ(sample(text, R"(epc_ledger_pods{source="scheduler_request"})"), 0.0);
+  EXPECT_EQ(sample(text, "epc_ledger_pods_unknown_epc"), 1.0);
+  EXPECT_EQ(sample(text, "epc_ledger_api_pods"), 4.0);
+  EXPECT_EQ(sample(text, "epc_ledger_reservations"), 1.0);
+  EXPECT_EQ(sample(text, "epc_ledger_remembered_requests"), 7.0);
 }
 
 }  // namespace

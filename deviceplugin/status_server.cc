@@ -1,4 +1,4 @@
-#include "deviceplugin/healthz_server.h"
+#include "deviceplugin/status_server.h"
 
 #include <cerrno>
 #include <charconv>
@@ -32,19 +32,36 @@ void write_all(int fd, std::string_view data) {
   }
 }
 
-std::string response(int status, std::string_view reason, const std::string& body) {
-  return "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
-         "\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
-         "\r\nConnection: close\r\n\r\n" + body;
+constexpr std::string_view kPlainText = "text/plain";
+constexpr std::string_view kExposition = "text/plain; version=0.0.4; charset=utf-8";
+
+std::string response(int status, std::string_view reason, const std::string& body,
+                     std::string_view content_type = kPlainText) {
+  std::string out = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
+                    "\r\nContent-Type: " + std::string(content_type) +
+                    "\r\nContent-Length: " + std::to_string(body.size()) +
+                    "\r\nConnection: close\r\n\r\n";
+  out += body;
+  return out;
+}
+
+// "GET <path>" with nothing or a query after the path.
+bool is_get(std::string_view line, std::string_view path) {
+  if (!line.starts_with("GET ") || line.substr(4, path.size()) != path) {
+    return false;
+  }
+  const std::string_view rest = line.substr(4 + path.size());
+  return rest.empty() || rest.front() == ' ' || rest.front() == '?';
 }
 
 }  // namespace
 
-common::Result<std::unique_ptr<HealthzServer>> HealthzServer::create(
-    const std::string& address, std::function<HealthVerdict()> check) {
+common::Result<std::unique_ptr<StatusServer>> StatusServer::create(
+    const std::string& address, std::function<HealthVerdict()> check,
+    std::function<std::string()> metrics) {
   const auto colon = address.rfind(':');
   if (colon == std::string::npos) {
-    return common::Error{"healthz address: expected host:port, got '" + address + "'"};
+    return common::Error{"status address: expected host:port, got '" + address + "'"};
   }
   const std::string host = address.substr(0, colon);
   int port = -1;
@@ -55,12 +72,12 @@ common::Result<std::unique_ptr<HealthzServer>> HealthzServer::create(
   sa.sin_family = AF_INET;
   if (ec != std::errc() || end != port_end || port < 0 || port > 65535 ||
       ::inet_pton(AF_INET, host.c_str(), &sa.sin_addr) != 1) {
-    return common::Error{"healthz address: expected IPv4:port, got '" + address + "'"};
+    return common::Error{"status address: expected IPv4:port, got '" + address + "'"};
   }
   sa.sin_port = htons(static_cast<std::uint16_t>(port));
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
-    return common::Error{std::string("healthz socket: ") + std::strerror(errno)};
+    return common::Error{std::string("status socket: ") + std::strerror(errno)};
   }
   const int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -69,30 +86,35 @@ common::Result<std::unique_ptr<HealthzServer>> HealthzServer::create(
       ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &length) != 0) {
     const std::string why = std::strerror(errno);
     ::close(fd);
-    return common::Error{"healthz cannot listen on " + address + ": " + why};
+    return common::Error{"status server cannot listen on " + address + ": " + why};
   }
   const int wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake < 0) {
     ::close(fd);
-    return common::Error{std::string("healthz eventfd: ") + std::strerror(errno)};
+    return common::Error{std::string("status eventfd: ") + std::strerror(errno)};
   }
-  std::unique_ptr<HealthzServer> server(
-      new HealthzServer(fd, wake, ntohs(sa.sin_port), std::move(check)));
+  std::unique_ptr<StatusServer> server(
+      new StatusServer(fd, wake, ntohs(sa.sin_port), std::move(check), std::move(metrics)));
   server->thread_ = std::thread([raw = server.get()] { raw->run(); });
   return server;
 }
 
-HealthzServer::HealthzServer(int listen_fd, int wake_fd, int port,
-                             std::function<HealthVerdict()> check)
-    : listen_fd_(listen_fd), wake_fd_(wake_fd), port_(port), check_(std::move(check)) {}
+StatusServer::StatusServer(int listen_fd, int wake_fd, int port,
+                           std::function<HealthVerdict()> check,
+                           std::function<std::string()> metrics)
+    : listen_fd_(listen_fd),
+      wake_fd_(wake_fd),
+      port_(port),
+      check_(std::move(check)),
+      metrics_(std::move(metrics)) {}
 
-HealthzServer::~HealthzServer() {
+StatusServer::~StatusServer() {
   stop();
   ::close(listen_fd_);
   ::close(wake_fd_);
 }
 
-void HealthzServer::stop() {
+void StatusServer::stop() {
   if (stopped_.exchange(true)) {
     return;
   }
@@ -103,7 +125,7 @@ void HealthzServer::stop() {
   }
 }
 
-void HealthzServer::run() {
+void StatusServer::run() {
   for (;;) {
     pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0) {
@@ -124,7 +146,7 @@ void HealthzServer::run() {
   }
 }
 
-void HealthzServer::serve(int fd) {
+void StatusServer::serve(int fd) {
   const timeval timeout{1, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   std::string request;
@@ -140,13 +162,16 @@ void HealthzServer::serve(int fd) {
     request.append(chunk, static_cast<std::size_t>(n));
   }
   const std::string_view line = std::string_view(request).substr(0, request.find("\r\n"));
-  if (line.starts_with("GET /healthz ") || line.starts_with("GET /healthz?") ||
-      line == "GET /healthz") {
+  if (is_get(line, "/healthz")) {
     const HealthVerdict verdict = check_();
     write_all(fd, verdict.healthy ? response(200, "OK", "ok\n")
                                   : response(503, "Service Unavailable", verdict.detail + "\n"));
+  } else if (metrics_ && is_get(line, "/metrics")) {
+    write_all(fd, response(200, "OK", metrics_(), kExposition));
   } else if (!line.empty()) {
-    write_all(fd, response(404, "Not Found", "only /healthz here\n"));
+    write_all(fd,
+              response(404, "Not Found",
+                       metrics_ ? "only /healthz and /metrics here\n" : "only /healthz here\n"));
   }
 }
 
