@@ -27,7 +27,8 @@ class Families {
     families_.push_back(MetricFamily{std::move(name), std::move(help), type, {}});
     return families_.back();
   }
-  static void add(MetricFamily& family, double value, std::vector<ClientMetric::Label> labels = {}) {
+  static void add(MetricFamily& family, double value,
+                  std::vector<ClientMetric::Label> labels = {}) {
     ClientMetric metric;
     metric.label = std::move(labels);
     if (family.type == MetricType::Counter) {
@@ -50,49 +51,49 @@ double number(std::uint64_t value) { return static_cast<double>(value); }
 double flag(bool value) { return value ? 1.0 : 0.0; }
 
 void add_discovery(const PluginMetricsSources& sources, Families& out) {
-  Families::add(out.family("epc_plugin_info",
-                           "Always 1; the node this plugin runs on and its version.",
-                           MetricType::Gauge),
-                1.0, {{"node", sources.node_name}, {"version", sources.version}});
+  Families::add(
+      out.family("epc_plugin_info", "Always 1; the node this plugin runs on and its version.",
+                 MetricType::Gauge),
+      1.0, {{"node", sources.node_name}, {"version", sources.version}});
   Families::add(out.family("epc_plugin_sgx_usable",
                            "1 if discovery found SGX usable for pods (SGX1 and /dev/sgx_enclave).",
                            MetricType::Gauge),
                 flag(sources.sgx_usable));
-  Families::add(out.family("epc_plugin_epc_capacity_bytes",
-                           "EPC the node has, summed over its sections, in bytes.",
-                           MetricType::Gauge),
-                number(sources.epc_capacity_bytes));
-  Families::add(out.family("epc_plugin_epc_sections", "EPC sections discovery found.",
-                           MetricType::Gauge),
-                number(sources.epc_sections));
-  Families::add(out.family("epc_plugin_live_epc_accounted",
-                           "1 if the kernel accounts live EPC use (misc cgroup sgx_epc).",
-                           MetricType::Gauge),
-                flag(sources.live_epc_accounted));
+  Families::add(
+      out.family("epc_plugin_epc_capacity_bytes",
+                 "EPC the node has, summed over its sections, in bytes.", MetricType::Gauge),
+      number(sources.epc_capacity_bytes));
+  Families::add(
+      out.family("epc_plugin_epc_sections", "EPC sections discovery found.", MetricType::Gauge),
+      number(sources.epc_sections));
+  Families::add(
+      out.family("epc_plugin_live_epc_accounted",
+                 "1 if the kernel accounts live EPC use (misc cgroup sgx_epc).", MetricType::Gauge),
+      flag(sources.live_epc_accounted));
 }
 
 void add_kubelet(const kubelet::PluginSupervisor& supervisor, Families& out) {
   const std::vector<kubelet::PluginSupervisor::PluginStatus> statuses = supervisor.status();
-  MetricFamily& serving = out.family("epc_plugin_resource_serving",
-                                     "1 while the resource's device plugin gRPC server runs.",
-                                     MetricType::Gauge);
-  MetricFamily& registered = out.family("epc_plugin_resource_registered",
-                                        "1 while the resource is registered with kubelet.",
-                                        MetricType::Gauge);
+  MetricFamily& serving =
+      out.family("epc_plugin_resource_serving",
+                 "1 while the resource's device plugin gRPC server runs.", MetricType::Gauge);
+  MetricFamily& registered =
+      out.family("epc_plugin_resource_registered",
+                 "1 while the resource is registered with kubelet.", MetricType::Gauge);
   MetricFamily& healthy = out.family("epc_plugin_resource_healthy",
                                      "1 while the resource's slots are Healthy (device node "
                                      "present).",
                                      MetricType::Gauge);
-  MetricFamily& registrations = out.family("epc_plugin_registrations_total",
-                                           "Register calls to kubelet, by result (ok, error).",
-                                           MetricType::Counter);
+  MetricFamily& registrations =
+      out.family("epc_plugin_registrations_total",
+                 "Register calls to kubelet, by result (ok, error).", MetricType::Counter);
   MetricFamily& restarts = out.family("epc_plugin_kubelet_restarts_total",
                                       "kubelet restarts the resource's plugin noticed (it served "
                                       "and registered again).",
                                       MetricType::Counter);
-  MetricFamily& allocations = out.family("epc_plugin_allocate_calls_total",
-                                         "Allocate calls from kubelet, by result (ok, refused).",
-                                         MetricType::Counter);
+  MetricFamily& allocations =
+      out.family("epc_plugin_allocate_calls_total",
+                 "Allocate calls from kubelet, by result (ok, refused).", MetricType::Counter);
   for (const auto& status : statuses) {
     const std::string& resource = status.resource_name;
     Families::add(serving, flag(status.serving), {{"resource", resource}});
@@ -112,10 +113,10 @@ void add_kubelet(const kubelet::PluginSupervisor& supervisor, Families& out) {
 
 void add_stream(const report::ReportStream& stream, Families& out) {
   const report::ReportStream::Stats stats = stream.stats();
-  Families::add(out.family("epc_plugin_report_stream_connected",
-                           "1 while the NodeReports stream to the extender is open.",
-                           MetricType::Gauge),
-                flag(stats.connected));
+  Families::add(
+      out.family("epc_plugin_report_stream_connected",
+                 "1 while the NodeReports stream to the extender is open.", MetricType::Gauge),
+      flag(stats.connected));
   Families::add(out.family("epc_plugin_report_stream_connections_total",
                            "NodeReports streams opened to the extender (reconnects + 1).",
                            MetricType::Counter),
@@ -142,10 +143,10 @@ std::string render_plugin_metrics(const PluginMetricsSources& sources) {
     add_stream(*sources.stream, out);
   }
   if (sources.live_epc != nullptr) {
-    Families::add(out.family("epc_plugin_live_epc_read_errors_total",
-                             "Readings of live EPC use (misc cgroup) that failed.",
-                             MetricType::Counter),
-                  number(sources.live_epc->read_errors()));
+    Families::add(
+        out.family("epc_plugin_live_epc_read_errors_total",
+                   "Readings of live EPC use (misc cgroup) that failed.", MetricType::Counter),
+        number(sources.live_epc->read_errors()));
   }
   return out.serialize();
 }

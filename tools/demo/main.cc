@@ -21,6 +21,8 @@
 #include <string>
 #include <string_view>
 
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "common/byte_format.h"
@@ -39,6 +41,19 @@
 
 namespace epc::tools::demo {
 namespace {
+
+// SIGINT and SIGTERM, blocked in every thread from the start of main (threads inherit the mask)
+// so that --linger can wait for them with sigwait and then stop the fleet in order.
+const sigset_t& linger_signals() {
+  static const sigset_t set = [] {
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGINT);
+    sigaddset(&s, SIGTERM);
+    return s;
+  }();
+  return set;
+}
 
 constexpr int kDefaultPods = 80;
 constexpr int kShortPods = 16;
@@ -68,6 +83,8 @@ flags:
                        --kubeconfig itself, and binds every pod through the extender's bind verb
                        (--http, --grpc and --plugins do not apply)
   --extender PATH      the epc-extender that --api starts (default: the one in this build tree)
+  --linger             after the summary, keep the fleet (and with --plugins, every plugin's
+                       /metrics) running until SIGINT or SIGTERM, for Prometheus or a look by hand
   --help               this text
 
 exit status: 0 when every pod was decided without extender errors, no node was overcommitted and
@@ -87,6 +104,7 @@ struct Flags {
   bool api = false;
   std::string extender_binary;  // --api; empty: next to this binary in the build tree
   bool address_given = false;   // --http or --grpc
+  bool linger = false;
 };
 
 template <typename T>
@@ -125,6 +143,10 @@ std::optional<int> parse_flags(int argc, char** argv, Flags& flags) {
     }
     if (arg == "--api") {
       flags.api = true;
+      continue;
+    }
+    if (arg == "--linger") {
+      flags.linger = true;
       continue;
     }
     const auto v = value();
@@ -179,6 +201,10 @@ std::optional<int> parse_flags(int argc, char** argv, Flags& flags) {
   if (flags.api && (flags.address_given || !flags.plugin_binary.empty())) {
     std::cerr << "epc-demo: --api starts its own extender and has no device plugins; --http, "
                  "--grpc and --plugins do not apply\n";
+    return 2;
+  }
+  if (flags.api && flags.linger) {
+    std::cerr << "epc-demo: --linger keeps a fleet running; --api has none\n";
     return 2;
   }
   if (!flags.api && !flags.extender_binary.empty()) {
@@ -352,6 +378,20 @@ int run(const Flags& flags) {
     }
   }
   std::cout << "  HTTP connections used: " << http.connections_opened() << '\n';
+#if defined(EPC_DEMO_HAVE_PLUGINS)
+  if (plugins != nullptr) {
+    std::cout << "\nDevice plugins' own metrics (and /healthz on the same port):\n";
+    for (const auto& [node, port] : plugins->plugin_metrics_ports()) {
+      std::cout << "  http://127.0.0.1:" << port << "/metrics  " << node << '\n';
+    }
+  }
+#endif
+  if (flags.linger) {
+    std::cout << "epc-demo: lingering until SIGINT or SIGTERM" << std::endl;
+    int signal = 0;
+    sigwait(&linger_signals(), &signal);
+    std::cout << "epc-demo: stopping" << std::endl;
+  }
   return healthy ? 0 : 1;
 }
 
@@ -365,6 +405,9 @@ int main(int argc, char** argv) {
     epc::tools::demo::Flags flags;
     if (auto stop = epc::tools::demo::parse_flags(argc, argv, flags)) {
       return *stop;
+    }
+    if (flags.linger) {
+      pthread_sigmask(SIG_BLOCK, &epc::tools::demo::linger_signals(), nullptr);
     }
     return flags.api ? epc::tools::demo::run_api(flags) : epc::tools::demo::run(flags);
   } catch (const std::exception& e) {

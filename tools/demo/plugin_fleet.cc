@@ -1,6 +1,8 @@
 #include "tools/demo/plugin_fleet.h"
 
 #include <algorithm>
+#include <charconv>
+#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -100,7 +102,9 @@ class PluginFleet::Node {
         {"--enclave-limit", limit(spec_.enclave_slots)},
         {"--provision-limit", limit(spec_.provision_slots)},
         {"--holders-period-ms", std::to_string(options.holders_period.count())},
-        {"--heartbeat-ms", std::to_string(options.heartbeat.count())}};
+        {"--heartbeat-ms", std::to_string(options.heartbeat.count())},
+        // /healthz and /metrics on a port the kernel picks; the plugin logs it (metrics_port()).
+        {"--healthz-address", "127.0.0.1:0"}};
     std::vector<std::string> args = {options.plugin_binary};
     for (const auto& [flag, value] : flags) {
       args.emplace_back(flag);
@@ -206,6 +210,22 @@ class PluginFleet::Node {
   const NodeSpec& spec() const { return spec_; }
   const NodeView& view() const { return view_; }
   int pid() const { return pid_; }
+
+  // The port of the plugin's /metrics, from its log line "healthz and metrics listening on
+  // 127.0.0.1:PORT"; 0 until it is there.
+  std::uint16_t metrics_port() const {
+    std::ifstream log(log_path());
+    const std::string marker = "healthz and metrics listening on 127.0.0.1:";
+    for (std::string line; std::getline(log, line);) {
+      if (const auto at = line.find(marker); at != std::string::npos) {
+        const std::string port = line.substr(at + marker.size());
+        unsigned value = 0;
+        const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+        return ec == std::errc() && value <= 65535 ? static_cast<std::uint16_t>(value) : 0;
+      }
+    }
+    return 0;
+  }
   std::string log_path() const { return podres_dir_.file("plugin.log"); }
 
  private:
@@ -385,6 +405,14 @@ FleetStats PluginFleet::stats() const {
   stats.changes_sent = allocations_;
   stats.real_plugins = true;
   return stats;
+}
+
+std::vector<std::pair<std::string, std::uint16_t>> PluginFleet::plugin_metrics_ports() const {
+  std::vector<std::pair<std::string, std::uint16_t>> out;
+  for (const auto& node : nodes_) {
+    out.emplace_back(node->spec().name, node->metrics_port());
+  }
+  return out;
 }
 
 std::vector<std::pair<std::string, int>> PluginFleet::plugin_pids() const {

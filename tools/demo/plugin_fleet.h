@@ -58,6 +58,9 @@ class PluginFleet final : public NodeFleet {
 
   // "node pid" per plugin process, for the output.
   std::vector<std::pair<std::string, int>> plugin_pids() const;
+  // "node port" of each plugin's /metrics (and /healthz) on 127.0.0.1; port 0 when the plugin
+  // has not logged it (yet).
+  std::vector<std::pair<std::string, std::uint16_t>> plugin_metrics_ports() const;
   // Allocate -> extender ledger shows the pod, per placed pod.
   const std::vector<std::chrono::microseconds>& propagation_times() const { return propagation_; }
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# A real Prometheus server scrapes a real epc-extender that a real (simulated) fleet reports into;
-# the test then asks Prometheus, through PromQL over its HTTP API, for EPC series and compares them
-# with what the extender's /metrics serves. Also runs `promtool check metrics` on the exposition.
+# A real Prometheus server scrapes a real epc-extender and the real epc-device-plugin processes that
+# report into it (epc-demo --plugins: one plugin per node on a fake SGX root, with kubelet
+# stand-ins); the test then asks Prometheus, through PromQL over its HTTP API, for EPC series and
+# compares them with what the extender's and the plugins' /metrics serve. Also runs
+# `promtool check metrics` on both expositions.
 #
 # With RULES_DIR (dashboards/rules), Prometheus also loads every rule file there: each rule must
 # evaluate without error on the live series, and the recorded cluster figures must equal what the
@@ -10,12 +12,13 @@
 # With DASHBOARDS_DIR (dashboards/grafana) too, every PromQL expression of every dashboard runs
 # against this Prometheus (query_dashboards.py).
 #
-# usage: prometheus_scrape_test.sh EPC_EXTENDER EPC_DEMO [RULES_DIR [DASHBOARDS_DIR]]
+# usage: prometheus_scrape_test.sh EPC_EXTENDER EPC_DEMO EPC_DEVICE_PLUGIN [RULES_DIR [DASHBOARDS_DIR]]
 set -euo pipefail
 extender_bin=$1
 demo_bin=$2
-rules_dir=${3:-}
-dashboards_dir=${4:-}
+plugin_bin=$3
+rules_dir=${4:-}
+dashboards_dir=${5:-}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 work=$(mktemp -d)
@@ -41,12 +44,28 @@ done
 [ -n "$http_port" ] && [ -n "$grpc_port" ] || fail "extender did not report its ports"
 
 # --- real reports and real scheduling traffic ---------------------------------------------------
+# The demo schedules its pods, prints every plugin's /metrics URL and keeps the fleet running.
 "$demo_bin" --http "127.0.0.1:$http_port" --grpc "127.0.0.1:$grpc_port" --short --seed 11 \
-  >"$work/demo.log" 2>&1 || fail "epc-demo failed"
+  --plugins "$plugin_bin" --linger >"$work/demo.log" 2>&1 &
+demo_pid=$!
+pids+=("$demo_pid")
+for _ in $(seq 600); do
+  grep -q '^epc-demo: lingering' "$work/demo.log" && break
+  kill -0 "$demo_pid" 2>/dev/null || fail "epc-demo exited before lingering"
+  sleep 0.1
+done
+grep -q '^epc-demo: lingering' "$work/demo.log" || fail "epc-demo did not finish its run in 60 s"
+mapfile -t plugin_ports < <(sed -n 's|^  http://127\.0\.0\.1:\([0-9][0-9]*\)/metrics .*|\1|p' "$work/demo.log")
+[ "${#plugin_ports[@]}" -ge 2 ] || fail "epc-demo printed ${#plugin_ports[@]} plugin /metrics URLs"
 
 metrics_url="http://127.0.0.1:$http_port/metrics"
 curl -fsS "$metrics_url" >"$work/metrics.txt" || fail "GET /metrics failed"
 promtool check metrics <"$work/metrics.txt" >"$work/promtool.log" 2>&1 || fail "promtool rejects the exposition"
+curl -fsS "http://127.0.0.1:${plugin_ports[0]}/metrics" >"$work/plugin-metrics.txt" ||
+  fail "GET /metrics of the first device plugin failed"
+promtool check metrics <"$work/plugin-metrics.txt" >"$work/promtool-plugin.log" 2>&1 ||
+  fail "promtool rejects the device plugin's exposition"
+plugin_targets=$(printf '"127.0.0.1:%s",' "${plugin_ports[@]}")
 
 # --- a real Prometheus ----------------------------------------------------------------------------
 # A free port: ask the kernel for one and let it go again right away.
@@ -65,6 +84,9 @@ scrape_configs:
   - job_name: epc-extender
     static_configs:
       - targets: ["127.0.0.1:$http_port"]
+  - job_name: epc-device-plugin
+    static_configs:
+      - targets: [${plugin_targets%,}]
 YAML
 prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
   --web.listen-address="127.0.0.1:$prom_port" >"$work/prometheus.log" 2>&1 &
@@ -93,6 +115,24 @@ for _ in $(seq 150); do
   sleep 0.2
 done
 [ "$(query 'up{job="epc-extender"}')" = "1" ] || fail "Prometheus never scraped the extender"
+plugins_up=""
+for _ in $(seq 150); do
+  plugins_up=$(query 'sum(up{job="epc-device-plugin"})')
+  [ "$plugins_up" = "${#plugin_ports[@]}" ] && break
+  sleep 0.2
+done
+[ "$plugins_up" = "${#plugin_ports[@]}" ] ||
+  fail "Prometheus scraped $plugins_up of ${#plugin_ports[@]} device plugins"
+
+# The plugins' view agrees with the extender's: every plugin streams its reports, every resource a
+# plugin serves is registered, and each SGX pod the extender accounts was one enclave Allocate.
+streams=$(query 'sum(epc_plugin_report_stream_connected)')
+[ "$streams" = "${#plugin_ports[@]}" ] || fail "$streams of ${#plugin_ports[@]} plugins stream reports"
+[ "$(query 'min(epc_plugin_resource_registered)')" = "1" ] || fail "a plugin resource is not registered"
+allocations=$(query 'sum(epc_plugin_allocate_calls_total{resource="sgx.intel.com/enclave",result="ok"})')
+accounted=$(query 'sum(epc_node_ledger_pods)')
+[ -n "$allocations" ] && [ "$allocations" = "$accounted" ] ||
+  fail "enclave Allocate calls by the plugins ($allocations) != SGX pods the extender accounts ($accounted)"
 
 checked=0
 for node in sgx-xeon-64g sgx-xeon-e-512m sgx-nuc-93m-a; do
@@ -178,6 +218,7 @@ if [ -n "$dashboards_dir" ]; then
 fi
 
 echo "prometheus scrape test: $checked per-node series, cluster sum and request counter agree;" \
+  "${#plugin_ports[@]} plugins scraped, $allocations Allocate calls = pods accounted;" \
   "$rules_checked rules healthy, ${want_placeable:-?} placeable 64Mi pods by rule and by count," \
   "$panel_queries dashboard queries answered"
 echo "1 passed, 0 failed"
