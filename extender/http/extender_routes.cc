@@ -13,6 +13,7 @@
 #include "extender/http/handlers/handler_settings.h"
 #include "extender/http/handlers/preempt.h"
 #include "extender/http/handlers/prioritize.h"
+#include "extender/http/handlers/state_dump.h"
 #include "extender/state/clock.h"
 
 namespace epc::http {
@@ -283,6 +284,16 @@ void add_extender_routes(RouteTable& table, const config::ExtenderConfig& config
     handlers::capacity(*shape, *snapshot, settings, state::monotonic_now_ns(), reply.body);
   };
   table.add(std::move(capacity_route));
+
+  // The cluster as accounted here, for epcctl snapshot and for debugging (state_dump.h).
+  Route state_route;
+  state_route.method = HttpMethod::kGet;
+  state_route.path = "/state";
+  state_route.handler = [&state, settings](const RouteRequest&, RouteReply& reply) {
+    const state::ClusterSnapshotPtr snapshot = state.snapshot();
+    handlers::state_dump(*snapshot, settings, state::monotonic_now_ns(), reply.body);
+  };
+  table.add(std::move(state_route));
 
   Route metrics_route;
   metrics_route.method = HttpMethod::kGet;

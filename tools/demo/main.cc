@@ -387,7 +387,10 @@ int run(const Flags& flags) {
   }
 #endif
   if (flags.linger) {
-    std::cout << "epc-demo: lingering until SIGINT or SIGTERM" << std::endl;
+    std::cout << "\nWhat if 300 more pods of the running mix arrived (docs/capacity-planning.md):\n"
+              << "  epcctl snapshot --extender " << http_address << " --output snapshot.yaml\n"
+              << "  epc-sim --trace snapshot.yaml --arrivals 300\n"
+              << "epc-demo: lingering until SIGINT or SIGTERM" << std::endl;
     int signal = 0;
     sigwait(&linger_signals(), &signal);
     std::cout << "epc-demo: stopping" << std::endl;

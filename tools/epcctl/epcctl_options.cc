@@ -2,25 +2,43 @@
 
 #include <string_view>
 
+#include "common/quantity.h"
 #include "common/value_parsers.h"
 
 namespace epc::tools::epcctl {
 
 std::string usage() {
   return R"(Usage: epcctl capacity [flags]
+       epcctl snapshot [flags]
 
-Asks a running epc-extender (GET /capacity) how many more SGX pods of a shape fit right now, on
-how many nodes, and how much free EPC that shape cannot use (stranded: nodes without room for one
-more). See docs/capacity-planning.md.
+capacity: asks a running epc-extender (GET /capacity) how many more SGX pods of a shape fit right
+now, on how many nodes, and how much free EPC that shape cannot use (stranded: nodes without room
+for one more).
+
+snapshot: writes the running cluster as the extender accounts it (GET /state) in epc-sim's input
+form: every trusted SGX node with the EPC, enclave slots and pods already used on it, and the SGX
+pods running now grouped by shape as the pod mix. Then ask epc-sim what-if questions on it, e.g.
+`epc-sim --trace snapshot.yaml --arrivals 300`. See docs/capacity-planning.md.
 
   --extender HOST:PORT   the extender's HTTP address (default 127.0.0.1:8888)
+
+capacity:
   --epc Q[,Q...]         EPC per pod, Kubernetes quantities (default 64Mi,256Mi,1Gi,4Gi)
   --enclaves N           enclave slots per pod (default 1)
   --provision N          provision slots per pod (default 0)
   --top N                with one shape, the N nodes with the most room (default 10, 0 = none)
+
+snapshot (the extender knows EPC and slots only; CPU and memory are placeholders):
+  --node-cpu Q           CPU of every node (default 64)
+  --node-memory Q        memory of every node (default 512Gi)
+  --pod-cpu Q            CPU of every pod in the mix (default 100m)
+  --pod-memory Q         memory of every pod in the mix (default 256Mi)
+  --output FILE          where the YAML goes (default -: standard output)
+
   --help                 this text
 
-Exit status: 0 answered, 1 the extender could not be asked or refused, 2 bad flags.
+Exit status: 0 answered, 1 the extender could not be asked or refused (or the file not written),
+2 bad flags.
 )";
 }
 
@@ -30,10 +48,12 @@ common::Result<EpcctlOptions> parse_epcctl_options(const std::vector<std::string
   if (!args.empty() && !args[0].starts_with("-")) {
     if (args[0] == "capacity") {
       options.command = Command::kCapacity;
+    } else if (args[0] == "snapshot") {
+      options.command = Command::kSnapshot;
     } else if (args[0] == "help") {
       options.help = true;
     } else {
-      return common::Error{"unknown command \"" + args[0] + "\" (capacity)"};
+      return common::Error{"unknown command \"" + args[0] + "\" (capacity, snapshot)"};
     }
     i = 1;
   }
@@ -85,12 +105,38 @@ common::Result<EpcctlOptions> parse_epcctl_options(const std::vector<std::string
       } else {
         options.top_nodes = static_cast<std::size_t>(*n);
       }
+    } else if (flag == "--node-cpu" || flag == "--pod-cpu") {
+      auto milli = common::parse_quantity_milli(value);
+      if (!milli.ok() || *milli <= 0 || *milli > (std::int64_t{1} << 40)) {
+        return bad(milli.ok() ? "give a CPU quantity above 0, e.g. 64 or 500m"
+                              : milli.error().message);
+      }
+      (flag == "--node-cpu" ? options.node_cpu_milli : options.pod_cpu_milli) = *milli;
+    } else if (flag == "--node-memory" || flag == "--pod-memory") {
+      auto bytes = common::parse_bytes_in(value, 1, std::int64_t{1} << 50);
+      if (!bytes.ok()) {
+        return bad(bytes.error().message);
+      }
+      (flag == "--node-memory" ? options.node_memory_bytes : options.pod_memory_bytes) = *bytes;
+    } else if (flag == "--output" || flag == "-o") {
+      if (value.empty()) {
+        return bad("give a file name, or - for standard output");
+      }
+      options.output = std::string(value);
     } else {
       return common::Error{"unknown flag " + flag + " (see --help)"};
     }
+    const bool snapshot_flag = flag.starts_with("--node-") || flag.starts_with("--pod-") ||
+                               flag == "--output" || flag == "-o";
+    const bool capacity_flag =
+        flag == "--epc" || flag == "--enclaves" || flag == "--provision" || flag == "--top";
+    if ((snapshot_flag && options.command != Command::kSnapshot) ||
+        (capacity_flag && options.command != Command::kCapacity)) {
+      return common::Error{"flag " + flag + " is not for this command (see --help)"};
+    }
   }
   if (!options.help && options.command == Command::kNone) {
-    return common::Error{"give a command: capacity (see --help)"};
+    return common::Error{"give a command: capacity or snapshot (see --help)"};
   }
   if (options.epc_bytes.empty()) {
     options.epc_bytes = {std::int64_t{64} << 20, std::int64_t{256} << 20, std::int64_t{1} << 30,

@@ -8,7 +8,7 @@
 
 namespace epc::tools::epcctl {
 
-enum class Command { kNone, kCapacity };
+enum class Command { kNone, kCapacity, kSnapshot };
 
 // epcctl's command line (see usage()).
 struct EpcctlOptions {
@@ -21,6 +21,13 @@ struct EpcctlOptions {
   std::int64_t enclaves = 1;
   std::int64_t provision = 0;
   std::size_t top_nodes = 10;  // nodes listed under a single shape
+  // snapshot: what the extender does not know, for epc-sim's kube-scheduler model. Placeholders
+  // large for nodes and small for pods, so that CPU and memory do not decide a what-if run.
+  std::int64_t node_cpu_milli = 64'000;
+  std::int64_t node_memory_bytes = std::int64_t{512} << 30;
+  std::int64_t pod_cpu_milli = 100;
+  std::int64_t pod_memory_bytes = std::int64_t{256} << 20;
+  std::string output = "-";  // snapshot: a file, or "-" for stdout
 };
 
 // argv without the program name. Errors name the flag.

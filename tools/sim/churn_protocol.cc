@@ -45,7 +45,10 @@ common::Result<ChurnResult> run_churn(const Trace& trace, const Strategy& strate
 
   ChurnResult result;
   result.cluster_epc_bytes = cluster.epc_capacity();
-  const double target = options.offered_load * static_cast<double>(cluster.epc_capacity());
+  // Pre-existing pods never leave: the load is offered to, and placed is a fraction of, what they
+  // leave free (the whole cluster when they hold nothing).
+  const std::int64_t free_at_start = cluster.epc_free_at_start();
+  const double target = options.offered_load * static_cast<double>(free_at_start);
   const auto warmup_end =
       static_cast<std::int64_t>(options.warmup * static_cast<double>(options.arrivals));
   std::vector<std::int64_t> largest;
@@ -88,11 +91,10 @@ common::Result<ChurnResult> run_churn(const Trace& trace, const Strategy& strate
       }
     }
     if (arrived % options.sample_every == 0) {
-      const ChurnSample sample{
-          arrived, rejected_total,
-          static_cast<double>(cluster.epc_placed()) /
-              static_cast<double>(std::max<std::int64_t>(cluster.epc_capacity(), 1)),
-          cluster.largest_placeable_epc()};
+      const ChurnSample sample{arrived, rejected_total,
+                               static_cast<double>(cluster.epc_placed()) /
+                                   static_cast<double>(std::max<std::int64_t>(free_at_start, 1)),
+                               cluster.largest_placeable_epc()};
       result.samples.push_back(sample);
       result.stayed_within_capacity = result.stayed_within_capacity && cluster.within_capacity();
       if (arrived > warmup_end) {

@@ -12,14 +12,25 @@ namespace epc::tools::sim {
 // Called now and then with (work done, work total) for a progress bar.
 using ProgressFn = std::function<void(std::int64_t done, std::int64_t total)>;
 
+// Every fraction below (arrived, placed, unallocated) is of the EPC free when the run starts:
+// the cluster's EPC less what its nodes' pre-existing pods hold (SimNode::epc_used_bytes). Those
+// pods never leave, so that is all a run can fill; without pre-existing use it is the cluster's
+// EPC.
+
+// The what-if variant's bound on FillOptions::arrivals (epc-sim --arrivals).
+inline constexpr std::int64_t kMaxWhatIfArrivals = 10'000'000;
+
 struct FillOptions {
-  double stop_at_arrived = 1.3;  // stop when arrived EPC reaches this fraction of cluster EPC
-  double curve_step = 0.01;      // one curve point per this much arrived EPC (fraction of cluster)
+  double stop_at_arrived = 1.3;  // stop when arrived EPC reaches this fraction of the free EPC
+  double curve_step = 0.01;      // one curve point per this much arrived EPC (fraction)
+  // > 0: the what-if variant. Exactly this many pods arrive, however much EPC they ask for; the
+  // curve then has its points up to stop_at_arrived and one at the end.
+  std::int64_t arrivals = 0;
 };
 
 struct CurvePoint {
-  double arrived = 0.0;  // arrived EPC / cluster EPC
-  double placed = 0.0;   // placed EPC / cluster EPC
+  double arrived = 0.0;  // arrived EPC / free EPC at the start
+  double placed = 0.0;   // placed EPC / free EPC at the start
 };
 
 struct FillResult {
@@ -28,20 +39,35 @@ struct FillResult {
   std::int64_t rejected_pods = 0;
   std::int64_t arrived_epc_bytes = 0;
   std::int64_t placed_epc_bytes = 0;
-  std::int64_t cluster_epc_bytes = 0;
-  // Unallocated EPC / cluster EPC at the moment arrived EPC first reaches 100% of the cluster's.
-  double unallocated_at_full = 0.0;
+  std::int64_t rejected_epc_bytes = 0;
+  std::int64_t cluster_epc_bytes = 0;        // the EPC capacity of all nodes
+  std::int64_t used_at_start_epc_bytes = 0;  // held by the pre-existing pods, all run long
+  // Unallocated EPC / free EPC at the start, at the moment arrived EPC first reaches 100% of the
+  // free EPC; -1 when the arrivals never reach it (a what-if run with few pods).
+  double unallocated_at_full = -1.0;
   // Arrived EPC fraction (this pod included) at the first rejection of a pod that would fit some
-  // empty node; stop_at_arrived (the end) when no such pod was rejected.
+  // node as the run started (SimCluster::fits_at_start): a rejection a better packing might have
+  // avoided. When no such pod was rejected: stop_at_arrived, or in a what-if run the arrived
+  // fraction at the end.
   double first_fitting_rejection = 0.0;
   std::vector<CurvePoint> curve;
-  bool stayed_within_capacity = true;  // no node over capacity after any placement
+  // No node over capacity (pre-existing use included) after any placement.
+  bool stayed_within_capacity = true;
+
+  std::int64_t free_at_start_epc_bytes() const {
+    return cluster_epc_bytes > used_at_start_epc_bytes ? cluster_epc_bytes - used_at_start_epc_bytes
+                                                       : 0;
+  }
+  // EPC no pod holds when the run ends (summed over nodes, however it is fragmented).
+  std::int64_t free_at_end_epc_bytes() const {
+    return cluster_epc_bytes - used_at_start_epc_bytes - placed_epc_bytes;
+  }
 };
 
 // The FGD paper's protocol: pods drawn from trace.pods uniformly at random with replacement
 // (seeded; the same seed gives every strategy the same arrival sequence), inserted with no
-// departures until arrived EPC reaches stop_at_arrived of the cluster's EPC. A pod no node takes is
-// counted as rejected and dropped.
+// departures until arrived EPC reaches stop_at_arrived of the free EPC, or in the what-if variant
+// until options.arrivals pods have arrived. A pod no node takes is counted as rejected and dropped.
 FillResult run_fill(const Trace& trace, const Strategy& strategy, std::uint64_t seed,
                     const FillOptions& options, const ProgressFn& progress = {});
 
@@ -52,8 +78,14 @@ FillResult run_fill(const Trace& trace, const Strategy& strategy, std::uint64_t 
 FillResult run_best_fit_decreasing(const Trace& trace, std::uint64_t seed);
 
 // The arrival sequence both functions use: pod indices for `seed` until `arrived_fraction` of the
-// cluster's EPC has arrived (the last pod crosses it).
+// free EPC has arrived (the last pod crosses it). Empty when nothing is free.
 std::vector<std::size_t> draw_arrivals(const Trace& trace, std::uint64_t seed,
                                        double arrived_fraction);
+
+// The what-if sequence: exactly `count` pod indices for `seed`, from the same draws, so
+// draw_arrivals' sequence for a seed is a prefix of it or the other way round. Empty when the trace
+// has no pods.
+std::vector<std::size_t> draw_arrival_count(const Trace& trace, std::uint64_t seed,
+                                            std::int64_t count);
 
 }  // namespace epc::tools::sim

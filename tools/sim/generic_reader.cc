@@ -41,15 +41,33 @@ enum Field : std::size_t {
   kEnclaveSlots,
   kMaxPods,
   kLifetime,
+  kEpcUsed,
+  kEnclaveSlotsUsed,
+  kPodsUsed,
   kFieldCount
 };
 
 // Canonical spellings, indexed by Field; they are what error messages and the CSV header use.
 constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
-    "name", "count", "cpu", "memory", "epc", "enclave_slots", "max_pods", "lifetime"};
+    "name",          "count",    "cpu",      "memory",   "epc",
+    "enclave_slots", "max_pods", "lifetime", "epc_used", "enclave_slots_used",
+    "pods_used",
+};
 
 constexpr std::string_view kKnownKeys =
-    "name, count, cpu, memory, epc, enclave_slots (enclaveSlots), max_pods (maxPods), lifetime";
+    "name, count, cpu, memory, epc, enclave_slots (enclaveSlots), max_pods (maxPods), lifetime, "
+    "epc_used (epcUsed), enclave_slots_used (enclaveSlotsUsed), pods_used (podsUsed)";
+
+// camelCase spellings, as a Kubernetes object would write the keys.
+struct Alias {
+  std::string_view spelling;
+  Field field;
+};
+constexpr std::array<Alias, 5> kAliases = {{{"enclaveSlots", kEnclaveSlots},
+                                            {"maxPods", kMaxPods},
+                                            {"epcUsed", kEpcUsed},
+                                            {"enclaveSlotsUsed", kEnclaveSlotsUsed},
+                                            {"podsUsed", kPodsUsed}}};
 
 std::optional<Field> find_field(std::string_view key) {
   for (std::size_t f = 0; f < kFieldCount; ++f) {
@@ -57,11 +75,10 @@ std::optional<Field> find_field(std::string_view key) {
       return static_cast<Field>(f);
     }
   }
-  if (key == "enclaveSlots") {
-    return kEnclaveSlots;
-  }
-  if (key == "maxPods") {
-    return kMaxPods;
+  for (const Alias& alias : kAliases) {
+    if (key == alias.spelling) {
+      return alias.field;
+    }
   }
   return std::nullopt;
 }
@@ -200,8 +217,10 @@ class TraceBuilder {
     if (is_node && given(kLifetime)) {
       return fail(kLifetime, "applies to pods only");
     }
-    if (!is_node && given(kMaxPods)) {
-      return fail(kMaxPods, "applies to nodes only");
+    for (Field field : {kMaxPods, kEpcUsed, kEnclaveSlotsUsed, kPodsUsed}) {
+      if (!is_node && given(field)) {
+        return fail(field, "applies to nodes only");
+      }
     }
 
     Entry out;
@@ -240,11 +259,41 @@ class TraceBuilder {
         case kLifetime:
           bad = parse_lifetime(text, out.lifetime_s);
           break;
+        case kEpcUsed:
+          bad = parse_bytes(text, out.epc_used_bytes);
+          break;
+        case kEnclaveSlotsUsed:
+          bad = parse_whole(text, kGenericMaxSlots, out.enclave_slots_used);
+          break;
+        case kPodsUsed:
+          bad = parse_whole(text, kGenericMaxSlots, out.pods_used);
+          break;
         case kFieldCount:
           break;
       }
       if (!bad.empty()) {
         return fail(field, bad);
+      }
+    }
+    // What pods already hold cannot exceed what the node has: such a snapshot is inconsistent, and
+    // a simulation that started over capacity would report it as the strategies' fault.
+    const struct {
+      Field used;
+      Field capacity;
+      std::int64_t used_value;
+      std::int64_t capacity_value;
+    } used_rules[] = {{kEpcUsed, kEpc, out.epc_used_bytes, out.epc_bytes},
+                      {kEnclaveSlotsUsed, kEnclaveSlots, out.enclave_slots_used, out.enclave_slots},
+                      {kPodsUsed, kMaxPods, out.pods_used, out.max_pods}};
+    for (const auto& rule : used_rules) {
+      if (rule.used_value > rule.capacity_value) {
+        const std::string capacity = given(rule.capacity)
+                                         ? entry.text[rule.capacity]
+                                         : std::to_string(rule.capacity_value) + ", the default";
+        return fail(rule.used,
+                    quoted_then(entry.text[rule.used], " is more than the node's " +
+                                                           std::string(kFieldNames[rule.capacity]) +
+                                                           " (" + capacity + ")"));
       }
     }
     if (out.count > kGenericMaxEntries - entries_) {
@@ -281,7 +330,10 @@ class TraceBuilder {
                      entry.memory_bytes,
                      entry.epc_bytes,
                      entry.enclave_slots,
-                     entry.max_pods};
+                     entry.max_pods,
+                     entry.epc_used_bytes,
+                     entry.enclave_slots_used,
+                     entry.pods_used};
         if (auto [it, inserted] = node_where.emplace(node.name, entry.where); !inserted) {
           return common::Error{at(entry.where) + ": node \"" + node.name +
                                "\" is already defined at " + at(it->second)};
@@ -305,6 +357,9 @@ class TraceBuilder {
     std::int64_t enclave_slots = 0;
     std::int64_t max_pods = kDefaultMaxPods;  // nodes only
     std::int64_t lifetime_s = -1;             // pods only
+    std::int64_t epc_used_bytes = 0;          // nodes only, like the two below
+    std::int64_t enclave_slots_used = 0;
+    std::int64_t pods_used = 0;
   };
 
   std::string_view source_;

@@ -13,20 +13,25 @@ namespace epc::tools::sim {
 // Reader for the generic trace form: a user's own cluster and pod mix, written as CSV or YAML with
 // the same keys (docs/sim-input.md is the user-facing description).
 //
-//   key            node                          pod
-//   name           required                      required
-//   count          copies, default 1 (0..1e6)    copies in the mix, default 1 (0..1e6)
-//   cpu            required, "4" or "500m"       required
-//   memory         required, "512Gi"             required
-//   epc            required, "64Gi"              default 0
-//   enclave_slots  default 110                   default 1
-//   max_pods       default 110                   (not allowed)
-//   lifetime       (not allowed)                 seconds, or 90s/30m/2h/1d; empty = unknown (-1)
+//   key                 node                              pod
+//   name                required                          required
+//   count               copies, default 1 (0..1e6)        copies in the mix, default 1 (0..1e6)
+//   cpu                 required, "4" or "500m"           required
+//   memory              required, "512Gi"                 required
+//   epc                 required, "64Gi"                  default 0
+//   enclave_slots       default 110                       default 1
+//   max_pods            default 110                       (not allowed)
+//   lifetime            (not allowed)                     seconds, or 90s/30m/2h/1d; empty = -1
+//   epc_used            default 0, at most epc            (not allowed)
+//   enclave_slots_used  default 0, at most enclave_slots  (not allowed)
+//   pods_used           default 0, at most max_pods       (not allowed)
 //
-// Quantities use Kubernetes notation (epc::common::parse_quantity_*). A node row with count > 1
-// becomes nodes name-0 .. name-(count-1). camelCase spellings enclaveSlots and maxPods are
-// accepted. Unknown keys or columns are errors, so a typo is never silently ignored. The result
-// must hold at least one node and one pod, and node names must be unique.
+// The *_used keys describe a running cluster: what pods that stay on the node already hold
+// (SimNode). Quantities use Kubernetes notation (epc::common::parse_quantity_*). A node row with
+// count > 1 becomes nodes name-0 .. name-(count-1), each with the row's *_used. camelCase
+// spellings enclaveSlots, maxPods, epcUsed, enclaveSlotsUsed and podsUsed are accepted. Unknown
+// keys or columns are errors, so a typo is never silently ignored. The result must hold at least
+// one node and one pod, and node names must be unique.
 //
 // The functions are pure and safe to call from any thread; nothing throws.
 
@@ -43,8 +48,8 @@ inline constexpr std::int64_t kGenericMaxSlots = 1'000'000;  // enclave_slots an
 // A file that cannot be opened, or has another extension, is an error naming it.
 common::Result<Trace> read_generic_trace(const std::string& path);
 
-// CSV: a header naming the columns (kind, name, cpu, memory and epc are required; count,
-// enclave_slots, max_pods and lifetime optional; any order), then one row per node or pod, `kind`
+// CSV: a header naming the columns (kind, name, cpu, memory and epc are required; the others
+// optional; any order), then one row per node or pod, `kind`
 // being `node` or `pod`. An empty cell means "not given". Blank lines and CRLF are fine; there is
 // no quoting. Errors read "<source>:<line>: ...". `source` names the input in errors.
 common::Result<Trace> read_generic_csv(std::istream& in, std::string_view source = "<csv>");

@@ -102,11 +102,16 @@ int run(const std::vector<std::string>& args) {
   study.fill = options.fill;
   study.churn = options.churn;
   study.churn_options.arrivals = options.churn_arrivals;
+  study.fill_options.arrivals = options.arrivals;
   study.threads =
       options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
   std::cerr << "epc-sim: " << trace->nodes.size() << " nodes, " << trace->pods.size()
             << " pods in the mix, " << study.strategies.size() << " strategies x "
-            << study.seeds.size() << " seeds, " << study.threads << " threads\n";
+            << study.seeds.size() << " seeds, " << study.threads << " threads";
+  if (options.arrivals > 0) {
+    std::cerr << ", what-if: " << options.arrivals << " arrivals";
+  }
+  std::cerr << '\n';
 
   // Drawn only on a terminal (ProgressBar checks), created once the number of runs is known.
   std::optional<sim::ProgressBar> bar;

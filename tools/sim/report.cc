@@ -17,6 +17,8 @@ std::string number(double value, int decimals) {
   return buffer;
 }
 
+double gib(std::int64_t bytes) { return static_cast<double>(bytes) / kGiB; }
+
 double median(std::vector<double> values) {
   if (values.empty()) {
     return 0.0;
@@ -75,13 +77,15 @@ double placed_at(const std::vector<CurvePoint>& curve, double arrived) {
 
 void write_fill_csv(std::ostream& out, const StudyResults& results) {
   out << "strategy,seed,arrived_pods,placed_pods,rejected_pods,unallocated_at_full,"
-         "first_fitting_rejection,within_capacity\n";
+         "first_fitting_rejection,within_capacity,rejected_epc_gib,used_at_start_epc_gib,"
+         "free_at_end_epc_gib\n";
   for (const FillRun& run : results.fill) {
     const FillResult& r = run.result;
     out << run.strategy << ',' << run.seed << ',' << r.arrived_pods << ',' << r.placed_pods << ','
         << r.rejected_pods << ',' << number(r.unallocated_at_full, 6) << ','
-        << number(r.first_fitting_rejection, 6) << ',' << (r.stayed_within_capacity ? 1 : 0)
-        << '\n';
+        << number(r.first_fitting_rejection, 6) << ',' << (r.stayed_within_capacity ? 1 : 0) << ','
+        << number(gib(r.rejected_epc_bytes), 3) << ',' << number(gib(r.used_at_start_epc_bytes), 3)
+        << ',' << number(gib(r.free_at_end_epc_bytes()), 3) << '\n';
   }
 }
 
@@ -156,11 +160,59 @@ void write_churn_median_curves_csv(std::ostream& out, const StudyResults& result
   }
 }
 
+namespace {
+
+// The what-if table: what N arrivals do to the cluster as given.
+std::string summarize_what_if(const StudyResults& results) {
+  const auto groups = by_strategy(results.fill);
+  const FillResult& any = results.fill.front().result;  // the cluster is the same in every run
+  std::string out =
+      "What-if: " + std::to_string(results.what_if_arrivals) +
+      " pods arrive, no departures (median over " + std::to_string(groups.front().second.size()) +
+      " seeds; (min–max) over seeds)\n" + "Cluster EPC: " + number(gib(any.cluster_epc_bytes), 2) +
+      " GiB; held by pods already there: " + number(gib(any.used_at_start_epc_bytes), 2) +
+      " GiB; free before the arrivals: " + number(gib(any.free_at_start_epc_bytes()), 2) +
+      " GiB\n\n";
+  out +=
+      "| strategy | pods placed | pods rejected | EPC rejected | free EPC left | within capacity "
+      "|\n";
+  out += "|---|---:|---:|---:|---:|---|\n";
+  for (const auto& [strategy, runs] : groups) {
+    std::vector<double> placed;
+    std::vector<double> rejected;
+    std::vector<double> rejected_epc;
+    std::vector<double> free_left;
+    bool within = true;
+    for (const FillRun* run : runs) {
+      const FillResult& r = run->result;
+      placed.push_back(static_cast<double>(r.placed_pods));
+      rejected.push_back(static_cast<double>(r.rejected_pods));
+      rejected_epc.push_back(gib(r.rejected_epc_bytes));
+      free_left.push_back(gib(r.free_at_end_epc_bytes()));
+      within = within && r.stayed_within_capacity;
+    }
+    out += "| " + strategy + " | " + median_range(placed, 0, "") + " | " +
+           median_range(rejected, 0, "") + " | " + median_range(rejected_epc, 2, " GiB") + " | " +
+           median_range(free_left, 2, " GiB") + " | " + (within ? "yes" : "NO") + " |\n";
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string summarize(const StudyResults& results) {
   std::string out;
-  if (!results.fill.empty()) {
+  if (!results.fill.empty() && results.what_if_arrivals > 0) {
+    out += summarize_what_if(results);
+  } else if (!results.fill.empty()) {
     out += "Fill (median over " + std::to_string(by_strategy(results.fill).front().second.size()) +
-           " seeds; (min–max) over seeds)\n\n";
+           " seeds; (min–max) over seeds)\n";
+    if (const FillResult& any = results.fill.front().result; any.used_at_start_epc_bytes > 0) {
+      out += "Percentages are of the EPC free at the start: " +
+             number(gib(any.free_at_start_epc_bytes()), 2) + " of " +
+             number(gib(any.cluster_epc_bytes), 2) + " GiB (pods already there hold the rest)\n";
+    }
+    out += '\n';
     out +=
         "| strategy | unallocated EPC at 100% arrived | arrived at first fitting rejection | "
         "placed EPC at 130% arrived | rejected pods | within capacity |\n";
@@ -173,10 +225,13 @@ std::string summarize(const StudyResults& results) {
       bool within = true;
       for (const FillRun* run : runs) {
         const FillResult& r = run->result;
-        unallocated.push_back(100.0 * r.unallocated_at_full);
+        if (r.unallocated_at_full >= 0.0) {  // < 0: arrivals never reached 100% (nothing free)
+          unallocated.push_back(100.0 * r.unallocated_at_full);
+        }
         first_rejection.push_back(100.0 * r.first_fitting_rejection);
-        placed_end.push_back(100.0 * static_cast<double>(r.placed_epc_bytes) /
-                             static_cast<double>(std::max<std::int64_t>(r.cluster_epc_bytes, 1)));
+        placed_end.push_back(
+            100.0 * static_cast<double>(r.placed_epc_bytes) /
+            static_cast<double>(std::max<std::int64_t>(r.free_at_start_epc_bytes(), 1)));
         rejected.push_back(static_cast<double>(r.rejected_pods));
         within = within && r.stayed_within_capacity;
       }

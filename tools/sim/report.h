@@ -9,7 +9,9 @@ namespace epc::tools::sim {
 
 // Machine-readable results, one CSV table each (header first, '.' decimals, fractions 0..1):
 //   fill.csv          strategy,seed,arrived_pods,placed_pods,rejected_pods,unallocated_at_full,
-//                     first_fitting_rejection,within_capacity
+//                     first_fitting_rejection,within_capacity,rejected_epc_gib,
+//                     used_at_start_epc_gib,free_at_end_epc_gib
+//                     (fractions of the EPC free at the start, FillResult; -1 = n/a)
 //   fill_curves.csv   strategy,seed,arrived,placed
 //   churn.csv         strategy,seed,counted_arrivals,rejected_pods,rejected_epc_fraction,
 //                     mean_placed,median_largest_placeable_gib,within_capacity
@@ -25,7 +27,9 @@ void write_fill_median_curves_csv(std::ostream& out, const StudyResults& results
 void write_churn_median_curves_csv(std::ostream& out, const StudyResults& results);
 
 // The human summary: per strategy, the median over seeds of each headline figure, as Markdown
-// tables (they paste into docs/bin-packing.md as they are).
+// tables (they paste into docs/bin-packing.md as they are). For what-if runs
+// (results.what_if_arrivals > 0) a What-if table replaces the Fill table: pods placed and rejected,
+// EPC rejected, and the EPC left free at the end (pre-existing use counted as taken).
 std::string summarize(const StudyResults& results);
 
 }  // namespace epc::tools::sim

@@ -24,7 +24,13 @@ SimCluster::SimCluster(std::span<const SimNode> nodes)
     row.epc_section_count = 1;
     row.epc_section_bytes[0] = nodes_[i].epc_bytes;
     row.enclave_slots_total = nodes_[i].enclave_slots;
+    // The pre-existing pods, as the extender's ledger and kube-scheduler's NodeInfo would hold
+    // them. Their CPU and memory are unknown, so the non-zero defaults are not added for them.
+    row.epc_requested_bytes = nodes_[i].epc_used_bytes;
+    row.enclave_slots_used = nodes_[i].enclave_slots_used;
+    use_[i].pods = nodes_[i].pods_used;
     epc_capacity_ += nodes_[i].epc_bytes;
+    epc_used_at_start_ += nodes_[i].epc_used_bytes;
   }
 }
 
@@ -40,11 +46,12 @@ bool SimCluster::kube_fits(std::size_t i, const PodDemand& pod,
           row.epc_requested_bytes + pod.sgx.epc_bytes <= row.epc_capacity_bytes);
 }
 
-bool SimCluster::fits_empty(std::size_t i, const PodDemand& pod) const {
+bool SimCluster::fits_at_start(std::size_t i, const PodDemand& pod) const {
   const SimNode& node = nodes_[i];
-  return node.max_pods >= 1 && pod.cpu_milli <= node.cpu_milli &&
-         pod.memory_bytes <= node.memory_bytes && pod.sgx.enclave_slots <= node.enclave_slots &&
-         pod.sgx.epc_bytes <= node.epc_bytes;
+  return node.pods_used + 1 <= node.max_pods && pod.cpu_milli <= node.cpu_milli &&
+         pod.memory_bytes <= node.memory_bytes &&
+         node.enclave_slots_used + pod.sgx.enclave_slots <= node.enclave_slots &&
+         node.epc_used_bytes + pod.sgx.epc_bytes <= node.epc_bytes;
 }
 
 void SimCluster::place(std::size_t i, const PodDemand& pod) {

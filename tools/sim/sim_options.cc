@@ -81,6 +81,10 @@ Protocols and strategies:
                       <policy>/topK (the filter keeps the k best nodes, no prioritize verb) and
                       <policy>/topK+prioritize (the same filter, then prioritize at --weight)
   --churn-arrivals N  pods arriving in each churn run (default 50000)
+  --arrivals N        what-if run: exactly N pods (1..10000000) of the mix arrive on the cluster
+                      as given, its nodes' epc_used etc. included (docs/sim-input.md), and each is
+                      placed or rejected; fill protocol only (with --protocol churn or both it is
+                      an error), no offline reference; prints a What-if table
 Output:
   --out DIR           write fill.csv, fill_curves.csv, fill_median.csv, churn.csv,
                       churn_samples.csv, churn_median.csv there
@@ -93,6 +97,7 @@ The summary (Markdown tables of medians over seeds) goes to standard output.
 
 common::Result<SimOptions> parse_sim_options(const std::vector<std::string>& args) {
   SimOptions options;
+  bool protocol_given = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& flag = args[i];
     if (flag == "--help" || flag == "-h") {
@@ -126,6 +131,7 @@ common::Result<SimOptions> parse_sim_options(const std::vector<std::string>& arg
       }
       options.fill = value != "churn";
       options.churn = value != "fill";
+      protocol_given = true;
     } else if (flag == "--seeds") {
       if (!parse_seeds(value, options.seeds)) {
         return bad("a seed range A..B or a list A,B,C (at most 10000 seeds)");
@@ -169,6 +175,10 @@ common::Result<SimOptions> parse_sim_options(const std::vector<std::string>& arg
       if (!parse_int<std::int64_t>(value, 100, 100'000'000, options.churn_arrivals)) {
         return bad("a count between 100 and 100000000");
       }
+    } else if (flag == "--arrivals") {
+      if (!parse_int<std::int64_t>(value, 1, kMaxWhatIfArrivals, options.arrivals)) {
+        return bad("a count between 1 and " + std::to_string(kMaxWhatIfArrivals));
+      }
     } else if (flag == "--threads") {
       if (!parse_int(value, 1U, 256U, options.threads)) {
         return bad("a thread count between 1 and 256");
@@ -179,6 +189,17 @@ common::Result<SimOptions> parse_sim_options(const std::vector<std::string>& arg
   }
   if (options.help) {
     return options;
+  }
+  if (options.arrivals > 0) {
+    // A what-if run has no departures: churn would answer another question, so it is not run
+    // quietly beside it, and asking for both is a mistake worth saying.
+    if (protocol_given && options.churn) {
+      return common::Error{
+          "--arrivals runs the fill protocol only; it cannot be combined with --protocol " +
+          std::string(options.fill ? "both" : "churn") + " (drop --protocol or use fill)"};
+    }
+    options.fill = true;
+    options.churn = false;
   }
   const bool openb = !options.openb_nodes.empty() || !options.openb_pods.empty();
   if (openb == !options.trace.empty()) {

@@ -26,6 +26,8 @@ struct SimOptions {
   bool churn = true;
   Deployment deployment{.extender_weight = kRecommendedExtenderWeight};
   std::int64_t churn_arrivals = 50'000;
+  // > 0: the what-if run (--arrivals): exactly this many pods arrive, fill protocol only.
+  std::int64_t arrivals = 0;
   unsigned threads = 0;  // 0 = one per hardware thread
   bool quiet = false;
   bool help = false;

@@ -34,7 +34,9 @@ common::Result<StudyResults> run_study(const Trace& trace, const StudyOptions& o
         results.fill.push_back({options.strategies[s].name, seed, {}});
       }
     }
-    if (options.best_fit_decreasing) {
+    results.what_if_arrivals =
+        options.fill_options.arrivals > 0 ? options.fill_options.arrivals : 0;
+    if (options.best_fit_decreasing && results.what_if_arrivals == 0) {
       for (const std::uint64_t seed : options.seeds) {
         jobs.push_back({JobKind::kBestFitDecreasing, 0, seed, results.fill.size()});
         results.fill.push_back({std::string(kBestFitDecreasingName), seed, {}});

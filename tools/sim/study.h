@@ -21,7 +21,9 @@ struct StudyOptions {
   std::vector<std::uint64_t> seeds;
   bool fill = true;
   bool churn = true;
-  bool best_fit_decreasing = true;  // the offline reference, fill protocol only
+  // The offline reference, fill protocol only. Never in a what-if run (fill_options.arrivals > 0):
+  // it packs 100% of the free EPC at once, which answers no question about N arrivals.
+  bool best_fit_decreasing = true;
   FillOptions fill_options;
   ChurnOptions churn_options;
   unsigned threads = 1;
@@ -40,8 +42,9 @@ struct ChurnRun {
 };
 
 struct StudyResults {
-  std::vector<FillRun> fill;    // strategy-major, seeds in the given order
-  std::vector<ChurnRun> churn;  // same order
+  std::vector<FillRun> fill;          // strategy-major, seeds in the given order
+  std::vector<ChurnRun> churn;        // same order
+  std::int64_t what_if_arrivals = 0;  // > 0: the fill runs are what-if runs of this many pods
 };
 
 // Called with (runs finished, runs in all) as runs finish, from the calling thread's lock.

@@ -1,4 +1,5 @@
 // epc-sim as a user runs it: the real binary on a small generic trace.
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -74,6 +75,79 @@ TEST(EpcSimCli, SameSeedSameNumbers) {
   const SimRun second = run_sim(args, dir);
   ASSERT_EQ(first.status, 0) << first.output;
   EXPECT_EQ(first.output, second.output);
+}
+
+// tests/data/sim/what_if_cluster.yaml, by hand: one pod shape of 2 GiB (1 CPU, 4 GiB memory).
+//   busy × 4:    16 − 12 GiB held = 4 GiB free: 2 pods each        →  8
+//   fresh × 2:   32 GiB free: 16 pods each (16 CPUs, 64 GiB memory) → 32
+//   slots-full:  every enclave slot held: none; pods-full: its pod limit reached: none
+// So any strategy places 40 of 50 pods and rejects 10 (20 GiB). EPC: 4·16 + 2·32 + 16 + 16 = 160
+// GiB, held 4·12 + 4 = 52, free 108; after the arrivals 108 − 40·2 = 28 GiB stay free (16 on
+// slots-full, 12 on pods-full), which no pod can use.
+const std::string kWhatIfTrace = std::string(EPC_TEST_DATA_DIR) + "/sim/what_if_cluster.yaml";
+
+TEST(EpcSimCli, WhatIfOnAPartlyUsedCluster) {
+  const std::string dir = make_temp_dir();
+  const SimRun run =
+      run_sim({"--trace", kWhatIfTrace, "--arrivals", "50", "--seeds", "1,2", "--strategies",
+               "BestFit,kube-default", "--out", dir + "/out", "--quiet"},
+              dir);
+  ASSERT_EQ(run.status, 0) << run.output;
+  EXPECT_NE(run.output.find("What-if: 50 pods arrive, no departures (median over 2 seeds;"),
+            std::string::npos)
+      << run.output;
+  EXPECT_NE(run.output.find("Cluster EPC: 160.00 GiB; held by pods already there: 52.00 GiB; "
+                            "free before the arrivals: 108.00 GiB"),
+            std::string::npos)
+      << run.output;
+  for (const char* strategy : {"BestFit", "kube-default"}) {
+    EXPECT_NE(run.output.find(std::string("| ") + strategy +
+                              " | 40 (40–40) | 10 (10–10) | 20.00 GiB (20.00–20.00) | "
+                              "28.00 GiB (28.00–28.00) | yes |"),
+              std::string::npos)
+        << strategy << "\n"
+        << run.output;
+  }
+  // Fill protocol only, and without the offline reference.
+  EXPECT_EQ(run.output.find("Fill ("), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("Churn ("), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("best-fit-decreasing"), std::string::npos) << run.output;
+  // fill.csv: a header and one row per strategy and seed; churn.csv: its header only.
+  const std::string fill = read_file(std::filesystem::path(dir) / "out" / "fill.csv");
+  EXPECT_EQ(std::count(fill.begin(), fill.end(), '\n'), 1 + 2 * 2) << fill;
+  EXPECT_NE(fill.find("\nBestFit,1,50,40,10,"), std::string::npos) << fill;
+  EXPECT_NE(fill.find(",20.000,52.000,28.000\n"), std::string::npos) << fill;
+  const std::string churn = read_file(std::filesystem::path(dir) / "out" / "churn.csv");
+  EXPECT_EQ(std::count(churn.begin(), churn.end(), '\n'), 1) << churn;
+}
+
+TEST(EpcSimCli, WhatIfErrors) {
+  const std::string dir = make_temp_dir();
+  const SimRun zero = run_sim({"--trace", kWhatIfTrace, "--arrivals", "0"}, dir);
+  EXPECT_EQ(zero.status, 2);
+  EXPECT_NE(zero.output.find("epc-sim: flag --arrivals: \"0\" is not a count between 1 and "
+                             "10000000"),
+            std::string::npos)
+      << zero.output;
+  const SimRun churn =
+      run_sim({"--trace", kWhatIfTrace, "--arrivals", "10", "--protocol", "churn"}, dir);
+  EXPECT_EQ(churn.status, 2);
+  EXPECT_NE(churn.output.find("epc-sim: --arrivals runs the fill protocol only; it cannot be "
+                              "combined with --protocol churn"),
+            std::string::npos)
+      << churn.output;
+  // A node that holds more than it has is the input's error (status 1), named with its line.
+  const std::string bad = dir + "/overfull.yaml";
+  std::ofstream(bad) << "nodes:\n"
+                        "  - {name: n, cpu: 1, memory: 1Gi, epc: 16Gi, epc_used: 20Gi}\n"
+                        "pods:\n"
+                        "  - {name: p, cpu: 1, memory: 1Gi, epc: 1Gi}\n";
+  const SimRun overfull = run_sim({"--trace", bad, "--arrivals", "10"}, dir);
+  EXPECT_EQ(overfull.status, 1);
+  EXPECT_NE(overfull.output.find(bad + ":2:57: node \"n\": epc_used: \"20Gi\" is more than the "
+                                       "node's epc (16Gi)"),
+            std::string::npos)
+      << overfull.output;
 }
 
 TEST(EpcSimCli, BadInputGetsAClearErrorAndAStatus) {

@@ -85,6 +85,32 @@ TEST(ChurnProtocol, ConservationAndDeterminism) {
   }
 }
 
+TEST(ChurnProtocol, PreExistingUseStaysAndLoadIsOfferedToTheRest) {
+  // The divisible case again, with half of each 8 GiB node held by pods that never leave: 12 GiB
+  // free, one 4 GiB pod per node. The load is offered to those 12 GiB, so nothing is rejected and
+  // the placed fraction (of the 12 GiB) stays near 1. Were the load offered to the whole 24 GiB,
+  // pods would be rejected; were placed a fraction of 24 GiB, it could not pass 0.5.
+  Trace trace;
+  trace.nodes = {node("a", 64, 256, 8), node("b", 64, 256, 8), node("c", 64, 256, 8)};
+  for (SimNode& n : trace.nodes) {
+    n.epc_used_bytes = 4 * kGi;
+  }
+  trace.pods = {pod(1, 1, 4, 10), pod(1, 1, 4, 1000)};
+  Result<std::vector<Strategy>> all = select_strategies("all", Deployment{});
+  ASSERT_TRUE(all.ok());
+  for (const Strategy& strategy : *all) {
+    Result<ChurnResult> r = run_churn(trace, strategy, 3, short_run());
+    ASSERT_TRUE(r.ok()) << strategy.name;
+    EXPECT_EQ(r->rejected_pods, 0) << strategy.name;
+    EXPECT_TRUE(r->stayed_within_capacity) << strategy.name;
+    EXPECT_GT(r->mean_placed, 0.8) << strategy.name;
+    for (const ChurnSample& sample : r->samples) {
+      EXPECT_LE(sample.placed, 1.0) << strategy.name;
+      EXPECT_LE(sample.largest_placeable_epc, 4 * kGi) << strategy.name;
+    }
+  }
+}
+
 TEST(ChurnProtocol, OverloadRejectsAndLightLoadDoesNot) {
   const Trace trace = mixed_trace();
   ChurnOptions light = short_run();

@@ -1,5 +1,6 @@
 #include "tools/sim/fill_protocol.h"
 
+#include <algorithm>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -106,6 +107,142 @@ TEST(FillProtocol, OneShapeThatDividesEveryNodePacksPerfectly) {
     EXPECT_EQ(r.placed_epc_bytes, 40 * kGi) << strategy.name;
     EXPECT_GT(r.first_fitting_rejection, 1.0) << strategy.name;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What-if runs (FillOptions::arrivals) and nodes that start partly used.
+
+FillOptions what_if(std::int64_t arrivals) { return FillOptions{.arrivals = arrivals}; }
+
+// mixed_trace with every node nearly full: 2 GiB of EPC left on each, so of the mix (1, 3, 5, 12,
+// 20, 40 GiB) only the 1 GiB pods fit, two per node.
+Trace nearly_full(Trace trace) {
+  for (SimNode& n : trace.nodes) {
+    n.epc_used_bytes = n.epc_bytes - 2 * kGi;
+  }
+  return trace;
+}
+
+TEST(WhatIf, ExactlyNArriveAndEachIsPlacedOrRejected) {
+  const Trace trace = mixed_trace();
+  Result<std::vector<Strategy>> all = select_strategies("all", Deployment{});
+  ASSERT_TRUE(all.ok());
+  // 1 pod, fewer than the cluster holds, and far more (the cluster's 640 GiB hold ~47 average
+  // pods of 13.5 GiB): the count is exact however the EPC compares.
+  for (const std::int64_t n : {std::int64_t{1}, std::int64_t{30}, std::int64_t{500}}) {
+    for (const Strategy& strategy : *all) {
+      const FillResult r = run_fill(trace, strategy, 3, what_if(n));
+      EXPECT_EQ(r.arrived_pods, n) << strategy.name;
+      EXPECT_EQ(r.placed_pods + r.rejected_pods, n) << strategy.name;
+      EXPECT_EQ(r.placed_epc_bytes + r.rejected_epc_bytes, r.arrived_epc_bytes) << strategy.name;
+      EXPECT_EQ(r.free_at_end_epc_bytes(), r.cluster_epc_bytes - r.placed_epc_bytes)
+          << strategy.name;
+      EXPECT_GE(r.free_at_end_epc_bytes(), 0) << strategy.name;
+      EXPECT_TRUE(r.stayed_within_capacity) << strategy.name;
+      ASSERT_FALSE(r.curve.empty()) << strategy.name;
+      EXPECT_DOUBLE_EQ(r.curve.back().arrived, static_cast<double>(r.arrived_epc_bytes) /
+                                                   static_cast<double>(r.cluster_epc_bytes))
+          << strategy.name;
+    }
+  }
+  // 500 pods ask for far more than the cluster has: some are rejected, and a run that did not
+  // reach 100% arrived has no "unallocated at 100%".
+  EXPECT_GT(run_fill(trace, by_name("BestFit"), 3, what_if(500)).rejected_pods, 0);
+  EXPECT_EQ(run_fill(trace, by_name("BestFit"), 3, what_if(1)).unallocated_at_full, -1.0);
+}
+
+TEST(WhatIf, SameSeedSameArrivalsAndTheStandardSequenceIsAPrefix) {
+  const Trace trace = mixed_trace();
+  EXPECT_EQ(draw_arrival_count(trace, 42, 300), draw_arrival_count(trace, 42, 300));
+  EXPECT_NE(draw_arrival_count(trace, 42, 300), draw_arrival_count(trace, 43, 300));
+  const std::vector<std::size_t> standard = draw_arrivals(trace, 42, 1.3);
+  const std::vector<std::size_t> counted =
+      draw_arrival_count(trace, 42, static_cast<std::int64_t>(standard.size()) + 50);
+  ASSERT_GT(counted.size(), standard.size());
+  EXPECT_TRUE(std::equal(standard.begin(), standard.end(), counted.begin()));
+
+  // So a what-if run of exactly the standard run's arrivals is the standard run.
+  for (const char* name : {"kube-default", "BestFit", "FragmentationAware/ideal"}) {
+    const FillResult fill = run_fill(trace, by_name(name), 42, {});
+    const FillResult same = run_fill(trace, by_name(name), 42, what_if(fill.arrived_pods));
+    EXPECT_EQ(same.arrived_epc_bytes, fill.arrived_epc_bytes) << name;
+    EXPECT_EQ(same.placed_pods, fill.placed_pods) << name;
+    EXPECT_EQ(same.placed_epc_bytes, fill.placed_epc_bytes) << name;
+    EXPECT_EQ(same.unallocated_at_full, fill.unallocated_at_full) << name;
+  }
+}
+
+TEST(WhatIf, DeterministicPerSeedAndSharedByStrategies) {
+  const Trace trace = nearly_full(mixed_trace());
+  for (const char* name : {"kube-default", "BestFit", "FragmentationAware"}) {
+    const FillResult a = run_fill(trace, by_name(name), 11, what_if(200));
+    const FillResult b = run_fill(trace, by_name(name), 11, what_if(200));
+    EXPECT_EQ(a.placed_pods, b.placed_pods) << name;
+    EXPECT_EQ(a.rejected_epc_bytes, b.rejected_epc_bytes) << name;
+    EXPECT_EQ(a.free_at_end_epc_bytes(), b.free_at_end_epc_bytes()) << name;
+  }
+  EXPECT_EQ(run_fill(trace, by_name("kube-default"), 11, what_if(200)).arrived_epc_bytes,
+            run_fill(trace, by_name("BestFit"), 11, what_if(200)).arrived_epc_bytes);
+}
+
+TEST(WhatIf, NearlyFullNodesRejectWhatFreshOnesPlace) {
+  const Trace fresh = mixed_trace();
+  const Trace busy = nearly_full(fresh);
+  constexpr std::int64_t kArrivals = 40;  // ~540 GiB asked of a 640 GiB cluster
+  const std::vector<std::size_t> sequence = draw_arrival_count(fresh, 5, kArrivals);
+  std::int64_t one_gib_pods = 0;
+  for (const std::size_t p : sequence) {
+    one_gib_pods += fresh.pods[p].epc_bytes == kGi ? 1 : 0;
+  }
+  ASSERT_GT(one_gib_pods, 0);
+  ASSERT_LT(one_gib_pods, kArrivals);
+  Result<std::vector<Strategy>> all = select_strategies("all", Deployment{});
+  ASSERT_TRUE(all.ok());
+  for (const Strategy& strategy : *all) {
+    const FillResult on_fresh = run_fill(fresh, strategy, 5, what_if(kArrivals));
+    const FillResult on_busy = run_fill(busy, strategy, 5, what_if(kArrivals));
+    EXPECT_EQ(on_fresh.arrived_epc_bytes, on_busy.arrived_epc_bytes) << strategy.name;
+    EXPECT_GT(on_busy.rejected_pods, on_fresh.rejected_pods) << strategy.name;
+    // 2 GiB left on each of 20 nodes: every 1 GiB pod fits (there are fewer than 40), nothing
+    // larger does.
+    EXPECT_EQ(on_busy.placed_pods, one_gib_pods) << strategy.name;
+    EXPECT_EQ(on_busy.placed_epc_bytes, one_gib_pods * kGi) << strategy.name;
+    EXPECT_EQ(on_busy.used_at_start_epc_bytes, on_busy.cluster_epc_bytes - 40 * kGi);
+    EXPECT_EQ(on_busy.free_at_end_epc_bytes(), (40 - one_gib_pods) * kGi) << strategy.name;
+    EXPECT_TRUE(on_busy.stayed_within_capacity) << strategy.name;
+    // The first rejected pod that fits a node as it started is a 1 GiB one: none is rejected, so
+    // the mark stays at the end of the run.
+    EXPECT_DOUBLE_EQ(on_busy.first_fitting_rejection, on_busy.curve.back().arrived)
+        << strategy.name;
+  }
+}
+
+TEST(FillProtocol, FractionsAreOfTheEpcFreeAtTheStart) {
+  // Half of every node's EPC held: the protocol fills the other half, and its fractions (arrived,
+  // placed, unallocated) are of that half, so they keep their meaning.
+  Trace trace = mixed_trace();
+  for (SimNode& n : trace.nodes) {
+    n.epc_used_bytes = n.epc_bytes / 2;
+  }
+  const std::int64_t free = 320 * kGi;  // (8·16 + 8·32 + 4·64) / 2
+  for (const char* name : {"kube-default", "BestFit"}) {
+    const FillResult r = run_fill(trace, by_name(name), 4, {});
+    EXPECT_EQ(r.free_at_start_epc_bytes(), free) << name;
+    EXPECT_GE(static_cast<double>(r.arrived_epc_bytes), 1.3 * static_cast<double>(free)) << name;
+    // The last arrival crosses 130%: at most the largest shape (40 GiB) past it.
+    EXPECT_LT(static_cast<double>(r.arrived_epc_bytes),
+              1.3 * static_cast<double>(free) + static_cast<double>(40 * kGi))
+        << name;
+    EXPECT_LE(r.placed_epc_bytes, free) << name;
+    EXPECT_GE(r.unallocated_at_full, 0.0) << name;
+    EXPECT_LE(r.unallocated_at_full, 1.0) << name;
+    EXPECT_LE(r.curve.back().placed, 1.0) << name;
+    EXPECT_TRUE(r.stayed_within_capacity) << name;
+  }
+  const FillResult bfd = run_best_fit_decreasing(trace, 4);
+  EXPECT_LE(bfd.placed_epc_bytes, free);
+  EXPECT_GE(static_cast<double>(bfd.arrived_epc_bytes), static_cast<double>(free));
+  EXPECT_TRUE(bfd.stayed_within_capacity);
 }
 
 // Two 10 GiB nodes and pods of 4 and 6 GiB arriving as 4, 4, 6, 6: the optimum (each node 4 + 6)

@@ -26,12 +26,16 @@ common::Result<Trace> yaml(std::string_view text) {
 }
 
 // One line per node and pod with every field, so two traces compare as text with a readable diff.
+// A node's pre-existing use is shown only when it has some, as " used=epc/slots/pods".
 std::string describe(const Trace& trace) {
   std::ostringstream out;
   for (const SimNode& n : trace.nodes) {
     out << "node " << n.name << " cpu=" << n.cpu_milli << " mem=" << n.memory_bytes
-        << " epc=" << n.epc_bytes << " slots=" << n.enclave_slots << " max_pods=" << n.max_pods
-        << "\n";
+        << " epc=" << n.epc_bytes << " slots=" << n.enclave_slots << " max_pods=" << n.max_pods;
+    if (n.epc_used_bytes != 0 || n.enclave_slots_used != 0 || n.pods_used != 0) {
+      out << " used=" << n.epc_used_bytes << "/" << n.enclave_slots_used << "/" << n.pods_used;
+    }
+    out << "\n";
   }
   for (const SimPod& p : trace.pods) {
     out << "pod " << p.name << " cpu=" << p.cpu_milli << " mem=" << p.memory_bytes
@@ -145,6 +149,68 @@ TEST(GenericReaderTest, LifetimeUnits) {
   }
 }
 
+// A running cluster's state (what epcctl snapshot writes): nodes partly used by pods that stay.
+// The busy row is replicated with its use; the idle node takes the defaults (nothing used).
+constexpr std::string_view kUsedCsv =
+    "kind,name,count,cpu,memory,epc,enclave_slots,max_pods,epc_used,enclave_slots_used,pods_used\n"
+    "node,busy,2,32,128Gi,16Gi,,,12Gi,3,4\n"
+    "node,idle,,32,128Gi,16Gi,8,20,,,\n"
+    "node,full,,32,128Gi,16Gi,8,20,16Gi,8,20\n"
+    "pod,web,,1,4Gi,2Gi,,,,,\n";
+
+constexpr std::string_view kUsedYaml = R"(
+nodes:
+  - {name: busy, count: 2, cpu: 32, memory: 128Gi, epc: 16Gi, epc_used: 12Gi,
+     enclave_slots_used: 3, pods_used: 4}
+  - {name: idle, cpu: 32, memory: 128Gi, epc: 16Gi, enclaveSlots: 8, maxPods: 20}
+  - {name: full, cpu: 32, memory: 128Gi, epc: 16Gi, enclaveSlots: 8, maxPods: 20,
+     epcUsed: 16Gi, enclaveSlotsUsed: 8, podsUsed: 20}
+pods:
+  - {name: web, cpu: 1, memory: 4Gi, epc: 2Gi}
+)";
+
+// 12Gi = 12884901888 bytes; "full" uses exactly its capacity, which is allowed.
+constexpr std::string_view kUsedDescribed =
+    "node busy-0 cpu=32000 mem=137438953472 epc=17179869184 slots=110 max_pods=110 "
+    "used=12884901888/3/4\n"
+    "node busy-1 cpu=32000 mem=137438953472 epc=17179869184 slots=110 max_pods=110 "
+    "used=12884901888/3/4\n"
+    "node idle cpu=32000 mem=137438953472 epc=17179869184 slots=8 max_pods=20\n"
+    "node full cpu=32000 mem=137438953472 epc=17179869184 slots=8 max_pods=20 "
+    "used=17179869184/8/20\n"
+    "pod web cpu=1000 mem=4294967296 epc=2147483648 slots=1 life=-1\n";
+
+TEST(GenericReaderTest, UsedKeysInCsvAndYamlWithDefaultsAndReplication) {
+  auto from_csv = csv(kUsedCsv);
+  ASSERT_TRUE(from_csv.ok()) << from_csv.error().message;
+  EXPECT_EQ(describe(*from_csv), kUsedDescribed);
+  auto from_yaml = yaml(kUsedYaml);
+  ASSERT_TRUE(from_yaml.ok()) << from_yaml.error().message;
+  EXPECT_EQ(describe(*from_yaml), kUsedDescribed);
+  EXPECT_EQ(from_yaml->nodes[0].epc_used_bytes, 12 * kGi);
+}
+
+TEST(GenericReaderTest, UsedKeysAreOptionalColumnsAndDefaultToZero) {
+  // The older header without the three columns still reads, and every node starts empty.
+  auto got = csv(kClusterCsv);
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  for (const SimNode& n : got->nodes) {
+    EXPECT_EQ(n.epc_used_bytes, 0) << n.name;
+    EXPECT_EQ(n.enclave_slots_used, 0) << n.name;
+    EXPECT_EQ(n.pods_used, 0) << n.name;
+  }
+  // camelCase column names, one column only, quantities in any notation.
+  auto camel =
+      csv("kind,name,cpu,memory,epc,epcUsed\n"
+          "node,n,1,1Gi,1Gi,512Mi\n"
+          "node,m,1,1Gi,1Gi,1073741824\n"
+          "pod,p,1,1Gi,1Mi,\n");
+  ASSERT_TRUE(camel.ok()) << camel.error().message;
+  EXPECT_EQ(camel->nodes[0].epc_used_bytes, 512 * kMi);
+  EXPECT_EQ(camel->nodes[1].epc_used_bytes, kGi);
+  EXPECT_EQ(camel->nodes[1].pods_used, 0);
+}
+
 TEST(GenericReaderTest, YamlNullValuesAndEmptyListsMeanNotGiven) {
   auto got = yaml(
       "nodes:\n"
@@ -231,6 +297,70 @@ TEST(GenericReaderTest, CsvErrors) {
   };
   for (const ErrorRow& row : rows) {
     auto got = csv(row.input);
+    ASSERT_FALSE(got.ok()) << row.name;
+    EXPECT_NE(got.error().message.find(row.want), std::string::npos)
+        << row.name << ": " << got.error().message;
+  }
+}
+
+// The *_used keys: nodes only, a valid value each, and never more than the node has.
+TEST(GenericReaderTest, UsedKeyErrors) {
+  const std::string header =
+      "kind,name,count,cpu,memory,epc,enclave_slots,max_pods,epc_used,enclave_slots_used,"
+      "pods_used\n";
+  const std::string node = "node,n,,1,1Gi,16Gi,,,,,\n";
+  const ErrorRow rows[] = {
+      {"PodWithEpcUsed", header + node + "pod,p,,1,1Gi,1Gi,,,1Gi,,\n",
+       "cluster.csv:3: pod \"p\": epc_used: applies to nodes only"},
+      {"PodWithSlotsUsed", header + node + "pod,p,,1,1Gi,1Gi,,,,1,\n",
+       "cluster.csv:3: pod \"p\": enclave_slots_used: applies to nodes only"},
+      {"PodWithPodsUsed", header + node + "pod,p,,1,1Gi,1Gi,,,,,1\n",
+       "cluster.csv:3: pod \"p\": pods_used: applies to nodes only"},
+      {"EpcUsedAboveEpc", header + "node,n,,1,1Gi,16Gi,,,17Gi,,\n",
+       "cluster.csv:2: node \"n\": epc_used: \"17Gi\" is more than the node's epc (16Gi)"},
+      // 110 is the default the error names, since enclave_slots was not written.
+      {"SlotsUsedAboveDefaultSlots", header + "node,n,,1,1Gi,16Gi,,,,111,\n",
+       "cluster.csv:2: node \"n\": enclave_slots_used: \"111\" is more than the node's "
+       "enclave_slots (110, the default)"},
+      {"SlotsUsedAboveSlots", header + "node,n,,1,1Gi,16Gi,4,,,5,\n",
+       "node \"n\": enclave_slots_used: \"5\" is more than the node's enclave_slots (4)"},
+      {"PodsUsedAboveMaxPods", header + "node,n,,1,1Gi,16Gi,,30,,,31\n",
+       "node \"n\": pods_used: \"31\" is more than the node's max_pods (30)"},
+      {"BadEpcUsed", header + "node,n,,1,1Gi,16Gi,,,12GB,,\n",
+       "cluster.csv:2: node \"n\": epc_used: invalid quantity \"12GB\""},
+      {"NegativeEpcUsed", header + "node,n,,1,1Gi,16Gi,,,-1Gi,,\n",
+       "node \"n\": epc_used: \"-1Gi\" is out of range 0..1Pi"},
+      {"PodsUsedNotANumber", header + "node,n,,1,1Gi,16Gi,,,,,three\n",
+       "node \"n\": pods_used: \"three\" is not an integer"},
+      {"SlotsUsedNegative", header + "node,n,,1,1Gi,16Gi,,,,-1,\n",
+       "node \"n\": enclave_slots_used: \"-1\" is out of range 0..1000000"},
+      {"AliasTwice", "kind,name,cpu,memory,epc,pods_used,podsUsed\n",
+       "cluster.csv:1: column \"podsUsed\" is given twice"},
+  };
+  for (const ErrorRow& row : rows) {
+    auto got = csv(row.input);
+    ASSERT_FALSE(got.ok()) << row.name;
+    EXPECT_NE(got.error().message.find(row.want), std::string::npos)
+        << row.name << ": " << got.error().message;
+  }
+  // YAML reports the value's own line and column.
+  const std::string nodes =
+      "nodes:\n  - {name: n, cpu: 1, memory: 1Gi, epc: 16Gi, epc_used: 12Gi}\n";
+  const ErrorRow yaml_rows[] = {
+      {"PodWithEpcUsed", nodes + "pods:\n  - {name: p, cpu: 1, memory: 1Gi, epc_used: 1Gi}\n",
+       "cluster.yaml:4:46: pod \"p\": epc_used: applies to nodes only"},
+      {"PodWithPodsUsedCamel", nodes + "pods:\n  - {name: p, cpu: 1, memory: 1Gi, podsUsed: 1}\n",
+       "cluster.yaml:4:46: pod \"p\": pods_used: applies to nodes only"},
+      {"EpcUsedAboveEpc",
+       "nodes:\n  - name: n\n    cpu: 1\n    memory: 1Gi\n    epc: 16Gi\n    epcUsed: 20Gi\n",
+       "cluster.yaml:6:14: node \"n\": epc_used: \"20Gi\" is more than the node's epc (16Gi)"},
+      {"BadQuantity", "nodes: [{name: n, cpu: 1, memory: 1Gi, epc: 16Gi, epc_used: lots}]\n",
+       "cluster.yaml:1:61: node \"n\": epc_used: invalid quantity \"lots\""},
+      {"SlotsUsedTwice", "nodes: [{name: n, enclave_slots_used: 1, enclaveSlotsUsed: 2}]\n",
+       "cluster.yaml:1:42: nodes[0]: enclave_slots_used is given twice"},
+  };
+  for (const ErrorRow& row : yaml_rows) {
+    auto got = yaml(row.input);
     ASSERT_FALSE(got.ok()) << row.name;
     EXPECT_NE(got.error().message.find(row.want), std::string::npos)
         << row.name << ": " << got.error().message;

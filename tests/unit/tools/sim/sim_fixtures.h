@@ -20,6 +20,15 @@ inline SimNode node(std::string name, std::int64_t cpus, std::int64_t memory_gib
                  .max_pods = 110};
 }
 
+// `n` with pre-existing use: EPC in GiB, enclave slots and pods held by pods that stay.
+inline SimNode with_use(SimNode n, std::int64_t epc_used_gib, std::int64_t slots_used = 0,
+                        std::int64_t pods_used = 0) {
+  n.epc_used_bytes = epc_used_gib * kGi;
+  n.enclave_slots_used = slots_used;
+  n.pods_used = pods_used;
+  return n;
+}
+
 inline SimPod pod(std::int64_t cpus, std::int64_t memory_gib, std::int64_t epc_gib,
                   std::int64_t lifetime_s = -1) {
   return SimPod{.name = "pod",

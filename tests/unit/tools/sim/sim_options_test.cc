@@ -83,6 +83,45 @@ TEST(SimOptions, ClearErrors) {
   EXPECT_EQ(error_of({"--trace"}), "flag --trace needs a value (see --help)");
 }
 
+TEST(SimOptions, ArrivalsMeansAWhatIfFillRun) {
+  Result<SimOptions> o = parse({"--trace", "t.yaml", "--arrivals", "300"});
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  EXPECT_EQ(o->arrivals, 300);
+  EXPECT_TRUE(o->fill);
+  EXPECT_FALSE(o->churn);  // implied: a what-if run has no departures
+  // --protocol fill says the same, before or after the flag.
+  for (const auto& args :
+       {std::vector<std::string>{"--trace", "t.yaml", "--protocol", "fill", "--arrivals",
+                                 "10000000"},
+        std::vector<std::string>{"--trace", "t.yaml", "--arrivals", "1", "--protocol", "fill"}}) {
+    Result<SimOptions> with_fill = parse(args);
+    ASSERT_TRUE(with_fill.ok()) << with_fill.error().message;
+    EXPECT_TRUE(with_fill->fill);
+    EXPECT_FALSE(with_fill->churn);
+  }
+  Result<SimOptions> standard = parse({"--trace", "t.yaml"});
+  ASSERT_TRUE(standard.ok());
+  EXPECT_EQ(standard->arrivals, 0);
+}
+
+TEST(SimOptions, ArrivalsErrors) {
+  const auto error_of = [](std::vector<std::string> args) {
+    Result<SimOptions> o = parse_sim_options(args);
+    return o.ok() ? std::string("accepted") : o.error().message;
+  };
+  for (const char* bad : {"0", "-5", "10000001", "many", "1e3"}) {
+    EXPECT_EQ(error_of({"--trace", "t.yaml", "--arrivals", bad}),
+              std::string("flag --arrivals: \"") + bad + "\" is not a count between 1 and 10000000")
+        << bad;
+  }
+  EXPECT_EQ(error_of({"--trace", "t.yaml", "--arrivals", "10", "--protocol", "churn"}),
+            "--arrivals runs the fill protocol only; it cannot be combined with --protocol churn "
+            "(drop --protocol or use fill)");
+  EXPECT_EQ(error_of({"--trace", "t.yaml", "--protocol", "both", "--arrivals", "10"}),
+            "--arrivals runs the fill protocol only; it cannot be combined with --protocol both "
+            "(drop --protocol or use fill)");
+}
+
 TEST(SimOptions, UnknownStrategyNamesTheKnownOnes) {
   Result<std::vector<Strategy>> s = select_strategies("BestFit,Spread", Deployment{});
   ASSERT_FALSE(s.ok());

@@ -72,6 +72,49 @@ TEST(Study, ResultsDoNotDependOnThreads) {
   EXPECT_EQ(a.str(), b.str());
 }
 
+TEST(Study, WhatIfRunsSkipTheOfflineReferenceAndPrintTheirOwnTable) {
+  Trace trace = small_cluster();
+  for (SimNode& n : trace.nodes) {
+    n.epc_used_bytes = n.epc_bytes / 4;  // 16 → 12 GiB free, 48 → 36 GiB: 480 of 640 GiB free
+  }
+  StudyOptions o = options(2);
+  o.churn = false;
+  o.fill_options.arrivals = 120;
+  Result<StudyResults> results = run_study(trace, o);
+  ASSERT_TRUE(results.ok());
+  EXPECT_EQ(results->what_if_arrivals, 120);
+  EXPECT_EQ(results->fill.size(), 20U);  // 10 strategies × 2 seeds, no best-fit-decreasing
+  for (const FillRun& run : results->fill) {
+    EXPECT_NE(run.strategy, kBestFitDecreasingName);
+    EXPECT_EQ(run.result.arrived_pods, 120) << run.strategy;
+  }
+  const std::string summary = summarize(*results);
+  EXPECT_EQ(summary.rfind("What-if: 120 pods arrive, no departures (median over 2 seeds;", 0), 0U)
+      << summary;
+  EXPECT_NE(summary.find("Cluster EPC: 640.00 GiB; held by pods already there: 160.00 GiB; free "
+                         "before the arrivals: 480.00 GiB"),
+            std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("| strategy | pods placed | pods rejected | EPC rejected | free EPC left "
+                         "| within capacity |"),
+            std::string::npos)
+      << summary;
+  EXPECT_EQ(summary.find("Fill ("), std::string::npos) << summary;
+  EXPECT_EQ(summary.find("best-fit-decreasing"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("| FragmentationAware/ideal | "), std::string::npos) << summary;
+
+  // The CSV keeps its columns and adds the EPC ones: rejected, held at the start, free at the end.
+  std::ostringstream csv;
+  write_fill_csv(csv, *results);
+  const std::string text = csv.str();
+  EXPECT_EQ(text.rfind("strategy,seed,arrived_pods,placed_pods,rejected_pods,unallocated_at_full,"
+                       "first_fitting_rejection,within_capacity,rejected_epc_gib,"
+                       "used_at_start_epc_gib,free_at_end_epc_gib\n",
+                       0),
+            0U);
+  EXPECT_NE(text.find(",160.000,"), std::string::npos);
+}
+
 TEST(Study, EmptyTraceIsAnError) {
   Trace empty;
   EXPECT_FALSE(run_study(empty, options(1)).ok());
