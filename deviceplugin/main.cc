@@ -29,6 +29,7 @@
 #include "deviceplugin/plugin_config.h"
 #include "deviceplugin/plugin_metrics.h"
 #include "deviceplugin/report/node_state_keeper.h"
+#include "deviceplugin/report/report_fanout.h"
 #include "deviceplugin/report/report_stream.h"
 #include "deviceplugin/report/slot_tracker.h"
 #include "deviceplugin/sgx/discovery.h"
@@ -82,7 +83,7 @@ std::string default_node_name() {
 // The report side: only with --extender. It never blocks the kubelet side (update() is
 // non-blocking). Members are null without --extender; the tracker also on a node serving nothing.
 struct Reporting {
-  std::unique_ptr<dp::report::ReportStream> stream;
+  std::unique_ptr<dp::report::ReportFanout> stream;
   std::unique_ptr<dp::report::NodeStateKeeper> keeper;
   std::unique_ptr<dp::report::SlotTracker> tracker;
 };
@@ -95,14 +96,17 @@ epc::common::Result<Reporting> start_reporting(const dp::PluginConfig& config,
   }
   const dp::report::NodeState initial =
       dp::report::initial_node_state(info, config.enclave_limit, config.provision_limit);
-  dp::report::ReportStream::Options stream_options;
+  dp::report::ReportFanout::Options fanout;
+  dp::report::ReportStream::Options& stream_options = fanout.stream;
   stream_options.target = config.extender;
   stream_options.node_name = config.node_name;
   stream_options.instance_id = dp::report::ReportStream::new_instance_id();
   stream_options.plugin_version = kPluginVersion;
   stream_options.heartbeat = config.heartbeat;
   stream_options.log = log_line;
-  auto created = dp::report::ReportStream::create(stream_options, initial);
+  fanout.every_address = config.extender_every_address;
+  fanout.resolve_period = config.extender_resolve_period;
+  auto created = dp::report::ReportFanout::create(std::move(fanout), initial);
   if (!created.ok()) {
     return created.error();
   }

@@ -104,13 +104,32 @@ common::options::OptionTable<PluginConfig> options() {
          return v.empty() ? set_text(c.extender, v) : set_host_port(c.extender, v, false);
        },
        [](const PluginConfig& c) { return c.extender; }},
+      {"report.every_address", "extender-every-address", "true|false",
+       "resolve the extender's host (a headless Service over every scheduler replica) and report "
+       "to each of its addresses, so a standby replica's extender is warm when it takes over",
+       [](PluginConfig& c, std::string_view v) {
+         const auto parsed = common::parse_bool(v);
+         if (!parsed.ok()) {
+           return parsed.error().message;
+         }
+         c.extender_every_address = *parsed;
+         return std::string{};
+       },
+       [](const PluginConfig& c) {
+         return std::string(c.extender_every_address ? "true" : "false");
+       }},
+      {"report.resolve_period_ms", "extender-resolve-period-ms", "MS",
+       "with extender-every-address: how often the host is resolved again, in milliseconds",
+       [](PluginConfig& c, std::string_view v) { return set_period(c.extender_resolve_period, v); },
+       [](const PluginConfig& c) { return show_ms(c.extender_resolve_period); }},
       {"report.heartbeat_ms", "heartbeat-ms", "MS",
        "report heartbeat period in milliseconds when nothing changes",
        [](PluginConfig& c, std::string_view v) { return set_period(c.heartbeat, v); },
        [](const PluginConfig& c) { return show_ms(c.heartbeat); }},
       {"healthz.address", "healthz-address", "IP:PORT",
-       "serve GET /healthz there for probes (empty: off; port 0: any): 200 once every resource "
-       "is served and registered with kubelet, 503 with the reason otherwise",
+       "serve GET /healthz (probes) and GET /metrics (Prometheus) there (empty: off; port 0: "
+       "any): /healthz is 200 once every resource is served and registered with kubelet, 503 "
+       "with the reason otherwise",
        [](PluginConfig& c, std::string_view v) {
          return v.empty() ? set_text(c.healthz_address, v)
                           : set_host_port(c.healthz_address, v, true);

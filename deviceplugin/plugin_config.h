@@ -20,6 +20,10 @@ struct PluginConfig {
   std::uint32_t provision_limit = kubelet::kDefaultSlots;
   std::string node_name;  // default: $NODE_NAME, else the host name
   std::string extender;   // host:port of the extender's NodeReports service; empty = none
+  // Report to every address the extender's host resolves to (a headless Service over the
+  // scheduler replicas), re-resolved every extender_resolve_period.
+  bool extender_every_address = false;
+  std::chrono::milliseconds extender_resolve_period{10000};
   std::string pod_resources_socket{"/var/lib/kubelet/pod-resources/kubelet.sock"};
   std::chrono::milliseconds heartbeat{10000};
   std::chrono::milliseconds holders_period{10000};  // PodResources List period (and after Allocate)

@@ -9,7 +9,7 @@
 
 #include "deviceplugin/kubelet/plugin_supervisor.h"
 #include "deviceplugin/live_epc_poller.h"
-#include "deviceplugin/report/report_stream.h"
+#include "deviceplugin/report/report_fanout.h"
 
 namespace epc::deviceplugin {
 
@@ -111,24 +111,28 @@ void add_kubelet(const kubelet::PluginSupervisor& supervisor, Families& out) {
   }
 }
 
-void add_stream(const report::ReportStream& stream, Families& out) {
-  const report::ReportStream::Stats stats = stream.stats();
-  Families::add(
-      out.family("epc_plugin_report_stream_connected",
-                 "1 while the NodeReports stream to the extender is open.", MetricType::Gauge),
-      flag(stats.connected));
-  Families::add(out.family("epc_plugin_report_stream_connections_total",
-                           "NodeReports streams opened to the extender (reconnects + 1).",
-                           MetricType::Counter),
-                number(stats.connections));
-  Families::add(out.family("epc_plugin_report_messages_sent_total",
-                           "NodeReport messages written to the extender.", MetricType::Counter),
-                number(stats.messages_sent));
-  Families::add(out.family("epc_plugin_report_messages_refused_total",
-                           "Acks from the extender that refused a report (the plugin resyncs "
-                           "with a snapshot).",
-                           MetricType::Counter),
-                number(stats.messages_refused));
+void add_streams(const report::ReportFanout& fanout, Families& out) {
+  MetricFamily& connected = out.family("epc_plugin_report_stream_connected",
+                                       "1 while the NodeReports stream to the extender (address) "
+                                       "is open.",
+                                       MetricType::Gauge);
+  MetricFamily& connections = out.family("epc_plugin_report_stream_connections_total",
+                                         "NodeReports streams opened to the extender (reconnects "
+                                         "+ 1).",
+                                         MetricType::Counter);
+  MetricFamily& sent =
+      out.family("epc_plugin_report_messages_sent_total",
+                 "NodeReport messages written to the extender.", MetricType::Counter);
+  MetricFamily& refused = out.family("epc_plugin_report_messages_refused_total",
+                                     "Acks from the extender that refused a report (the plugin "
+                                     "resyncs with a snapshot).",
+                                     MetricType::Counter);
+  for (const auto& [target, stats] : fanout.stats()) {
+    Families::add(connected, flag(stats.connected), {{"extender", target}});
+    Families::add(connections, number(stats.connections), {{"extender", target}});
+    Families::add(sent, number(stats.messages_sent), {{"extender", target}});
+    Families::add(refused, number(stats.messages_refused), {{"extender", target}});
+  }
 }
 
 }  // namespace
@@ -140,7 +144,7 @@ std::string render_plugin_metrics(const PluginMetricsSources& sources) {
     add_kubelet(*sources.supervisor, out);
   }
   if (sources.stream != nullptr) {
-    add_stream(*sources.stream, out);
+    add_streams(*sources.stream, out);
   }
   if (sources.live_epc != nullptr) {
     Families::add(

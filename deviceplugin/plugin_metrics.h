@@ -9,7 +9,7 @@ namespace kubelet {
 class PluginSupervisor;
 }
 namespace report {
-class ReportStream;
+class ReportFanout;
 }
 class LiveEpcPoller;
 
@@ -27,7 +27,7 @@ struct PluginMetricsSources {
   // Each may be null: nothing served (no usable SGX), no --extender, no live EPC to poll. They
   // must outlive every scrape.
   const kubelet::PluginSupervisor* supervisor = nullptr;
-  const report::ReportStream* stream = nullptr;
+  const report::ReportFanout* stream = nullptr;
   const LiveEpcPoller* live_epc = nullptr;
 };
 

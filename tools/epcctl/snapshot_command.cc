@@ -131,8 +131,8 @@ common::Result<std::string> snapshot_yaml(http_client::HttpClient& client,
     // epc-sim has no headroom: the node offers what the extender lets pods use.
     const std::int64_t usable = std::max<std::int64_t>(*capacity - *headroom, 0);
     const std::int64_t used = std::min(std::max(*requested, live), usable);
-    node_lines += "  - {name: " + quoted(node_name) +
-                  ", cpu: \"" + cpu_text(options.node_cpu_milli) +
+    node_lines += "  - {name: " + quoted(node_name) + ", cpu: \"" +
+                  cpu_text(options.node_cpu_milli) +
                   "\", memory: " + common::quantity_string(options.node_memory_bytes) +
                   ", epc: " + common::quantity_string(usable) +
                   ", enclave_slots: " + std::to_string(*slots_total) +
@@ -174,7 +174,8 @@ common::Result<std::string> snapshot_yaml(http_client::HttpClient& client,
          " accounted it at " + std::string(generated_at) + " (epcctl snapshot).\n";
   out +=
       "# EPC, enclave slots and pods already used are the extender's; cpu and memory are\n"
-      "# placeholders (--node-cpu/--node-memory/--pod-cpu/--pod-memory). Node EPC is capacity minus\n"
+      "# placeholders (--node-cpu/--node-memory/--pod-cpu/--pod-memory). Node EPC is capacity "
+      "minus\n"
       "# the extender's headroom (" +
       common::quantity_string(*headroom) +
       "). Ask what-if questions on it, e.g.:\n"

@@ -328,9 +328,11 @@ TEST(DevicePluginProcess, ServesItsOwnMetrics) {
   EXPECT_TRUE(series_becomes("epc_plugin_info{node=\"node-a\",version=\"0.1.0\"}", 1));
   EXPECT_TRUE(series_becomes("epc_plugin_resource_registered{" + enclave + "}", 1));
   EXPECT_TRUE(series_becomes("epc_plugin_registrations_total{" + enclave + ",result=\"ok\"}", 1));
-  EXPECT_TRUE(series_becomes("epc_plugin_report_stream_connected", 1));
-  EXPECT_TRUE(series_becomes("epc_plugin_report_messages_sent_total", 1, /*at_least=*/true));
-  EXPECT_TRUE(series_becomes("epc_plugin_report_stream_connections_total", 1));
+  const std::string extender = "{extender=\"127.0.0.1:" + std::to_string((*server)->port()) + "\"}";
+  EXPECT_TRUE(series_becomes("epc_plugin_report_stream_connected" + extender, 1));
+  EXPECT_TRUE(
+      series_becomes("epc_plugin_report_messages_sent_total" + extender, 1, /*at_least=*/true));
+  EXPECT_TRUE(series_becomes("epc_plugin_report_stream_connections_total" + extender, 1));
 
   ASSERT_TRUE(kubelet.allocate(kEnclave, {{"sgx-enclave-3"}}).ok());
   EXPECT_FALSE(kubelet.allocate(kEnclave, {{"sgx-enclave-999"}}).ok());  // no such slot

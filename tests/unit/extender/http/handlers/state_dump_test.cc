@@ -16,7 +16,8 @@ namespace json = boost::json;
 using test::kMi;
 using test::kNowNs;
 
-state::PodRecord pod(std::string uid, std::string node, std::int64_t epc_mi, bool epc_known = true) {
+state::PodRecord pod(std::string uid, std::string node, std::int64_t epc_mi,
+                     bool epc_known = true) {
   return state::PodRecord{.uid = std::move(uid),
                           .namespace_name = "apps/p",
                           .node = std::move(node),
