@@ -43,11 +43,13 @@ common::Result<std::vector<std::string>> ReportFanout::resolve_with_getaddrinfo(
     if (a->ai_family == AF_INET) {
       const auto* v4 = reinterpret_cast<const sockaddr_in*>(a->ai_addr);
       ::inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
-      address = std::string(text) + ":" + port;
+      address.append(text).append(":").append(port);
     } else if (a->ai_family == AF_INET6) {
       const auto* v6 = reinterpret_cast<const sockaddr_in6*>(a->ai_addr);
       ::inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
-      address = "[" + std::string(text) + "]:" + port;
+      // Appended piece by piece: GCC 12 at -O3 warns falsely (-Wrestrict, its bug 105329) about
+      // "[" + std::string(...).
+      address.append("[").append(text).append("]:").append(port);
     } else {
       continue;
     }
