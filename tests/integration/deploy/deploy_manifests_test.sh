@@ -24,29 +24,9 @@ fi
 mode="$1" npm_dir="$2" src="$3"
 shift 3
 node="${EPC_NODE:-node}" npm="${EPC_NPM:-npm}"
-for tool in "$node" "$npm" python3 flock sha256sum; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "$0: $tool not found: scripts/bootstrap installs it" >&2
-    exit 1
-  fi
-done
-
-mkdir -p "$npm_dir"
-stamp="$npm_dir/installed.sha256"
-want="$(cat "$here/package.json" "$here/package-lock.json" | sha256sum)"
-# ctest -j runs these checks side by side: the first one installs, the others wait for it.
-exec 9>"$npm_dir/install.lock"
-flock 9
-if [ ! -d "$npm_dir/node_modules" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  rm -f "$stamp"
-  cp "$here/package.json" "$here/package-lock.json" "$npm_dir/"
-  start=$SECONDS
-  # --ignore-scripts: the packages are data and libraries; nothing needs to run at install.
-  (cd "$npm_dir" && "$npm" ci --no-audit --no-fund --ignore-scripts --loglevel=error)
-  echo "$want" >"$stamp"
-  echo "npm ci into $npm_dir: $((SECONDS - start)) s"
-fi
-flock -u 9
+# shellcheck source=../../support/npm_ci.sh
+source "$here/../../support/npm_ci.sh"
+npm_ci_once "$here" "$npm_dir"
 
 case "$mode" in
   valid) "$node" "$here/validate.mjs" --modules "$npm_dir" --root "$src" ;;
