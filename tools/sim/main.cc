@@ -1,4 +1,5 @@
 // epc-sim: the bin-packing simulator (docs/bin-packing.md).
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -101,6 +102,24 @@ int run(const std::vector<std::string>& args) {
   study.seeds = options.seeds;
   study.fill = options.fill;
   study.churn = options.churn;
+  // Churn draws pods with a lifetime. A pod list without any (a trace of pending demand, a mix
+  // written by hand) still answers the fill question: run that and say churn was skipped, unless
+  // churn alone was asked for.
+  std::string skipped;
+  const bool lifetimes = std::any_of(trace->pods.begin(), trace->pods.end(),
+                                     [](const sim::SimPod& pod) { return pod.lifetime_s >= 0; });
+  if (study.churn && !lifetimes) {
+    if (!study.fill) {
+      std::cerr << "epc-sim: --protocol churn needs pod lifetimes, and no pod in the list has one "
+                   "(give lifetimes, or run --protocol fill)\n";
+      return 1;
+    }
+    study.churn = false;
+    skipped =
+        "Churn: skipped: no pod in the list has a lifetime (the churn protocol needs them); "
+        "the fill protocol ran alone.\n\n";
+    std::cerr << "epc-sim: no pod in the list has a lifetime: churn skipped, fill only\n";
+  }
   study.churn_options.arrivals = options.churn_arrivals;
   study.fill_options.arrivals = options.arrivals;
   study.threads =
@@ -132,7 +151,7 @@ int run(const std::vector<std::string>& args) {
     std::cerr << "epc-sim: " << results.error().message << '\n';
     return 1;
   }
-  std::cout << sim::summarize(*results);
+  std::cout << skipped << sim::summarize(*results);
   if (!options.out_dir.empty()) {
     if (Result<bool> written = write_outputs(options.out_dir, *results); !written) {
       std::cerr << "epc-sim: " << written.error().message << '\n';

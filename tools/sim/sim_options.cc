@@ -97,7 +97,7 @@ The summary (Markdown tables of medians over seeds) goes to standard output.
 
 common::Result<SimOptions> parse_sim_options(const std::vector<std::string>& args) {
   SimOptions options;
-  bool protocol_given = false;
+  bool& protocol_given = options.protocol_given;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& flag = args[i];
     if (flag == "--help" || flag == "-h") {

@@ -24,6 +24,7 @@ struct SimOptions {
   std::vector<std::uint64_t> seeds{42, 43, 44, 45, 46, 47, 48, 49, 50, 51};
   bool fill = true;
   bool churn = true;
+  bool protocol_given = false;  // --protocol was on the command line (not the default "both")
   Deployment deployment{.extender_weight = kRecommendedExtenderWeight};
   std::int64_t churn_arrivals = 50'000;
   // > 0: the what-if run (--arrivals): exactly this many pods arrive, fill protocol only.

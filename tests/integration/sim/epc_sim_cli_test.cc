@@ -150,6 +150,29 @@ TEST(EpcSimCli, WhatIfErrors) {
       << overfull.output;
 }
 
+// A pod list without lifetimes still answers the fill question; churn alone cannot run on it.
+TEST(EpcSimCli, PodsWithoutLifetimesRunFillAndSayChurnWasSkipped) {
+  const std::string dir = make_temp_dir();
+  const std::string trace = dir + "/no_lifetimes.yaml";
+  std::ofstream(trace) << "nodes:\n  - {name: n, count: 3, cpu: \"16\", memory: 64Gi, epc: 8Gi}\n"
+                          "pods:\n  - {name: p, cpu: \"1\", memory: 1Gi, epc: 1Gi}\n";
+  const SimRun both = run_sim({"--trace", trace, "--seeds", "1,2", "--strategies", "BestFit",
+                               "--quiet", "--out", dir + "/out"},
+                              dir);
+  ASSERT_EQ(both.status, 0) << both.output;
+  EXPECT_NE(both.output.find("churn skipped, fill only"), std::string::npos) << both.output;
+  EXPECT_NE(both.output.find("Churn: skipped: no pod in the list has a lifetime"),
+            std::string::npos);
+  EXPECT_NE(both.output.find("Fill (median over 2 seeds;"), std::string::npos) << both.output;
+  EXPECT_EQ(both.output.find("Churn (median"), std::string::npos) << both.output;
+  EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(dir) / "out" / "fill.csv"));
+
+  const SimRun churn = run_sim({"--trace", trace, "--protocol", "churn", "--quiet"}, dir);
+  EXPECT_EQ(churn.status, 1) << churn.output;
+  EXPECT_NE(churn.output.find("--protocol churn needs pod lifetimes"), std::string::npos)
+      << churn.output;
+}
+
 TEST(EpcSimCli, BadInputGetsAClearErrorAndAStatus) {
   const std::string dir = make_temp_dir();
   const SimRun flag = run_sim({"--trace", kTrace, "--weight", "zero"}, dir);
