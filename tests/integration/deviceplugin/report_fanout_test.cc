@@ -153,11 +153,19 @@ TEST_F(ReportFanoutTest, EveryReplicaGetsTheReportsAndUpdates) {
     std::lock_guard lock(mutex_);
     EXPECT_EQ(asked_host_, "extender-reports.sgx-system.svc");
   }
-  const auto stats = fanout->stats();
-  ASSERT_EQ(stats.size(), 2U);
-  for (const auto& [target, s] : stats) {
-    EXPECT_GE(s.messages_sent, 2U) << target;  // the snapshot and the change at least
+  // The snapshot and the change at least, per stream. A stream counts a message once its Write
+  // returned, which may be after the replica applied it: wait for the count too.
+  const auto both_sent_two = [&] {
+    const auto stats = fanout->stats();
+    return stats.size() == 2U && std::all_of(stats.begin(), stats.end(), [](const auto& entry) {
+             return entry.second.messages_sent >= 2U;
+           });
+  };
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (!both_sent_two() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
   }
+  EXPECT_TRUE(both_sent_two());
 }
 
 TEST_F(ReportFanoutTest, AReplicaThatLeavesLosesItsStreamAndOneThatJoinsGetsTheLatestState) {
