@@ -9,9 +9,17 @@ namespace epc::common::options {
 
 namespace {
 
+// Settings are a few levels deep; a deeper tree is a mistake or an alias that contains itself
+// (`a: &x {b: *x}`), which yaml-cpp resolves into a cycle that recursion would never leave.
+constexpr int kMaxDepth = 16;
+
 // Appends the settings under `node` (at `path`) to `out`; an error text, empty when fine.
-std::string collect(const YAML::Node& node, const std::string& path,
+std::string collect(const YAML::Node& node, const std::string& path, int depth,
                     std::vector<YamlSetting>& out) {
+  if (depth > kMaxDepth) {
+    return path.substr(0, 200) + "...: nested deeper than " + std::to_string(kMaxDepth) +
+           " levels (an alias that refers to itself?)";
+  }
   if (node.IsMap()) {
     for (const auto& entry : node) {
       if (!entry.first.IsScalar()) {
@@ -19,7 +27,7 @@ std::string collect(const YAML::Node& node, const std::string& path,
                " is not a string";
       }
       const std::string& key = entry.first.Scalar();
-      if (auto bad = collect(entry.second, path.empty() ? key : path + "." + key, out);
+      if (auto bad = collect(entry.second, path.empty() ? key : path + "." + key, depth + 1, out);
           !bad.empty()) {
         return bad;
       }
@@ -45,7 +53,7 @@ Result<std::vector<YamlSetting>> yaml_settings(std::string_view yaml) {
     if (!root.IsMap()) {
       return Error{"the top level must be a mapping of keys"};
     }
-    if (auto bad = collect(root, "", settings); !bad.empty()) {
+    if (auto bad = collect(root, "", 0, settings); !bad.empty()) {
       return Error{bad};
     }
   } catch (const YAML::Exception& e) {

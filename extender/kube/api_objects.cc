@@ -239,8 +239,14 @@ struct PodDecoder::Impl {
     return codec::decode_pod(value, d.reader, fields, decode_options);
   }
 
-  // The decoded fields as the ledger's ApiPod; false when the pod is not an SGX pod.
+  // The decoded fields as the ledger's ApiPod; false when the pod is not an SGX pod, or has no
+  // UID, name or namespace (kube-apiserver always sends them; a pod without them could not be
+  // told apart from others, bound or released, so it is not accounted at all).
   bool to_api_pod(core::ApiPod& pod) const {
+    if (fields.identity.uid.empty() || fields.identity.name.empty() ||
+        fields.identity.namespace_name.empty()) {
+      return false;
+    }
     const core::PodRequest request = core::compute_pod_request(
         core::PodSpecResources{fields.containers, fields.init_containers, fields.overhead},
         options);
@@ -460,7 +466,9 @@ common::Result<ListPage> NodeDecoder::decode_list(std::string& body,
     if (!m.node(item, node, ignored_rv)) {
       return false;
     }
-    out.push_back(std::move(node));
+    if (!node.name.empty()) {  // a node without a name cannot be matched to anything: skipped
+      out.push_back(std::move(node));
+    }
     return true;
   });
 }
@@ -489,6 +497,9 @@ common::Result<bool> NodeDecoder::decode_event(std::string_view line, NodeEvent&
   }
   if (!m.node(object, event.node, event.resource_version)) {
     return m.d.error("node watch event");
+  }
+  if (event.node.name.empty()) {
+    return common::Error{"node watch event: the node has no metadata.name"};
   }
   return true;
 }

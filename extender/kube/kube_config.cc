@@ -57,6 +57,9 @@ std::string resolve(const std::filesystem::path& dir, const std::string& file) {
 }
 
 std::string scalar(const YAML::Node& map, const char* key) {
+  if (!map || !map.IsMap()) {
+    return {};  // operator[] on a scalar or a sequence throws
+  }
   const YAML::Node value = map[key];
   return value && value.IsScalar() ? value.as<std::string>() : std::string();
 }
@@ -171,6 +174,11 @@ common::Result<KubeConfig> load_kubeconfig(const std::string& path, std::string_
     root = YAML::LoadFile(path);
   } catch (const std::exception& e) {
     return common::Error{"kubeconfig " + path + ": " + e.what()};
+  }
+  if (!root.IsMap()) {
+    return common::Error{"kubeconfig " + path +
+                         ": not a kubeconfig (its top level must be a mapping with clusters, "
+                         "users and contexts)"};
   }
   const std::filesystem::path dir = std::filesystem::path(path).parent_path();
   std::string context_name(context);

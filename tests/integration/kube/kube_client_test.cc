@@ -543,6 +543,21 @@ TEST_F(KubeconfigFileTest, MissingContextClusterOrUserAreClearErrors) {
   ASSERT_FALSE(none.ok());
   EXPECT_THAT(none.error().message, HasSubstr("no current-context"));
 
+  // Not a mapping at all (found by kubeconfig_fuzz: it used to escape as a yaml-cpp exception),
+  // and mappings where the lists hold scalars.
+  for (const char* text : {"hello\n", "- a\n- b\n", "https://10.0.0.1:6443\n"}) {
+    const std::string odd = dir_.file("odd.yaml");
+    write_file(odd, text);
+    auto refused = load_kubeconfig(odd);
+    ASSERT_FALSE(refused.ok()) << text;
+    EXPECT_THAT(refused.error().message, HasSubstr("not a kubeconfig")) << text;
+  }
+  const std::string scalars = dir_.file("scalars.yaml");
+  write_file(scalars, "current-context: c\ncontexts: [c]\nclusters: x\n");
+  auto scalar_lists = load_kubeconfig(scalars);
+  ASSERT_FALSE(scalar_lists.ok());
+  EXPECT_THAT(scalar_lists.error().message, HasSubstr("no context named \"c\""));
+
   // A file the kubeconfig names that is not there.
   std::filesystem::remove(kube_dir_ + "/pki/ca.crt");
   auto no_ca = load("prod");
@@ -563,6 +578,47 @@ TEST_F(KubeconfigFileTest, PlainHttpServerIsRefused) {
   auto kube = load("plain-http");
   ASSERT_FALSE(kube.ok());
   EXPECT_THAT(kube.error().message, HasSubstr("must be an https:// URL"));
+}
+
+// Objects without their identity (found by kube_api_fuzz; kube-apiserver never sends them): an SGX
+// pod without a UID is not accounted, a node without a name is skipped in a list and refused in a
+// watch event, and the objects beside them are still taken.
+TEST(ApiDecoders, PodsWithoutUidAndNodesWithoutNameAreNotTaken) {
+  PodDecoder pods{core::PodRequestOptions{}};
+  PodEvent pod_event;
+  auto no_uid =
+      pods.decode_event(R"({"type":"ADDED","object":{"metadata":{"name":"p","namespace":"default",)"
+                        R"("resourceVersion":"7"},"spec":{"containers":[{"resources":{"requests":)"
+                        R"({"sgx.intel.com/epc":"64Mi"}}}]}}})",
+                        pod_event);
+  ASSERT_TRUE(no_uid.ok()) << no_uid.error().message;
+  EXPECT_FALSE(pod_event.sgx);
+  auto with_uid = pods.decode_event(
+      R"({"type":"ADDED","object":{"metadata":{"name":"p","namespace":"default","uid":"u-1",)"
+      R"("resourceVersion":"8"},"spec":{"containers":[{"resources":{"requests":)"
+      R"({"sgx.intel.com/epc":"64Mi"}}}]}}})",
+      pod_event);
+  ASSERT_TRUE(with_uid.ok()) << with_uid.error().message;
+  EXPECT_TRUE(pod_event.sgx);
+  EXPECT_EQ(pod_event.pod.pod.uid, "u-1");
+
+  NodeDecoder nodes{core::PodRequestOptions{}};
+  std::string list =
+      R"({"kind":"NodeList","metadata":{"resourceVersion":"9"},"items":[)"
+      R"({"metadata":{},"status":{"allocatable":{"sgx.intel.com/epc":"1Gi"}}},)"
+      R"({"metadata":{"name":"n1"},"status":{"allocatable":{"sgx.intel.com/epc":"1Gi"}}}]})";
+  std::vector<state::ApiNode> listed;
+  auto page = nodes.decode_list(list, listed);
+  ASSERT_TRUE(page.ok()) << page.error().message;
+  ASSERT_EQ(listed.size(), 1U);
+  EXPECT_EQ(listed[0].name, "n1");
+  NodeEvent node_event;
+  auto nameless =
+      nodes.decode_event(R"({"type":"ADDED","object":{"metadata":{"resourceVersion":"5"},)"
+                         R"("status":{"allocatable":{"sgx.intel.com/epc":"1Gi"}}}})",
+                         node_event);
+  ASSERT_FALSE(nameless.ok());
+  EXPECT_THAT(nameless.error().message, HasSubstr("no metadata.name"));
 }
 
 TEST(ParseServerUrl, Ipv6WithPortWithoutPortAndPathPrefix) {

@@ -40,6 +40,9 @@ TEST(YamlSettingsTest, ErrorsNameTheKey) {
       {"a:\n  x:\n", "a.x: expected a single value"},
       {"? [k]\n: v\n", "key under the top level is not a string"},
       {"a: {x: 1\n", "not valid YAML"},
+      // An alias that contains itself (found by the config fuzzers: it used to recurse until the
+      // stack ran out).
+      {"a: &x {b: *x}\n", "nested deeper than 16 levels"},
   };
   for (const Row& row : rows) {
     const auto settings = yaml_settings(row.yaml);
