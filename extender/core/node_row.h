@@ -64,6 +64,16 @@ struct NodeRow {
   std::int64_t provision_slots_used = 0;
 
   ReportTime report_time_ns = 0;  // monotonic clock of the last report received (any kind)
+
+  // CPU and memory as kube-scheduler's NodeResourcesFit counts them: the node's allocatable and
+  // the requests of every pod bound to it, SGX or not (from the Kubernetes API watch). Scoring
+  // reads them so as not to strand EPC on a node whose CPU or memory runs out first; fit does not
+  // (kube-scheduler filters CPU and memory itself, on fresher data). Unknown without the API.
+  bool cpu_memory_known = false;
+  std::int64_t cpu_allocatable_milli = 0;
+  std::int64_t cpu_requested_milli = 0;
+  std::int64_t memory_allocatable_bytes = 0;
+  std::int64_t memory_requested_bytes = 0;
 };
 
 // Tunables that turn a row into "free" numbers.

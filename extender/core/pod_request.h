@@ -47,6 +47,10 @@ struct PodRequest {
   std::int64_t epc_bytes = 0;
   std::int64_t enclave_slots = 0;
   std::int64_t provision_slots = 0;
+  // The pod's CPU and memory requests (kube-scheduler's arithmetic), for scoring only: 0 when not
+  // known (a pod from a report, not from the API or a scheduler request).
+  std::int64_t cpu_milli = 0;
+  std::int64_t memory_bytes = 0;
 
   bool wants_sgx() const { return epc_bytes > 0 || enclave_slots > 0 || provision_slots > 0; }
   friend bool operator==(const PodRequest&, const PodRequest&) = default;

@@ -1,6 +1,7 @@
 #include "tools/sim/fill_protocol.h"
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 #include <optional>
 #include <random>
@@ -49,6 +50,106 @@ std::vector<char> fits_some_node_at_start(const Trace& trace, const SimCluster& 
 
 double fraction(std::int64_t part, std::int64_t whole) {
   return whole > 0 ? static_cast<double>(part) / static_cast<double>(whole) : 0.0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The offline packer.
+
+// Every node's free capacity, one dense array per dimension: the packer scans all nodes for every
+// pod of every order (1,523 nodes × 10^4 pods × 16 orders on openb), and the scan reads only
+// these, not SimCluster's rows.
+struct FreeCapacity {
+  std::vector<std::int64_t> epc;
+  std::vector<std::int64_t> cpu_milli;
+  std::vector<std::int64_t> memory_bytes;
+  std::vector<std::int64_t> enclave_slots;
+  std::vector<std::int64_t> pods;
+};
+
+// As SimCluster starts: pre-existing EPC, slots and pods taken; their CPU and memory not modelled.
+FreeCapacity free_capacity_at_start(const Trace& trace) {
+  FreeCapacity free;
+  for (const SimNode& node : trace.nodes) {
+    free.epc.push_back(node.epc_bytes - node.epc_used_bytes);
+    free.cpu_milli.push_back(node.cpu_milli);
+    free.memory_bytes.push_back(node.memory_bytes);
+    free.enclave_slots.push_back(node.enclave_slots - node.enclave_slots_used);
+    free.pods.push_back(node.max_pods - node.pods_used);
+  }
+  return free;
+}
+
+constexpr std::size_t kNoNode = std::numeric_limits<std::size_t>::max();
+
+// Packs `order` from `free` (a copy: each order starts from the same cluster). Each pod goes to
+// the node where it leaves the least EPC free among those where it fits in every dimension
+// (SimCluster::kube_fits with EPC), ties to the lowest index. node_of[a] is order[a]'s node, or
+// kNoNode when none takes it. Returns the EPC placed.
+std::int64_t pack_best_fit(const Trace& trace, const std::vector<std::size_t>& order,
+                           FreeCapacity free, std::vector<std::size_t>& node_of) {
+  node_of.assign(order.size(), kNoNode);
+  const std::size_t nodes = free.epc.size();
+  std::int64_t placed = 0;
+  for (std::size_t a = 0; a < order.size(); ++a) {
+    const SimPod& pod = trace.pods[order[a]];
+    std::size_t best = kNoNode;
+    std::int64_t best_left = std::numeric_limits<std::int64_t>::max();
+    for (std::size_t i = 0; i < nodes; ++i) {
+      // EPC first: it is the ranking, and a node no better than the best so far needs no more
+      // checks (>= keeps the lowest index among ties).
+      const std::int64_t left = free.epc[i] - pod.epc_bytes;
+      if (left < 0 || left >= best_left) {
+        continue;
+      }
+      if (free.cpu_milli[i] < pod.cpu_milli || free.memory_bytes[i] < pod.memory_bytes ||
+          free.enclave_slots[i] < pod.enclave_slots || free.pods[i] < 1) {
+        continue;
+      }
+      best = i;
+      best_left = left;
+      if (left == 0) {
+        break;  // nothing fits tighter
+      }
+    }
+    if (best == kNoNode) {
+      continue;
+    }
+    node_of[a] = best;
+    free.epc[best] -= pod.epc_bytes;
+    free.cpu_milli[best] -= pod.cpu_milli;
+    free.memory_bytes[best] -= pod.memory_bytes;
+    free.enclave_slots[best] -= pod.enclave_slots;
+    free.pods[best] -= 1;
+    placed += pod.epc_bytes;
+  }
+  return placed;
+}
+
+// Separate from the arrival stream's seed use, so the orders are not the arrivals reshuffled by
+// the same numbers.
+constexpr std::uint64_t kOfflineOrderStream = 0x6a09e667f3bcc908ULL;
+
+// Puts the arrivals in `order` into offline order k (see run_best_offline). Order k depends on
+// (seed, k) and the arrival multiset only.
+void arrange_offline_order(const Trace& trace, std::uint64_t seed, int k,
+                           std::vector<std::size_t>& order) {
+  const auto larger_epc = [&](std::size_t a, std::size_t b) {
+    return trace.pods[a].epc_bytes > trace.pods[b].epc_bytes;
+  };
+  if (k == 0) {
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return larger_epc(a, b) || (!larger_epc(b, a) && a < b);
+    });
+    return;
+  }
+  const std::uint64_t stream = seed ^ kOfflineOrderStream;
+  std::seed_seq seeds{static_cast<std::uint32_t>(stream), static_cast<std::uint32_t>(stream >> 32),
+                      static_cast<std::uint32_t>(k)};
+  std::mt19937_64 shuffle(seeds);
+  std::shuffle(order.begin(), order.end(), shuffle);
+  if (k % 2 == 1) {
+    std::stable_sort(order.begin(), order.end(), larger_epc);
+  }
 }
 
 }  // namespace
@@ -164,45 +265,39 @@ FillResult run_fill(const Trace& trace, const Strategy& strategy, std::uint64_t 
   return result;
 }
 
-FillResult run_best_fit_decreasing(const Trace& trace, std::uint64_t seed) {
+FillResult run_best_offline(const Trace& trace, std::uint64_t seed, int orders) {
+  const std::vector<std::size_t> arrivals = draw_arrivals(trace, seed, 1.0);
+  const FreeCapacity at_start = free_capacity_at_start(trace);
+  std::vector<std::size_t> order;
+  std::vector<std::size_t> node_of;
+  std::vector<std::size_t> best_order;
+  std::vector<std::size_t> best_node_of;
+  std::int64_t best_placed = -1;
+  for (int k = 0; k < std::max(orders, 1); ++k) {
+    order = arrivals;
+    arrange_offline_order(trace, seed, k, order);
+    const std::int64_t placed = pack_best_fit(trace, order, at_start, node_of);
+    if (placed > best_placed) {
+      best_placed = placed;
+      best_order.swap(order);
+      best_node_of.swap(node_of);
+    }
+  }
+
+  // The winner is replayed through SimCluster: it is counted as run_fill counts, and its
+  // capacities are checked by other code than the packer's own arrays.
   SimCluster cluster(trace.nodes);
-  std::vector<std::size_t> arrivals = draw_arrivals(trace, seed, 1.0);
-  // Largest EPC first; CPU then memory break ties so the order does not depend on the draw order.
-  std::stable_sort(arrivals.begin(), arrivals.end(), [&](std::size_t a, std::size_t b) {
-    const SimPod& x = trace.pods[a];
-    const SimPod& y = trace.pods[b];
-    if (x.epc_bytes != y.epc_bytes) {
-      return x.epc_bytes > y.epc_bytes;
-    }
-    if (x.cpu_milli != y.cpu_milli) {
-      return x.cpu_milli > y.cpu_milli;
-    }
-    return x.memory_bytes > y.memory_bytes;
-  });
   FillResult result;
   result.cluster_epc_bytes = cluster.epc_capacity();
   result.used_at_start_epc_bytes = cluster.epc_used_at_start();
   const std::int64_t free_at_start = cluster.epc_free_at_start();
   result.first_fitting_rejection = -1.0;  // offline: pods do not arrive in order
-  for (const std::size_t p : arrivals) {
-    const PodDemand demand = demand_of(trace.pods[p]);
+  for (std::size_t a = 0; a < best_order.size(); ++a) {
+    const PodDemand demand = demand_of(trace.pods[best_order[a]]);
     ++result.arrived_pods;
     result.arrived_epc_bytes += demand.sgx.epc_bytes;
-    std::optional<std::size_t> best;
-    std::int64_t best_left = 0;
-    for (std::size_t i = 0; i < cluster.size(); ++i) {
-      if (!cluster.kube_fits(i, demand, true)) {
-        continue;
-      }
-      const std::int64_t left = cluster.row(i).epc_capacity_bytes -
-                                cluster.row(i).epc_requested_bytes - demand.sgx.epc_bytes;
-      if (!best || left < best_left) {
-        best = i;
-        best_left = left;
-      }
-    }
-    if (best) {
-      cluster.place(*best, demand);
+    if (best_node_of[a] != kNoNode) {
+      cluster.place(best_node_of[a], demand);
       ++result.placed_pods;
       result.placed_epc_bytes += demand.sgx.epc_bytes;
     } else {

@@ -71,14 +71,26 @@ struct FillResult {
 FillResult run_fill(const Trace& trace, const Strategy& strategy, std::uint64_t seed,
                     const FillOptions& options, const ProgressFn& progress = {});
 
-// The offline reference: the pods of the same seed's arrival sequence up to 100% arrived, sorted by
-// EPC (largest first), each put where it leaves the least EPC free (among nodes where it fits in
-// every dimension). Fills the same fields; the curve has the single 100% point and
-// first_fitting_rejection is -1 (an offline packing has no arrival order).
-FillResult run_best_fit_decreasing(const Trace& trace, std::uint64_t seed);
+// How many packing orders run_best_offline tries by default.
+inline constexpr int kDefaultOfflineOrders = 16;
 
-// The arrival sequence both functions use: pod indices for `seed` until `arrived_fraction` of the
-// free EPC has arrived (the last pod crosses it). Empty when nothing is free.
+// The achieved offline reference: the pods of the same seed's arrival sequence up to 100% arrived,
+// packed in `orders` orders, each pod put where it leaves the least EPC free (among nodes where it
+// fits in every dimension; ties to the lowest node index); the order that places the most EPC is
+// kept (the first such). Order 0 is EPC descending, ties by pod index; then, from generators
+// seeded by (seed, order), odd orders are EPC descending with ties shuffled and even ones are
+// fully random. Order k does not depend on `orders`, so more orders never do worse. Best-fit
+// decreasing alone depends on the tie order of equal-EPC pods and can lose to online policies
+// where CPU binds; several orders make a sturdier reference, but still not a limit
+// (packing_bound.h is one). Fills the same fields as run_fill; the curve has the single 100%
+// point and first_fitting_rejection is -1 (an offline packing has no arrival order). `orders`
+// below 1 counts as 1.
+FillResult run_best_offline(const Trace& trace, std::uint64_t seed,
+                            int orders = kDefaultOfflineOrders);
+
+// The arrival sequence run_fill, run_best_offline and the packing bound use: pod indices for `seed`
+// until `arrived_fraction` of the free EPC has arrived (the last pod crosses it). Empty when
+// nothing is free.
 std::vector<std::size_t> draw_arrivals(const Trace& trace, std::uint64_t seed,
                                        double arrived_fraction);
 

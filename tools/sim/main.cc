@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "tools/sim/derived_mix.h"
 #include "tools/sim/generic_reader.h"
 #include "tools/sim/openb_reader.h"
 #include "tools/sim/progress_bar.h"
@@ -90,6 +91,16 @@ int run(const std::vector<std::string>& args) {
   if (!trace) {
     std::cerr << "epc-sim: " << trace.error().message << '\n';
     return 1;
+  }
+  if (options.mix != sim::MixKind::kAsListed) {
+    Result<std::vector<sim::SimPod>> mix = sim::derive_mix(options.mix, trace->pods, trace->nodes);
+    if (!mix) {
+      std::cerr << "epc-sim: " << mix.error().message << '\n';
+      return 1;
+    }
+    std::cerr << "epc-sim: mix " << sim::mix_name(options.mix) << ": " << mix->size()
+              << " pods from " << trace->pods.size() << " listed\n";
+    trace.value().pods = std::move(mix).value();
   }
   Result<std::vector<sim::Strategy>> strategies =
       sim::select_strategies(options.strategies, options.deployment);

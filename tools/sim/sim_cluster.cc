@@ -7,11 +7,13 @@
 namespace epc::tools::sim {
 
 PodDemand demand_of(const SimPod& pod) {
-  return PodDemand{
-      .cpu_milli = pod.cpu_milli,
-      .memory_bytes = pod.memory_bytes,
-      .sgx = core::PodRequest{
-          .epc_bytes = pod.epc_bytes, .enclave_slots = pod.enclave_slots, .provision_slots = 0}};
+  return PodDemand{.cpu_milli = pod.cpu_milli,
+                   .memory_bytes = pod.memory_bytes,
+                   .sgx = core::PodRequest{.epc_bytes = pod.epc_bytes,
+                                           .enclave_slots = pod.enclave_slots,
+                                           .provision_slots = 0,
+                                           .cpu_milli = pod.cpu_milli,
+                                           .memory_bytes = pod.memory_bytes}};
 }
 
 SimCluster::SimCluster(std::span<const SimNode> nodes)
@@ -28,6 +30,10 @@ SimCluster::SimCluster(std::span<const SimNode> nodes)
     // them. Their CPU and memory are unknown, so the non-zero defaults are not added for them.
     row.epc_requested_bytes = nodes_[i].epc_used_bytes;
     row.enclave_slots_used = nodes_[i].enclave_slots_used;
+    // What the extender learns from the API: allocatable and the requests of the pods placed.
+    row.cpu_memory_known = true;
+    row.cpu_allocatable_milli = nodes_[i].cpu_milli;
+    row.memory_allocatable_bytes = nodes_[i].memory_bytes;
     use_[i].pods = nodes_[i].pods_used;
     epc_capacity_ += nodes_[i].epc_bytes;
     epc_used_at_start_ += nodes_[i].epc_used_bytes;
@@ -63,6 +69,8 @@ void SimCluster::place(std::size_t i, const PodDemand& pod) {
   use.pods += 1;
   rows_[i].epc_requested_bytes += pod.sgx.epc_bytes;
   rows_[i].enclave_slots_used += pod.sgx.enclave_slots;
+  rows_[i].cpu_requested_milli += pod.cpu_milli;
+  rows_[i].memory_requested_bytes += pod.memory_bytes;
   epc_placed_ += pod.sgx.epc_bytes;
   ever_over_capacity_ = ever_over_capacity_ || !node_within_capacity(i);
 }
@@ -76,6 +84,8 @@ void SimCluster::remove(std::size_t i, const PodDemand& pod) {
   use.pods -= 1;
   rows_[i].epc_requested_bytes -= pod.sgx.epc_bytes;
   rows_[i].enclave_slots_used -= pod.sgx.enclave_slots;
+  rows_[i].cpu_requested_milli -= pod.cpu_milli;
+  rows_[i].memory_requested_bytes -= pod.memory_bytes;
   epc_placed_ -= pod.sgx.epc_bytes;
   ever_over_capacity_ = ever_over_capacity_ || !node_within_capacity(i);
 }

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <limits>
+#include <optional>
 
 namespace epc::tools::sim {
 namespace {
@@ -63,6 +64,10 @@ Input:
   --pods PATH         pod list in the openb CSV form (name,cpu_milli,memory_mib,...,creation_time,
                       deletion_time,...); EPC = memory/8 per node, memory/4 per pod
   --trace PATH        the generic form instead (CSV or YAML, see docs/sim-input.md)
+  --mix M             the workload drawn from the pod list: as-listed (default), small-pods
+                      (EPC at most 1/8 of the median node's), cpu-heavy (CPU-dominant pods
+                      repeated until the mix asks for as large a share of CPU as of EPC) or
+                      large-pods (EPC at least 1/4 of the median node's, repeated 3 times)
 Protocols and strategies:
   --protocol P        fill, churn or both (default both)
   --strategies LIST   comma-separated strategy names or "all" (default): kube-default,
@@ -121,6 +126,12 @@ common::Result<SimOptions> parse_sim_options(const std::vector<std::string>& arg
       options.openb_pods = value;
     } else if (flag == "--trace") {
       options.trace = value;
+    } else if (flag == "--mix") {
+      const std::optional<MixKind> mix = mix_from_name(value);
+      if (!mix) {
+        return bad("a mix name (" + std::string(kMixNames) + ")");
+      }
+      options.mix = *mix;
     } else if (flag == "--out") {
       options.out_dir = value;
     } else if (flag == "--strategies") {

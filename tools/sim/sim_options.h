@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "tools/sim/derived_mix.h"
 #include "tools/sim/strategy.h"
 #include "tools/sim/study.h"
 
@@ -16,10 +17,11 @@ inline constexpr std::int64_t kRecommendedExtenderWeight = 5;
 
 // epc-sim's command line.
 struct SimOptions {
-  std::string openb_nodes;  // openb node list CSV
-  std::string openb_pods;   // openb pod list CSV
-  std::string trace;        // generic CSV/YAML (instead of the two above)
-  std::string out_dir;      // where the CSV files go; empty = none
+  std::string openb_nodes;           // openb node list CSV
+  std::string openb_pods;            // openb pod list CSV
+  std::string trace;                 // generic CSV/YAML (instead of the two above)
+  MixKind mix = MixKind::kAsListed;  // --mix: the pod list as given or a mix built from it
+  std::string out_dir;               // where the CSV files go; empty = none
   std::string strategies = "all";
   std::vector<std::uint64_t> seeds{42, 43, 44, 45, 46, 47, 48, 49, 50, 51};
   bool fill = true;

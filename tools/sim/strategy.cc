@@ -13,7 +13,8 @@ constexpr std::size_t kAdaptiveNodesPerPercent = 125;
 
 constexpr std::array kExtenderPolicies{
     core::score::PolicyKind::kLeastAllocated, core::score::PolicyKind::kMostAllocated,
-    core::score::PolicyKind::kBestFit, core::score::PolicyKind::kFragmentationAware};
+    core::score::PolicyKind::kBestFit, core::score::PolicyKind::kFragmentationAware,
+    core::score::PolicyKind::kStrandingAware};
 
 }  // namespace
 

@@ -9,13 +9,13 @@
 namespace epc::tools::sim {
 namespace {
 
-enum class JobKind : std::uint8_t { kFill, kBestFitDecreasing, kChurn };
+enum class JobKind : std::uint8_t { kFill, kBestOffline, kPackingBound, kChurn };
 
 struct Job {
   JobKind kind;
-  std::size_t strategy = 0;  // index into options.strategies (unused for the reference)
+  std::size_t strategy = 0;  // index into options.strategies (unused for the reference, bound)
   std::uint64_t seed = 0;
-  std::size_t slot = 0;  // index into the fill or churn results
+  std::size_t slot = 0;  // index into the fill, bounds or churn results
 };
 
 }  // namespace
@@ -36,10 +36,16 @@ common::Result<StudyResults> run_study(const Trace& trace, const StudyOptions& o
     }
     results.what_if_arrivals =
         options.fill_options.arrivals > 0 ? options.fill_options.arrivals : 0;
-    if (options.best_fit_decreasing && results.what_if_arrivals == 0) {
+    if (options.best_offline && results.what_if_arrivals == 0) {
       for (const std::uint64_t seed : options.seeds) {
-        jobs.push_back({JobKind::kBestFitDecreasing, 0, seed, results.fill.size()});
-        results.fill.push_back({std::string(kBestFitDecreasingName), seed, {}});
+        jobs.push_back({JobKind::kBestOffline, 0, seed, results.fill.size()});
+        results.fill.push_back({std::string(kBestOfflineName), seed, {}});
+      }
+    }
+    if (options.packing_bound && results.what_if_arrivals == 0) {
+      for (const std::uint64_t seed : options.seeds) {
+        jobs.push_back({JobKind::kPackingBound, 0, seed, results.bounds.size()});
+        results.bounds.push_back({seed, {}});
       }
     }
   }
@@ -64,9 +70,19 @@ common::Result<StudyResults> run_study(const Trace& trace, const StudyOptions& o
           results.fill[job.slot].result =
               run_fill(trace, options.strategies[job.strategy], job.seed, options.fill_options);
           break;
-        case JobKind::kBestFitDecreasing:
-          results.fill[job.slot].result = run_best_fit_decreasing(trace, job.seed);
+        case JobKind::kBestOffline:
+          results.fill[job.slot].result = run_best_offline(trace, job.seed, options.offline_orders);
           break;
+        case JobKind::kPackingBound: {
+          common::Result<PackingBound> bound = bound_packing_at_full(trace, job.seed);
+          if (bound) {
+            results.bounds[job.slot].bound = std::move(bound).value();
+          } else {
+            const std::lock_guard lock(mutex);
+            failure = bound.error();
+          }
+          break;
+        }
         case JobKind::kChurn: {
           common::Result<ChurnResult> churn =
               run_churn(trace, options.strategies[job.strategy], job.seed, options.churn_options);

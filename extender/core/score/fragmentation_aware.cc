@@ -13,13 +13,19 @@ constexpr double kKiB = 1024.0;
 constexpr double kMaxDeltaKiB = 2147483648.0;  // 2^31 KiB = 2 TiB: beyond any node's EPC
 constexpr int kTieBreakBits = 20;              // best_fit_score <= 10^6 < 2^20
 
+// Above every fragment key (< 2^53): a node some pod already uses outranks every fresh one (see
+// the header: fresh nodes last).
+constexpr std::int64_t kEligibleBonus = std::int64_t{1} << 54;
+
 struct NodeFree {
   std::int64_t epc = 0;
   std::int64_t slots = 0;
+  bool opened = false;  // some pod holds EPC or an enclave slot here
 };
 
 NodeFree node_free(const NodeRow& node, const NodeAccounting& accounting) {
-  return {free_epc_bytes(node, accounting), free_enclave_slots(node)};
+  return {free_epc_bytes(node, accounting), free_enclave_slots(node),
+          epc_used_bytes(node) > 0 || node.enclave_slots_used > 0};
 }
 
 inline double delta_impl(const PodRequest& pod, NodeFree free, const MixDistribution& mix) {
@@ -30,12 +36,19 @@ inline double delta_impl(const PodRequest& pod, NodeFree free, const MixDistribu
          mix.expected_fragment(free.epc, free.slots);
 }
 
-inline std::int64_t raw_impl(const PodRequest& pod, NodeFree free, const MixDistribution& mix) {
+struct Keyed {
+  std::int64_t raw = 0;   // without the bonus
+  bool eligible = false;  // competes with the other eligible nodes; the rest rank below them
+};
+
+inline Keyed keyed_impl(const PodRequest& pod, NodeFree free, const MixDistribution& mix) {
   const double delta_kib =
       std::clamp(std::round(delta_impl(pod, free, mix) / kKiB), -kMaxDeltaKiB, kMaxDeltaKiB);
   const std::int64_t tie_break = pod.epc_bytes > 0 ? best_fit_score(pod.epc_bytes, free.epc)
                                                    : best_fit_score(pod.enclave_slots, free.slots);
-  return kFragmentationOffset - (static_cast<std::int64_t>(delta_kib) << kTieBreakBits) + tie_break;
+  return {
+      kFragmentationOffset - (static_cast<std::int64_t>(delta_kib) << kTieBreakBits) + tie_break,
+      free.opened};
 }
 
 // The context's mix, or the pod itself when the context brings none (stored in `own`).
@@ -129,7 +142,9 @@ double fragmentation_delta(const PodRequest& pod, const NodeRow& node,
 std::int64_t fragmentation_aware_raw(const PodRequest& pod, const NodeRow& node,
                                      const ScoreContext& context) {
   MixDistribution own;
-  return raw_impl(pod, node_free(node, context.accounting), mix_for(context, pod, own));
+  const NodeFree free = node_free(node, context.accounting);
+  const Keyed keyed = keyed_impl(pod, free, mix_for(context, pod, own));
+  return keyed.raw + (keyed.eligible ? kEligibleBonus : 0);
 }
 
 void fragmentation_aware_raws(const PodRequest& pod, std::span<const NodeRow* const> nodes,
@@ -137,24 +152,34 @@ void fragmentation_aware_raws(const PodRequest& pod, std::span<const NodeRow* co
   MixDistribution own;
   const MixDistribution& mix = mix_for(context, pod, own);
   const NodeAccounting accounting = context.accounting;
+  // With an eligible candidate, the others score 0 and the 0..10 range spreads over the eligible
+  // ones only: the bonus's order without its magnitude, which would flatten every eligible node
+  // to 10 in normalisation. out[] holds the unshifted raw meanwhile; -1 marks "scores 0".
+  bool any_eligible = false;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    out[i] = -1;
+    if (nodes[i] == nullptr) {
+      continue;
+    }
+    const Keyed keyed = keyed_impl(pod, node_free(*nodes[i], accounting), mix);
+    if (keyed.eligible && !any_eligible) {
+      std::fill(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(i), -1);
+      any_eligible = true;
+    }
+    if (keyed.eligible || !any_eligible) {
+      out[i] = keyed.raw;
+    }
+  }
   std::int64_t lowest = 0;
   bool any = false;
   for (std::size_t i = 0; i < nodes.size(); ++i) {
-    if (nodes[i] == nullptr) {
-      out[i] = 0;
-      continue;
+    if (out[i] >= 0) {
+      lowest = any ? std::min(lowest, out[i]) : out[i];
+      any = true;
     }
-    out[i] = raw_impl(pod, node_free(*nodes[i], accounting), mix);
-    lowest = any ? std::min(lowest, out[i]) : out[i];
-    any = true;
-  }
-  if (!any) {
-    return;
   }
   for (std::size_t i = 0; i < nodes.size(); ++i) {
-    if (nodes[i] != nullptr) {
-      out[i] = out[i] - lowest + 1;
-    }
+    out[i] = out[i] < 0 ? 0 : out[i] - lowest + 1;
   }
 }
 

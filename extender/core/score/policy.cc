@@ -10,6 +10,7 @@
 #include "extender/core/score/least_allocated.h"
 #include "extender/core/score/most_allocated.h"
 #include "extender/core/score/normalize.h"
+#include "extender/core/score/stranding_aware.h"
 
 namespace epc::core::score {
 namespace {
@@ -26,12 +27,13 @@ struct PolicyEntry {
 };
 
 // The policy table: adding a policy means one file pair and one row here.
-constexpr std::array<PolicyEntry, 4> kPolicies = {{
+constexpr std::array<PolicyEntry, 5> kPolicies = {{
     {PolicyKind::kLeastAllocated, "LeastAllocated", &least_allocated_raw, &least_allocated_raws},
     {PolicyKind::kMostAllocated, "MostAllocated", &most_allocated_raw, &most_allocated_raws},
     {PolicyKind::kBestFit, "BestFit", &best_fit_raw, &best_fit_raws},
     {PolicyKind::kFragmentationAware, "FragmentationAware", &fragmentation_aware_raw,
      &fragmentation_aware_raws},
+    {PolicyKind::kStrandingAware, "StrandingAware", &stranding_aware_raw, &stranding_aware_raws},
 }};
 
 const PolicyEntry* find(PolicyKind kind) {

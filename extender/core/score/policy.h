@@ -23,6 +23,7 @@ enum class PolicyKind : std::uint8_t {
   kMostAllocated,
   kBestFit,
   kFragmentationAware,
+  kStrandingAware,
 };
 
 // Relative weights of the two resources a policy looks at. Each must be in 1..100 (as
@@ -51,7 +52,7 @@ using RawScoreFn = std::int64_t (*)(const PodRequest& pod, const NodeRow& node,
                                     const ScoreContext& context);
 
 // Looks a policy up by its configured name ("LeastAllocated", "MostAllocated", "BestFit",
-// "FragmentationAware").
+// "FragmentationAware", "StrandingAware").
 std::optional<PolicyKind> policy_from_name(std::string_view name);
 // The same, with an error naming the accepted names for config validation. Names are
 // case-sensitive, as kube-scheduler's scoring strategy types are.

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -52,16 +53,31 @@ TEST(EpcSimCli, RunsTheStudyAndWritesItsFiles) {
   EXPECT_NE(run.output.find("Fill (median over 3 seeds;"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("Churn (median over 3 seeds, after warm-up;"), std::string::npos);
   EXPECT_NE(run.output.find("| BestFit |"), std::string::npos);
-  EXPECT_NE(run.output.find("| best-fit-decreasing |"), std::string::npos);
+  EXPECT_NE(run.output.find("| best-offline |"), std::string::npos);
+  EXPECT_NE(run.output.find("| limit (LP bound) |"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("\nLP bound: "), std::string::npos) << run.output;
   EXPECT_EQ(run.output.find("| NO |"), std::string::npos) << "a run went over capacity";
   for (const char* file : {"fill.csv", "fill_curves.csv", "fill_median.csv", "churn.csv",
                            "churn_samples.csv", "churn_median.csv"}) {
     const std::string text = read_file(std::filesystem::path(dir) / "out" / file);
     EXPECT_GT(std::count(text.begin(), text.end(), '\n'), 3) << file;
   }
-  // fill.csv: one row per strategy and seed (10 strategies + the offline reference, 3 seeds).
+  // fill.csv: one row per strategy and seed (every strategy, the offline reference and the LP
+  // bound; 3 seeds).
   const std::string fill = read_file(std::filesystem::path(dir) / "out" / "fill.csv");
-  EXPECT_EQ(std::count(fill.begin(), fill.end(), '\n'), 1 + 11 * 3);
+  std::map<std::string, int> rows_per_strategy;
+  std::istringstream lines(fill);
+  std::string line;
+  std::getline(lines, line);  // the header
+  while (std::getline(lines, line)) {
+    ++rows_per_strategy[line.substr(0, line.find(','))];
+  }
+  EXPECT_GE(rows_per_strategy.size(), 12U);
+  for (const auto& [strategy, rows] : rows_per_strategy) {
+    EXPECT_EQ(rows, 3) << strategy;
+  }
+  EXPECT_EQ(rows_per_strategy.count("best-offline"), 1U);
+  EXPECT_EQ(rows_per_strategy.count("lp-bound"), 1U);
   EXPECT_EQ(fill.rfind("strategy,seed,arrived_pods,placed_pods,rejected_pods,", 0), 0U);
 }
 
@@ -74,7 +90,16 @@ TEST(EpcSimCli, SameSeedSameNumbers) {
   const SimRun first = run_sim(args, dir);
   const SimRun second = run_sim(args, dir);
   ASSERT_EQ(first.status, 0) << first.output;
-  EXPECT_EQ(first.output, second.output);
+  // Everything but the LP's solve time, a wall-clock measure.
+  const auto without_solve_time = [](std::string output) {
+    const std::size_t line = output.find("\nLP bound: ");
+    if (line != std::string::npos) {
+      output.erase(line, output.find('\n', line + 1) - line);
+    }
+    return output;
+  };
+  EXPECT_NE(first.output.find("\nLP bound: "), std::string::npos) << first.output;
+  EXPECT_EQ(without_solve_time(first.output), without_solve_time(second.output));
 }
 
 // tests/data/sim/what_if_cluster.yaml, by hand: one pod shape of 2 GiB (1 CPU, 4 GiB memory).
@@ -108,10 +133,11 @@ TEST(EpcSimCli, WhatIfOnAPartlyUsedCluster) {
         << strategy << "\n"
         << run.output;
   }
-  // Fill protocol only, and without the offline reference.
+  // Fill protocol only, and without the offline reference or the LP bound.
   EXPECT_EQ(run.output.find("Fill ("), std::string::npos) << run.output;
   EXPECT_EQ(run.output.find("Churn ("), std::string::npos) << run.output;
-  EXPECT_EQ(run.output.find("best-fit-decreasing"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("best-offline"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("LP bound"), std::string::npos) << run.output;
   // fill.csv: a header and one row per strategy and seed; churn.csv: its header only.
   const std::string fill = read_file(std::filesystem::path(dir) / "out" / "fill.csv");
   EXPECT_EQ(std::count(fill.begin(), fill.end(), '\n'), 1 + 2 * 2) << fill;

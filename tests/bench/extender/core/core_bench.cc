@@ -49,6 +49,12 @@ std::vector<NodeRow> make_rows(std::size_t count) {
     row.enclave_slots_used = static_cast<std::int64_t>(next() % 110);
     row.provision_slots_total = 110;
     row.report_time_ns = next() % 40 == 0 ? 0 : kNowNs - kSecondNs;
+    // As the API watch gives them; only StrandingAware reads these.
+    row.cpu_memory_known = true;
+    row.cpu_allocatable_milli = 64'000;
+    row.cpu_requested_milli = static_cast<std::int64_t>(next() % 64'000);
+    row.memory_allocatable_bytes = 256 * kGi;
+    row.memory_requested_bytes = 256 * kGi / 100 * static_cast<std::int64_t>(next() % 100);
   }
   return rows;
 }
@@ -69,7 +75,11 @@ void BM_BaselineSumFreeEpc(benchmark::State& state) {
 // What a filter + prioritize pair costs the core: fit every node, score the survivors.
 void BM_FitScore(benchmark::State& state, score::PolicyKind kind) {
   const std::vector<NodeRow> rows = make_rows(static_cast<std::size_t>(state.range(0)));
-  const PodRequest pod{.epc_bytes = 512 * kMi, .enclave_slots = 1, .provision_slots = 0};
+  const PodRequest pod{.epc_bytes = 512 * kMi,
+                       .enclave_slots = 1,
+                       .provision_slots = 0,
+                       .cpu_milli = 2000,
+                       .memory_bytes = 4 * kGi};
   const FitContext fit_context{.now_ns = kNowNs,
                                .stale_after_ns = 30 * kSecondNs,
                                .accounting = {.epc_headroom_bytes = 64 * kMi}};
@@ -147,6 +157,10 @@ BENCHMARK_CAPTURE(BM_FitScore, MostAllocated, score::PolicyKind::kMostAllocated)
     ->Arg(1000)
     ->Arg(5000);
 BENCHMARK_CAPTURE(BM_FitScore, BestFit, score::PolicyKind::kBestFit)
+    ->Arg(100)
+    ->Arg(1000)
+    ->Arg(5000);
+BENCHMARK_CAPTURE(BM_FitScore, StrandingAware, score::PolicyKind::kStrandingAware)
     ->Arg(100)
     ->Arg(1000)
     ->Arg(5000);

@@ -50,6 +50,17 @@ class NodeBuilder {
     row_.report_time_ns = time_ns;
     return *this;
   }
+  // CPU and memory as the API watch gives them (allocatable, requested by the node's pods).
+  NodeBuilder& cpu_memory(std::int64_t cpu_allocatable_milli, std::int64_t cpu_requested_milli,
+                          std::int64_t memory_allocatable_bytes,
+                          std::int64_t memory_requested_bytes) {
+    row_.cpu_memory_known = true;
+    row_.cpu_allocatable_milli = cpu_allocatable_milli;
+    row_.cpu_requested_milli = cpu_requested_milli;
+    row_.memory_allocatable_bytes = memory_allocatable_bytes;
+    row_.memory_requested_bytes = memory_requested_bytes;
+    return *this;
+  }
   NodeBuilder& unhealthy() {
     row_.health = NodeHealth::kUnhealthy;
     return *this;

@@ -43,20 +43,48 @@ StudyOptions options(unsigned threads) {
 }
 
 TEST(Study, RunsEveryStrategyOnBothProtocols) {
-  Result<StudyResults> results = run_study(small_cluster(), options(2));
+  const StudyOptions o = options(2);
+  Result<StudyResults> results = run_study(small_cluster(), o);
   ASSERT_TRUE(results.ok());
-  // 10 strategies × 2 seeds, plus best-fit-decreasing × 2 seeds.
-  EXPECT_EQ(results->fill.size(), 22U);
-  EXPECT_EQ(results->churn.size(), 20U);
+  // Every strategy × 2 seeds, plus best-offline × 2 seeds; the LP bound once per seed.
+  const std::size_t strategies = o.strategies.size();
+  EXPECT_EQ(results->fill.size(), strategies * 2 + 2);
+  ASSERT_EQ(results->bounds.size(), 2U);
+  EXPECT_EQ(results->churn.size(), strategies * 2);
   for (const FillRun& run : results->fill) {
     EXPECT_EQ(run.result.placed_pods + run.result.rejected_pods, run.result.arrived_pods)
         << run.strategy;
     EXPECT_TRUE(run.result.stayed_within_capacity) << run.strategy;
   }
+  // No strategy leaves less unallocated than the bound of its seed.
+  for (const FillRun& run : results->fill) {
+    const BoundRun& bound =
+        run.seed == results->bounds[0].seed ? results->bounds[0] : results->bounds[1];
+    ASSERT_EQ(bound.seed, run.seed);
+    EXPECT_LE(bound.bound.unallocated_at_full, run.result.unallocated_at_full + 1e-9)
+        << run.strategy;
+  }
   const std::string summary = summarize(*results);
-  for (const char* name : {"kube-default", "FragmentationAware/ideal", "best-fit-decreasing"}) {
+  for (const char* name :
+       {"kube-default", "FragmentationAware/ideal", "best-offline", "limit (LP bound)"}) {
     EXPECT_NE(summary.find(std::string("| ") + name + " |"), std::string::npos) << name;
   }
+  EXPECT_NE(summary.find(" | n/a | n/a | n/a | n/a |\n\nLP bound: 6 pod shapes × 2 node types, "),
+            std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find(" ms (median)\n"), std::string::npos) << summary;  // a tiny LP
+
+  // fill.csv: the bound under its own name, after the strategies' rows.
+  std::ostringstream csv;
+  write_fill_csv(csv, *results);
+  const std::string text = csv.str();
+  const PackingBound& first = results->bounds[0].bound;
+  // std::to_string prints 6 decimals, as the CSV does.
+  const std::string row = "\nlp-bound,42," + std::to_string(first.arrived_pods) + ",-1,-1," +
+                          std::to_string(first.unallocated_at_full) + ",-1,1,-1,0.000,-1\n";
+  EXPECT_NE(text.find(row), std::string::npos) << row << text;
+  EXPECT_GT(text.find(row), text.find("\nbest-offline,43,")) << text;
+  EXPECT_NE(text.find("\nlp-bound,43,"), std::string::npos) << text;
 }
 
 TEST(Study, ResultsDoNotDependOnThreads) {
@@ -83,9 +111,10 @@ TEST(Study, WhatIfRunsSkipTheOfflineReferenceAndPrintTheirOwnTable) {
   Result<StudyResults> results = run_study(trace, o);
   ASSERT_TRUE(results.ok());
   EXPECT_EQ(results->what_if_arrivals, 120);
-  EXPECT_EQ(results->fill.size(), 20U);  // 10 strategies × 2 seeds, no best-fit-decreasing
+  EXPECT_EQ(results->fill.size(), o.strategies.size() * 2);  // no best-offline
+  EXPECT_TRUE(results->bounds.empty());                      // nor the LP bound
   for (const FillRun& run : results->fill) {
-    EXPECT_NE(run.strategy, kBestFitDecreasingName);
+    EXPECT_NE(run.strategy, kBestOfflineName);
     EXPECT_EQ(run.result.arrived_pods, 120) << run.strategy;
   }
   const std::string summary = summarize(*results);
@@ -100,7 +129,8 @@ TEST(Study, WhatIfRunsSkipTheOfflineReferenceAndPrintTheirOwnTable) {
             std::string::npos)
       << summary;
   EXPECT_EQ(summary.find("Fill ("), std::string::npos) << summary;
-  EXPECT_EQ(summary.find("best-fit-decreasing"), std::string::npos) << summary;
+  EXPECT_EQ(summary.find("best-offline"), std::string::npos) << summary;
+  EXPECT_EQ(summary.find("LP bound"), std::string::npos) << summary;
   EXPECT_NE(summary.find("| FragmentationAware/ideal | "), std::string::npos) << summary;
 
   // The CSV keeps its columns and adds the EPC ones: rejected, held at the start, free at the end.

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -126,6 +127,102 @@ TEST(FragmentationAware, BatchKeepsOrderAndBestScoresTen) {
   EXPECT_LT(scores[1], kMaxExtenderScore);
   EXPECT_GT(scores[1], scores[0]);  // free 12 over free 8
   EXPECT_EQ(scores[3], 0);          // the worst maps to 0 after the shift
+}
+
+// The early-rejection pathology (docs/bin-packing.md): FGD's measure is per node, so a fresh node,
+// whose hole only the rare whole-node shape needs, looks cheaper to cut into than a used node whose
+// hole the common shapes need. Three 10 GiB nodes; by EPC, 45 % of the demand is 3 GiB pods, 45 %
+// 5 GiB and 10 % 10 GiB. A 3 GiB pod on the node with 7 GiB free leaves 4: F 0.7 → 2.2 GiB, Δ 1.5;
+// on an empty node it leaves 7: F 0 → 0.7, Δ 0.7. Measure alone, three 3 GiB pods would open all
+// three nodes and the next 10 GiB pod would find no room, though one node holds all three.
+MixDistribution threes_fives_and_a_whole_node() {
+  PodMix mix(1e9);
+  for (int i = 0; i < 15; ++i) {
+    mix.observe(pod(3 * kGi, 1));
+  }
+  for (int i = 0; i < 9; ++i) {
+    mix.observe(pod(5 * kGi, 1));
+  }
+  mix.observe(pod(10 * kGi, 1));
+  return MixDistribution::from_mix(mix);
+}
+
+TEST(FragmentationAware, MeasureAloneWouldOpenAFreshNode) {
+  const MixDistribution mix = threes_fives_and_a_whole_node();
+  const PodRequest three = pod(3 * kGi, 1);
+  const NodeRow used = NodeBuilder().epc(10 * kGi, 3 * kGi).enclave_slots(10, 1);
+  const NodeRow fresh = NodeBuilder().epc(10 * kGi).enclave_slots(10);
+  const double on_used = fragmentation_delta(three, used, {}, mix);
+  const double on_fresh = fragmentation_delta(three, fresh, {}, mix);
+  EXPECT_NEAR(on_used, 1.5 * kGiB, 0.01 * kGiB);
+  EXPECT_NEAR(on_fresh, 0.7 * kGiB, 0.01 * kGiB);
+  EXPECT_LT(on_fresh, on_used);
+  // The policy still prefers the used node: fresh nodes come last while a used one takes the pod.
+  const ScoreContext context{.accounting = {}, .weights = {}, .mix = &mix};
+  EXPECT_GT(fragmentation_aware_raw(three, used, context),
+            fragmentation_aware_raw(three, fresh, context));
+}
+
+TEST(FragmentationAware, KeepsAFreshNodeForTheWholeNodePod) {
+  const MixDistribution mix = threes_fives_and_a_whole_node();
+  const ScoreContext context{.accounting = {}, .weights = {}, .mix = &mix};
+  std::array<NodeRow, 3> rows{};
+  rows.fill(NodeBuilder().epc(10 * kGi).enclave_slots(10));
+  // Places each pod as the extender's path does: fit first, then the batch over the nodes that
+  // fit, the first of the best.
+  const auto place = [&](const PodRequest& request) -> bool {
+    std::array<const NodeRow*, 3> fitting{};
+    std::array<std::size_t, 3> index{};
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      if (free_epc_bytes(rows[i], {}) >= request.epc_bytes) {
+        fitting[count] = &rows[i];
+        index[count++] = i;
+      }
+    }
+    if (count == 0) {
+      return false;
+    }
+    std::array<std::int64_t, 3> raws{};
+    fragmentation_aware_raws(request, std::span(fitting).first(count), context,
+                             std::span(raws).first(count));
+    std::size_t best = 0;
+    for (std::size_t c = 1; c < count; ++c) {
+      best = raws[c] > raws[best] ? c : best;
+    }
+    rows[index[best]].epc_requested_bytes += request.epc_bytes;
+    rows[index[best]].enclave_slots_used += request.enclave_slots;
+    return true;
+  };
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(place(pod(3 * kGi, 1))) << "3 GiB pod " << i;
+  }
+  EXPECT_EQ(rows[0].epc_requested_bytes, 9 * kGi);  // all three on the first node
+  EXPECT_TRUE(place(pod(10 * kGi, 1)));
+  EXPECT_TRUE(place(pod(10 * kGi, 1)));
+}
+
+TEST(FragmentationAware, BatchRanksFreshNodesLastOnlyWhileAUsedOneFits) {
+  const MixDistribution mix = threes_fives_and_a_whole_node();
+  const ScoreContext context{.accounting = {}, .weights = {}, .mix = &mix};
+  const std::array<NodeRow, 3> rows{NodeBuilder().epc(10 * kGi).enclave_slots(10),
+                                    NodeBuilder().epc(10 * kGi, 3 * kGi).enclave_slots(10, 1),
+                                    NodeBuilder().epc(10 * kGi, 6 * kGi).enclave_slots(10, 2)};
+  const std::array<const NodeRow*, 3> nodes{&rows[0], &rows[1], &rows[2]};
+  std::array<std::int64_t, 3> scores{};
+  score_nodes(PolicyKind::kFragmentationAware, pod(3 * kGi, 1), nodes, context, scores);
+  EXPECT_EQ(scores[0], 0);                  // fresh: last
+  EXPECT_EQ(scores[2], kMaxExtenderScore);  // 4 → 1 GiB free: removes fragment (Δ −1.2 GiB)
+  // Only fresh nodes among the candidates: they are ranked by the measure as before.
+  const std::array<NodeRow, 2> fresh{NodeBuilder().epc(10 * kGi).enclave_slots(10),
+                                     NodeBuilder().epc(20 * kGi).enclave_slots(10)};
+  const std::array<const NodeRow*, 2> fresh_nodes{&fresh[0], &fresh[1]};
+  std::array<std::int64_t, 2> fresh_scores{};
+  score_nodes(PolicyKind::kFragmentationAware, pod(3 * kGi, 1), fresh_nodes, context, fresh_scores);
+  // On the 20 GiB node the 3 GiB pod leaves a hole every shape can use (Δ 0); on the 10 GiB one
+  // it cuts into the whole-node shape's (Δ 0.7 GiB).
+  EXPECT_EQ(fresh_scores[1], kMaxExtenderScore);
+  EXPECT_EQ(fresh_scores[0], 0);
 }
 
 TEST(FragmentationAware, NamedInThePolicyTable) {

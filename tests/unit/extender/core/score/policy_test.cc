@@ -41,7 +41,7 @@ TEST(PolicyNameTest, UnknownNamesAreErrors) {
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.error().message,
             "unknown scoring policy \"Spread\" (want one of LeastAllocated MostAllocated BestFit "
-            "FragmentationAware)");
+            "FragmentationAware StrandingAware)");
   EXPECT_EQ(*parse_policy_name("MostAllocated"), PolicyKind::kMostAllocated);
 }
 
