@@ -6,6 +6,7 @@
 
 #include "common/quantity.h"
 #include "common/sgx_resources.h"
+#include "extender/http/codec/cpu_memory_request.h"
 #include "extender/http/codec/json_reader.h"
 #include "extender/http/codec/padded_buffer.h"
 #include "extender/http/codec/pod_decoder.h"
@@ -239,17 +240,16 @@ struct PodDecoder::Impl {
     return codec::decode_pod(value, d.reader, fields, decode_options);
   }
 
+  bool terminal() const { return fields.phase == "Succeeded" || fields.phase == "Failed"; }
+
   // The decoded fields as the ledger's ApiPod; false when the pod is not an SGX pod, or has no
   // UID, name or namespace (kube-apiserver always sends them; a pod without them could not be
   // told apart from others, bound or released, so it is not accounted at all).
-  bool to_api_pod(core::ApiPod& pod) const {
+  bool to_api_pod(const core::PodRequest& request, core::ApiPod& pod) const {
     if (fields.identity.uid.empty() || fields.identity.name.empty() ||
         fields.identity.namespace_name.empty()) {
       return false;
     }
-    const core::PodRequest request = core::compute_pod_request(
-        core::PodSpecResources{fields.containers, fields.init_containers, fields.overhead},
-        options);
     if (!request.wants_sgx()) {
       return false;
     }
@@ -260,7 +260,20 @@ struct PodDecoder::Impl {
     pod.node.assign(fields.node_name);
     pod.request = request;
     pod.priority = fields.priority;
-    pod.terminal = fields.phase == "Succeeded" || fields.phase == "Failed";
+    pod.terminal = terminal();
+    return true;
+  }
+
+  // Any pod with a UID (without one it could not be removed again, so it is not counted).
+  bool to_cpu_memory(const core::PodRequest& request, PodCpuMemory& pod) const {
+    if (fields.identity.uid.empty()) {
+      return false;
+    }
+    pod.uid.assign(fields.identity.uid);
+    pod.node.assign(fields.node_name);
+    pod.terminal = terminal();
+    pod.cpu_milli = request.cpu_milli;
+    pod.memory_bytes = request.memory_bytes;
     return true;
   }
 };
@@ -269,16 +282,23 @@ PodDecoder::PodDecoder(const core::PodRequestOptions& options)
     : impl_(std::make_unique<Impl>(options)) {}
 PodDecoder::~PodDecoder() = default;
 
-common::Result<ListPage> PodDecoder::decode_list(std::string& body,
-                                                 std::vector<core::ApiPod>& out) {
+common::Result<ListPage> PodDecoder::decode_list(std::string& body, std::vector<core::ApiPod>& out,
+                                                 std::vector<PodCpuMemory>* cpu_memory) {
   Impl& m = *impl_;
   return m.d.list(body, "pod list", [&](ondemand::value& item) {
     if (!m.decode_pod(item)) {
       return false;
     }
+    const core::PodRequest request = codec::pod_request(m.fields, m.options);
     core::ApiPod pod;
-    if (m.to_api_pod(pod)) {
+    if (m.to_api_pod(request, pod)) {
       out.push_back(std::move(pod));
+    }
+    if (cpu_memory != nullptr) {
+      PodCpuMemory counted;
+      if (m.to_cpu_memory(request, counted)) {
+        cpu_memory->push_back(std::move(counted));
+      }
     }
     return true;
   });
@@ -287,10 +307,11 @@ common::Result<ListPage> PodDecoder::decode_list(std::string& body,
 common::Result<bool> PodDecoder::decode_event(std::string_view line, PodEvent& event) {
   Impl& m = *impl_;
   event.sgx = false;
+  event.has_cpu_memory = false;
   event.error_code = 0;
   event.error_message.clear();
   event.resource_version.clear();
-  const bool maybe_sgx = m.mentions_sgx(line);
+  const bool worth_decoding = m.mentions_sgx(line) || contains(line, "\"nodeName\"");
   ondemand::object root;
   ondemand::value object;
   if (!m.d.start_line(line, root) || !m.d.envelope(root, event.type, object)) {
@@ -302,7 +323,7 @@ common::Result<bool> PodDecoder::decode_event(std::string_view line, PodEvent& e
     }
     return true;
   }
-  if (event.type == WatchEventType::kBookmark || !maybe_sgx) {
+  if (event.type == WatchEventType::kBookmark || !worth_decoding) {
     if (!m.d.resource_version_only(object, event.resource_version)) {
       return m.d.error("pod watch event");
     }
@@ -312,7 +333,9 @@ common::Result<bool> PodDecoder::decode_event(std::string_view line, PodEvent& e
     return m.d.error("pod watch event");
   }
   event.resource_version.assign(m.fields.resource_version);
-  event.sgx = m.to_api_pod(event.pod);
+  const core::PodRequest request = codec::pod_request(m.fields, m.options);
+  event.sgx = m.to_api_pod(request, event.pod);
+  event.has_cpu_memory = m.to_cpu_memory(request, event.cpu_memory);
   return true;
 }
 
@@ -339,39 +362,62 @@ struct NodeDecoder::Impl {
     return true;
   }
 
+  // cpu (millicores) or memory (bytes): kube-scheduler's units for NodeResourcesFit.
+  bool cpu_memory_quantity(ondemand::value& value, std::string_view what, bool cpu,
+                           std::optional<std::int64_t>& out) {
+    std::string_view text;
+    if (!d.reader.read_string(value, what, text)) {
+      return false;
+    }
+    auto amount = cpu ? codec::parse_cpu_milli(text) : codec::parse_memory_bytes(text);
+    if (!amount.ok() || *amount < 0) {
+      return d.reader.fail(std::string(what) + " \"" + std::string(text) +
+                           "\" is not a valid quantity");
+    }
+    out = *amount;
+    return true;
+  }
+
   bool allocatable(ondemand::value& value, state::ApiNode& node) {
-    return d.reader.for_each_field(value, "status.allocatable",
-                                   [&](std::string_view key, ondemand::value& v) {
-                                     std::int64_t amount = 0;
-                                     if (key == common::kEpcResource) {
-                                       if (!quantity(v, key, amount)) {
-                                         return false;
-                                       }
-                                       node.epc_bytes = amount;
-                                     } else if (key == common::kEnclaveResource) {
-                                       if (!quantity(v, key, amount)) {
-                                         return false;
-                                       }
-                                       node.enclave_slots = amount;
-                                     } else if (key == common::kProvisionResource) {
-                                       if (!quantity(v, key, amount)) {
-                                         return false;
-                                       }
-                                       node.provision_slots = amount;
-                                     } else {
-                                       for (const common::ResourceAlias& alias : aliases) {
-                                         if (key == alias.name) {
-                                           if (!quantity(v, key, amount)) {
-                                             return false;
-                                           }
-                                           if (!node.epc_bytes.has_value()) {
-                                             node.epc_bytes = scaled(amount, alias.bytes_per_unit);
-                                           }
-                                         }
-                                       }
-                                     }
-                                     return true;
-                                   });
+    return d.reader.for_each_field(
+        value, "status.allocatable", [&](std::string_view key, ondemand::value& v) {
+          std::int64_t amount = 0;
+          if (key == "cpu") {
+            return cpu_memory_quantity(v, "allocatable cpu", true, node.cpu_allocatable_milli);
+          }
+          if (key == "memory") {
+            return cpu_memory_quantity(v, "allocatable memory", false,
+                                       node.memory_allocatable_bytes);
+          }
+          if (key == common::kEpcResource) {
+            if (!quantity(v, key, amount)) {
+              return false;
+            }
+            node.epc_bytes = amount;
+          } else if (key == common::kEnclaveResource) {
+            if (!quantity(v, key, amount)) {
+              return false;
+            }
+            node.enclave_slots = amount;
+          } else if (key == common::kProvisionResource) {
+            if (!quantity(v, key, amount)) {
+              return false;
+            }
+            node.provision_slots = amount;
+          } else {
+            for (const common::ResourceAlias& alias : aliases) {
+              if (key == alias.name) {
+                if (!quantity(v, key, amount)) {
+                  return false;
+                }
+                if (!node.epc_bytes.has_value()) {
+                  node.epc_bytes = scaled(amount, alias.bytes_per_unit);
+                }
+              }
+            }
+          }
+          return true;
+        });
   }
 
   bool conditions(ondemand::value& value, state::ApiNode& node) {

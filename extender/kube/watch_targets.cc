@@ -24,10 +24,22 @@ WatchTarget::EventOutcome error_outcome(std::int64_t code, const std::string& me
 PodWatchTarget::PodWatchTarget(state::ClusterState& state, const core::PodRequestOptions& options)
     : state_(state), decoder_(options) {}
 
-void PodWatchTarget::list_begin() { listed_.clear(); }
+void PodWatchTarget::list_begin() {
+  listed_.clear();
+  // The writer keeps the totals it has until list_end replaces them all.
+  requests_.clear();
+}
 
 common::Result<ListPage> PodWatchTarget::list_page(std::string& body) {
-  return decoder_.decode_list(body, listed_);
+  listed_cpu_memory_.clear();
+  auto page = decoder_.decode_list(body, listed_, &listed_cpu_memory_);
+  if (page.ok()) {
+    for (const PodCpuMemory& pod : listed_cpu_memory_) {
+      requests_.apply(pod);
+    }
+  }
+  listed_cpu_memory_.clear();
+  return page;
 }
 
 void PodWatchTarget::list_end() {
@@ -35,6 +47,7 @@ void PodWatchTarget::list_end() {
   batch.replace = true;
   batch.upserts = std::move(listed_);
   listed_.clear();
+  batch.node_requested = requests_.all_totals();
   state_.apply_api_pods(std::move(batch));
   state_.api_status({state::ApiResource::kPods, /*synced=*/true, /*watching=*/false});
 }
@@ -49,16 +62,29 @@ common::Result<WatchTarget::EventOutcome> PodWatchTarget::event(std::string_view
   }
   EventOutcome outcome;
   outcome.resource_version = event_.resource_version;
-  if (event_.type == WatchEventType::kBookmark || !event_.sgx) {
+  if (event_.type == WatchEventType::kBookmark) {
     return outcome;
   }
+  const bool deleted = event_.type == WatchEventType::kDeleted;
   state::ApiPodBatch batch;
-  if (event_.type == WatchEventType::kDeleted) {
-    batch.deleted_uids.push_back(event_.pod.pod.uid);
-  } else {
-    batch.upserts.push_back(event_.pod);
+  if (event_.sgx) {
+    if (deleted) {
+      batch.deleted_uids.push_back(event_.pod.pod.uid);
+    } else {
+      batch.upserts.push_back(event_.pod);
+    }
   }
-  state_.apply_api_pods(std::move(batch));
+  if (event_.has_cpu_memory) {
+    if (deleted) {
+      requests_.remove(event_.cpu_memory.uid);
+    } else {
+      requests_.apply(event_.cpu_memory);
+    }
+    batch.node_requested = requests_.take_changes();
+  }
+  if (!batch.upserts.empty() || !batch.deleted_uids.empty() || !batch.node_requested.empty()) {
+    state_.apply_api_pods(std::move(batch));
+  }
   return outcome;
 }
 

@@ -12,15 +12,33 @@
 namespace epc::state {
 
 // What the Kubernetes API watch (extender/kube) sends the state writer: plain values, decoded and
-// reduced at the boundary so that no JSON reaches the writer. Only SGX pods are sent; a pod that
-// stops being one (or is unknown) arrives as a delete of its UID.
+// reduced at the boundary so that no JSON reaches the writer. Only SGX pods are sent one by one; a
+// pod that stops being one (or is unknown) arrives as a delete of its UID. Of the other pods the
+// writer sees only their sums per node (NodeCpuMemoryRequested).
+
+// The CPU and memory requested on one node by every pod bound to it (SGX or not, not Succeeded or
+// Failed), as kube-scheduler's NodeResourcesFit sums them. Absolute totals, not deltas: a repeated
+// or reordered message cannot drift them.
+struct NodeCpuMemoryRequested {
+  std::string node;
+  std::int64_t cpu_milli = 0;
+  std::int64_t memory_bytes = 0;
+  std::int64_t pods = 0;  // how many pods the totals sum (0: the node has none)
+  friend bool operator==(const NodeCpuMemoryRequested&, const NodeCpuMemoryRequested&) = default;
+};
 
 // A batch of pod changes, in watch order. With `replace` the batch is a complete relist: every
 // SGX pod the API has, and API pods missing from it are gone.
+//
+// `node_requested` carries the per-node CPU/memory totals the batch's event(s) moved (an event of a
+// pod without SGX sends a batch with only these). With `replace` it is every node with a bound pod,
+// and a node missing from it has none. The totals travel in the same batch as the SGX pod
+// changes, so no snapshot shows one without the other.
 struct ApiPodBatch {
   bool replace = false;
   std::vector<core::ApiPod> upserts;  // replace: the whole list; else ADDED/MODIFIED
   std::vector<std::string> deleted_uids;
+  std::vector<NodeCpuMemoryRequested> node_requested;
 };
 
 // A node as the API shows it: what Intel's stack (NFD, its device plugin) advertises and whether
@@ -32,6 +50,10 @@ struct ApiNode {
   std::optional<std::int64_t> epc_bytes;  // allocatable sgx.intel.com/epc (bytes)
   std::optional<std::int64_t> enclave_slots;
   std::optional<std::int64_t> provision_slots;
+  // Allocatable cpu (millicores) and memory (bytes): what kube-scheduler's NodeResourcesFit
+  // measures requests against.
+  std::optional<std::int64_t> cpu_allocatable_milli;
+  std::optional<std::int64_t> memory_allocatable_bytes;
   NodeReadiness readiness = NodeReadiness::kNoCondition;
   bool unschedulable = false;
 

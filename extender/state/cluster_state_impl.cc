@@ -244,8 +244,13 @@ void ClusterStateImpl::run_writer() {
       } else if (auto* flush_op = std::get_if<FlushOp>(&op)) {
         flushes.push_back(std::move(flush_op->done));
       } else if (auto* pods = std::get_if<ApiPodBatch>(&op)) {
+        // A batch of only CPU/memory totals (a pod without SGX was bound or left) publishes only
+        // when a row in the table moved: most nodes of a large cluster are not SGX nodes.
+        const bool totals_only =
+            !pods->replace && pods->upserts.empty() && pods->deleted_uids.empty();
+        const std::size_t dirty_before = dirty_.size();
         apply_api_pods_op(*pods);
-        nodes_changed = true;
+        nodes_changed = nodes_changed || !totals_only || dirty_.size() != dirty_before;
       } else if (auto* api_nodes = std::get_if<ApiNodeBatch>(&op)) {
         apply_api_nodes_op(*api_nodes);
         nodes_changed = true;
@@ -464,6 +469,19 @@ void ClusterStateImpl::rebuild_row(const std::string& name, NodeRecord& record) 
     record.info.health_reason = ready ? std::string() : std::string("node is not Ready");
     record.info.capacity_source = CapacitySource::kNodeAllocatable;
   }
+  // CPU and memory as kube-scheduler's NodeResourcesFit sees them: known once the node object gives
+  // both allocatables and the first pod list has summed the requests (before it the sums would
+  // be too low, which would read as room that is not there).
+  if (record.api.has_value()) {
+    row.cpu_allocatable_milli = record.api->cpu_allocatable_milli.value_or(0);
+    row.memory_allocatable_bytes = record.api->memory_allocatable_bytes.value_or(0);
+    row.cpu_memory_known = pods_synced_ && record.api->cpu_allocatable_milli.has_value() &&
+                           record.api->memory_allocatable_bytes.has_value();
+  }
+  if (auto requested = api_requested_.find(name); requested != api_requested_.end()) {
+    row.cpu_requested_milli = requested->second.cpu_milli;
+    row.memory_requested_bytes = requested->second.memory_bytes;
+  }
   record.row = row;
 
   record.info.name = name;
@@ -565,7 +583,6 @@ void ClusterStateImpl::apply_api_pods_op(ApiPodBatch& batch) {
   const std::size_t before = dirty_.size();
   if (batch.replace) {
     ledger_.replace_api_pods(batch.upserts, &dirty_);
-    pods_synced_ = true;
   } else {
     for (const core::ApiPod& pod : batch.upserts) {
       ledger_.upsert_api_pod(pod, &dirty_);
@@ -575,6 +592,63 @@ void ClusterStateImpl::apply_api_pods_op(ApiPodBatch& batch) {
     ledger_.remove_api_pod(uid, &dirty_);
   }
   mark_moved(before);  // a priority change of a bound pod moves its node too
+  apply_node_requested(batch);
+  if (batch.replace) {
+    set_pods_synced();
+  }
+}
+
+void ClusterStateImpl::apply_node_requested(ApiPodBatch& batch) {
+  assert_writer_thread();
+  if (batch.replace) {
+    std::map<std::string, NodeCpuMemoryRequested, std::less<>> replaced;
+    for (const NodeCpuMemoryRequested& totals : batch.node_requested) {
+      if (totals.pods > 0) {
+        replaced.insert_or_assign(totals.node, totals);
+      }
+    }
+    // Only rows whose totals moved are rebuilt (a relist of a quiet cluster moves none).
+    for (const auto& [name, record] : nodes_) {
+      auto before = api_requested_.find(name);
+      auto after = replaced.find(name);
+      const bool had = before != api_requested_.end();
+      const bool has = after != replaced.end();
+      if (had != has || (had && before->second != after->second)) {
+        dirty_.push_back(name);
+      }
+    }
+    api_requested_ = std::move(replaced);
+    return;
+  }
+  for (const NodeCpuMemoryRequested& totals : batch.node_requested) {
+    auto it = api_requested_.find(totals.node);
+    bool moved = false;
+    if (totals.pods > 0) {
+      if (it == api_requested_.end()) {
+        api_requested_.emplace(totals.node, totals);
+        moved = true;
+      } else {
+        moved = it->second != totals;
+        it->second = totals;
+      }
+    } else if (it != api_requested_.end()) {
+      api_requested_.erase(it);  // its last pod left
+      moved = true;
+    }
+    if (moved && nodes_.contains(totals.node)) {
+      dirty_.push_back(totals.node);
+    }
+  }
+}
+
+void ClusterStateImpl::set_pods_synced() {
+  if (pods_synced_) {
+    return;
+  }
+  pods_synced_ = true;
+  for (const auto& [name, record] : nodes_) {
+    dirty_.push_back(name);  // cpu_memory_known may turn true
+  }
 }
 
 void ClusterStateImpl::apply_api_nodes_op(ApiNodeBatch& batch) {
@@ -637,7 +711,9 @@ bool ClusterStateImpl::apply_api_status(const ApiSourceStatus& status) {
     }
     pods_watching_ = status.watching;
     changed = pods_synced_ != (pods_synced_ || status.synced);
-    pods_synced_ = pods_synced_ || status.synced;
+    if (status.synced) {
+      set_pods_synced();
+    }
   } else {
     nodes_watching_ = status.watching;
     changed = nodes_synced_ != (nodes_synced_ || status.synced);

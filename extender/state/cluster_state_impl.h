@@ -116,6 +116,10 @@ class ClusterStateImpl final : public ClusterState {
   };
   ObserveEffect apply_observation(const SchedulerObservation& observation);
   void apply_api_pods_op(ApiPodBatch& batch);
+  // The per-node CPU/memory totals of a pod batch (replacing all of them with `replace`).
+  void apply_node_requested(ApiPodBatch& batch);
+  // The first full pod list is in: every row may now know its CPU and memory.
+  void set_pods_synced();
   void apply_api_nodes_op(ApiNodeBatch& batch);
   void apply_api_node(ApiNode node);
   bool apply_api_status(const ApiSourceStatus& status);
@@ -174,6 +178,9 @@ class ClusterStateImpl final : public ClusterState {
   std::int64_t last_tick_ns_ = 0;
   std::int64_t last_pod_table_ns_ = 0;  // when the published pod table was built
   std::int64_t pod_table_gap_ns_ = 0;   // the next rebuild waits this long (interval, or 19x cost)
+  // CPU and memory requested per node by all bound pods (from the pod watch), for every node with
+  // one, in the table or not (a node may start reporting, or advertise SGX, later).
+  std::map<std::string, NodeCpuMemoryRequested, std::less<>> api_requested_;
   core::Ledger ledger_;
   core::PodMix pod_mix_;
   std::uint64_t pods_in_mix_ = 0;

@@ -119,9 +119,7 @@ common::Result<ExtenderArgsView> ExtenderArgsDecoder::decode_with(
   }
   ExtenderArgsView view;
   view.pod = impl.pod.identity;
-  view.request = core::compute_pod_request(
-      core::PodSpecResources{impl.pod.containers, impl.pod.init_containers, impl.pod.overhead},
-      options);
+  view.request = pod_request(impl.pod, options);
   if (impl.nodes.present) {
     view.source = NodeSource::kNodeList;
     view.node_names = impl.nodes.names;

@@ -33,7 +33,7 @@ struct PodIdentity {
 // one beyond the request.
 struct ExtenderArgsView {
   PodIdentity pod;
-  core::PodRequest request;  // computed once per request (core::compute_pod_request)
+  core::PodRequest request;  // computed once per request (pod_request: SGX, CPU, memory)
   NodeSource source = NodeSource::kNone;
   // Candidate node names, in request order.
   std::span<const std::string_view> node_names;

@@ -17,8 +17,9 @@ namespace epc::http::codec {
 
 namespace {
 
-// Which SGX resource a ResourceList key names, if any.
-enum class Resource : std::uint8_t { kNone, kEpc, kEnclave, kProvision, kEpcAlias };
+// Which resource of ours a ResourceList key names, if any: an SGX one, or the CPU and memory that
+// scoring weighs against EPC.
+enum class Resource : std::uint8_t { kNone, kEpc, kEnclave, kProvision, kEpcAlias, kCpu, kMemory };
 
 struct ResourceName {
   Resource resource = Resource::kNone;
@@ -34,6 +35,12 @@ ResourceName resource_of(std::string_view key, std::span<const common::ResourceA
   }
   if (key == common::kProvisionResource) {
     return {Resource::kProvision};
+  }
+  if (key == "cpu") {
+    return {Resource::kCpu};
+  }
+  if (key == "memory") {
+    return {Resource::kMemory};
   }
   for (const common::ResourceAlias& alias : aliases) {
     if (key == alias.name) {
@@ -54,6 +61,12 @@ std::int64_t scaled(std::int64_t amount, std::int64_t unit) {
   }
   return amount * unit;
 }
+
+// Where one ResourceList's amounts go: the SGX ones and/or CPU and memory (null: not read there).
+struct ResourceTargets {
+  core::SgxAmounts* sgx = nullptr;
+  CpuMemoryAmounts* cpu_memory = nullptr;
+};
 
 // The first bad quantity met inside a container, held back until the container's name is known
 // (Go writes "name" first, but nothing obliges a client to).
@@ -176,15 +189,37 @@ class PodWalk {
           }
           if (key_is(key, "overhead")) {
             QuantityProblem problem;
-            if (!resource_list(field, "Pod.spec.overhead", "overhead", out_.overhead, problem)) {
+            if (!resource_list(field, "Pod.spec.overhead", "overhead",
+                               {&out_.overhead, &out_.cpu_memory.overhead()}, problem)) {
               return false;
             }
             if (problem.present) {
               return fail_quantity("pod overhead", problem);
             }
           }
+          if (key_is(key, "resources")) {
+            return pod_level_resources(field);
+          }
           return true;
         });
+  }
+
+  // spec.resources (pod-level resources, KEP-2837): only its requests count, and of them only cpu
+  // and memory (the only resources kube-scheduler takes at pod level).
+  bool pod_level_resources(ondemand::value& value) {
+    QuantityProblem problem;
+    const bool read = reader_.for_each_field(
+        value, "Pod.spec.resources", [&](std::string_view key, ondemand::value& field) {
+          if (key_is(key, "requests")) {
+            return resource_list(field, "Pod.spec.resources.requests", "request",
+                                 {nullptr, &out_.cpu_memory.pod_requests()}, problem);
+          }
+          return true;
+        });
+    if (!read) {
+      return false;
+    }
+    return !problem.present || fail_quantity("pod-level resources", problem);
   }
 
   bool container_list(ondemand::value& value, bool init,
@@ -199,6 +234,11 @@ class PodWalk {
       return true;  // keeps a list an earlier repeated key gave
     }
     list_out.clear();
+    if (init) {
+      out_.cpu_memory.begin_init_containers();
+    } else {
+      out_.cpu_memory.begin_containers();
+    }
     std::size_t index = 0;
     return reader_.for_each_element(list, [&](ondemand::value& element) {
       return container(element, init, index++, list_out.emplace_back());
@@ -219,6 +259,8 @@ class PodWalk {
     }
     std::string_view name;
     QuantityProblem problem;
+    CpuMemoryAmounts cpu_memory_requests;
+    CpuMemoryAmounts cpu_memory_limits;
     const bool read =
         reader_.for_each_field(object, [&](std::string_view key, ondemand::value& field) {
           if (key_is(key, "name")) {
@@ -239,11 +281,11 @@ class PodWalk {
                 [&](std::string_view resource_key, ondemand::value& resource_field) {
                   if (key_is(resource_key, "requests")) {
                     return resource_list(resource_field, "container resources.requests", "request",
-                                         container_out.requests, problem);
+                                         {&container_out.requests, &cpu_memory_requests}, problem);
                   }
                   if (key_is(resource_key, "limits")) {
                     return resource_list(resource_field, "container resources.limits", "limit",
-                                         container_out.limits, problem);
+                                         {&container_out.limits, &cpu_memory_limits}, problem);
                   }
                   return true;
                 });
@@ -262,25 +304,37 @@ class PodWalk {
       }
       return fail_quantity(where, problem);
     }
+    if (init) {
+      out_.cpu_memory.add_init_container(cpu_memory_requests, cpu_memory_limits,
+                                         container_out.restartable);
+    } else {
+      out_.cpu_memory.add_container(cpu_memory_requests, cpu_memory_limits);
+    }
     return true;
   }
 
-  // A ResourceList (map of resource name → quantity). Only the SGX resources are read; the first
-  // bad SGX quantity is recorded in `problem` (the caller names the container).
+  // A ResourceList (map of resource name → quantity). Only the resources `targets` takes are
+  // read; the first bad quantity among them is recorded in `problem` (the caller names the
+  // container).
   bool resource_list(ondemand::value& value, std::string_view what, std::string_view list,
-                     core::SgxAmounts& amounts, QuantityProblem& problem) {
+                     ResourceTargets targets, QuantityProblem& problem) {
     return reader_.for_each_field(
         value, what, [&](std::string_view key, ondemand::value& quantity_value) {
           const ResourceName resource = resource_of(key, options_.epc_aliases);
-          return resource.resource == Resource::kNone ||
-                 quantity(key, resource, quantity_value, list, amounts, problem);
+          const bool cpu_memory =
+              resource.resource == Resource::kCpu || resource.resource == Resource::kMemory;
+          if (resource.resource == Resource::kNone ||
+              (cpu_memory ? targets.cpu_memory == nullptr : targets.sgx == nullptr)) {
+            return true;
+          }
+          return quantity(key, resource, quantity_value, list, targets, problem);
         });
   }
 
-  // One SGX entry of a ResourceList. A bad quantity is not a failure here (false means the JSON
+  // One entry of a ResourceList. A bad quantity is not a failure here (false means the JSON
   // itself is broken): it is held in `problem` until the container's name is known.
   bool quantity(std::string_view key, ResourceName resource, ondemand::value& value,
-                std::string_view list, core::SgxAmounts& amounts, QuantityProblem& problem) {
+                std::string_view list, ResourceTargets targets, QuantityProblem& problem) {
     ondemand::json_type type = ondemand::json_type::null;
     if (!reader_.type_of(value, type)) {
       return false;
@@ -301,7 +355,10 @@ class PodWalk {
       }
       return true;
     }
-    const common::Result<std::int64_t> amount = common::parse_quantity_units(text);
+    const common::Result<std::int64_t> amount =
+        resource.resource == Resource::kCpu      ? parse_cpu_milli(text)
+        : resource.resource == Resource::kMemory ? parse_memory_bytes(text)
+                                                 : common::parse_quantity_units(text);
     if (!amount.ok()) {
       if (!problem.present) {
         problem = {true, key, list, text, "is not a valid quantity: " + amount.error().message};
@@ -314,19 +371,26 @@ class PodWalk {
       }
       return true;
     }
+    // A repeated key: the last wins, as in Go.
     switch (resource.resource) {
       case Resource::kEpc:
-        amounts.epc_bytes = *amount;  // a repeated key: the last wins, as in Go
+        targets.sgx->epc_bytes = *amount;
         break;
       case Resource::kEpcAlias:
-        amounts.epc_bytes =
-            std::max(scaled(*amount, resource.bytes_per_unit), amounts.epc_bytes.value_or(0));
+        targets.sgx->epc_bytes =
+            std::max(scaled(*amount, resource.bytes_per_unit), targets.sgx->epc_bytes.value_or(0));
         break;
       case Resource::kEnclave:
-        amounts.enclave_slots = *amount;
+        targets.sgx->enclave_slots = *amount;
         break;
       case Resource::kProvision:
-        amounts.provision_slots = *amount;
+        targets.sgx->provision_slots = *amount;
+        break;
+      case Resource::kCpu:
+        targets.cpu_memory->cpu_milli = *amount;
+        break;
+      case Resource::kMemory:
+        targets.cpu_memory->memory_bytes = *amount;
         break;
       case Resource::kNone:
         break;
@@ -359,6 +423,15 @@ class PodWalk {
 bool decode_pod(ondemand::value& value, JsonReader& reader, PodFields& out,
                 const PodDecodeOptions& options) {
   return PodWalk(reader, out, options).pod(value);
+}
+
+core::PodRequest pod_request(const PodFields& pod, const core::PodRequestOptions& options) {
+  core::PodRequest request = core::compute_pod_request(
+      core::PodSpecResources{pod.containers, pod.init_containers, pod.overhead}, options);
+  const CpuMemory cpu_memory = pod.cpu_memory.total();
+  request.cpu_milli = cpu_memory.cpu_milli;
+  request.memory_bytes = cpu_memory.memory_bytes;
+  return request;
 }
 
 }  // namespace epc::http::codec

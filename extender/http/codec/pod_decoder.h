@@ -7,20 +7,23 @@
 
 #include "common/sgx_resources.h"
 #include "extender/core/pod_request.h"
+#include "extender/http/codec/cpu_memory_request.h"
 #include "extender/http/codec/extender_args.h"
 #include "extender/http/codec/json_reader.h"
 
 namespace epc::http::codec {
 
-// What the extender reads from ExtenderArgs.Pod: who the pod is and the SGX resources its
-// containers list (input to core::compute_pod_request). Views point into the parsed text.
-// clear() keeps the vectors' capacity, so a warmed-up decoder allocates nothing here.
+// What the extender reads from ExtenderArgs.Pod: who the pod is, the SGX resources its containers
+// list (input to core::compute_pod_request) and its CPU and memory requests (summed while the
+// containers are read). Views point into the parsed text. clear() keeps the vectors' capacity, so
+// a warmed-up decoder allocates nothing here.
 struct PodFields {
   bool present = false;  // false: the Pod was null or absent
   PodIdentity identity;
   std::vector<core::ContainerResources> containers;
   std::vector<core::ContainerResources> init_containers;
   core::SgxAmounts overhead;
+  CpuMemoryRequest cpu_memory;  // spec cpu/memory: containers, init containers, overhead, pod level
 
   // Where the pod stands, read only with PodDecodeOptions::placement (API objects, the preemptor).
   std::string_view node_name;         // spec.nodeName; empty while unbound
@@ -35,6 +38,7 @@ struct PodFields {
     containers.clear();
     init_containers.clear();
     overhead = {};
+    cpu_memory.clear();
     node_name = {};
     phase = {};
     resource_version = {};
@@ -56,5 +60,9 @@ struct PodDecodeOptions {
 // bad or negative quantity.
 bool decode_pod(ondemand::value& value, JsonReader& reader, PodFields& out,
                 const PodDecodeOptions& options = {});
+
+// The decoded pod's demand: its SGX resources (core::compute_pod_request) and its CPU and memory
+// requests (CpuMemoryRequest), computed once per request. No allocation.
+core::PodRequest pod_request(const PodFields& pod, const core::PodRequestOptions& options);
 
 }  // namespace epc::http::codec

@@ -242,10 +242,7 @@ struct PreemptArgsDecoder::Impl {
     }
     out.uid = victim_pod.identity.uid;
     out.pod_decoded = true;
-    out.request = core::compute_pod_request(
-        core::PodSpecResources{victim_pod.containers, victim_pod.init_containers,
-                               victim_pod.overhead},
-        *options);
+    out.request = pod_request(victim_pod, *options);
     out.priority = victim_pod.priority;
     return true;
   }
@@ -270,8 +267,7 @@ struct PreemptArgsDecoder::Impl {
     PreemptArgsView out;
     out.pod = pod.identity;
     out.priority = pod.priority;
-    out.request = core::compute_pod_request(
-        core::PodSpecResources{pod.containers, pod.init_containers, pod.overhead}, *options);
+    out.request = pod_request(pod, *options);
     const VictimMap* chosen = nullptr;
     if (full.present) {
       out.source = VictimSource::kVictims;

@@ -26,7 +26,8 @@ enum class VictimSource : std::uint8_t {
 struct PreemptVictim {
   std::string_view uid;  // never empty (the decoder refuses a victim without one)
   // kVictims only: the victim's own v1.Pod was decoded, and these are its SGX demand
-  // (core::compute_pod_request) and spec.priority. false in cache mode (UID only).
+  // (with its CPU and memory, codec::pod_request) and spec.priority. false in cache mode (UID
+  // only).
   bool pod_decoded = false;
   core::PodRequest request;
   std::int32_t priority = 0;
@@ -45,7 +46,7 @@ struct PreemptNode {
 // are invalid after the next decode() on the same decoder or when the body buffer changes.
 struct PreemptArgsView {
   PodIdentity pod;            // the preemptor
-  core::PodRequest request;   // the preemptor's SGX demand (core::compute_pod_request)
+  core::PodRequest request;   // the preemptor's demand (codec::pod_request)
   std::int32_t priority = 0;  // the preemptor's spec.priority (0 when absent)
   VictimSource source = VictimSource::kNone;
   std::span<const PreemptNode> nodes;  // in request order (Go writes map keys sorted)

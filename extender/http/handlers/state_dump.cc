@@ -21,6 +21,15 @@ void append_slots(std::string& out, const char* name, std::int64_t total, std::i
   out.push_back('}');
 }
 
+void append_allocatable(std::string& out, const char* name, std::int64_t allocatable,
+                        std::int64_t requested) {
+  out.append(",\"").append(name).append(R"(":{"allocatable":)");
+  codec::append_json_int(out, allocatable);
+  out.append(R"(,"requested":)");
+  codec::append_json_int(out, requested);
+  out.push_back('}');
+}
+
 }  // namespace
 
 void state_dump(const state::ClusterSnapshot& snapshot, const HandlerSettings& settings,
@@ -60,6 +69,11 @@ void state_dump(const state::ClusterSnapshot& snapshot, const HandlerSettings& s
     codec::append_json_int(out, core::free_epc_bytes(row, settings.accounting));
     append_slots(out, "enclaveSlots", row.enclave_slots_total, row.enclave_slots_used);
     append_slots(out, "provisionSlots", row.provision_slots_total, row.provision_slots_used);
+    if (row.cpu_memory_known) {
+      append_allocatable(out, "cpuMilli", row.cpu_allocatable_milli, row.cpu_requested_milli);
+      append_allocatable(out, "memoryBytes", row.memory_allocatable_bytes,
+                         row.memory_requested_bytes);
+    }
     out.append(R"(,"pods":)");
     codec::append_json_int(out, static_cast<std::int64_t>(pods.on_node(snapshot.name(i)).size()));
     out.push_back('}');

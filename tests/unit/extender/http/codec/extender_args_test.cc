@@ -1,5 +1,6 @@
 #include "extender/http/codec/extender_args.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -269,13 +270,91 @@ TEST_F(ExtenderArgsDecoderTest, only_restart_policy_always_makes_a_sidecar) {
 }
 
 TEST_F(ExtenderArgsDecoderTest, limits_stand_in_for_missing_requests_and_overhead_adds) {
-  // c1 lists only limits (32Mi), c2 requests 8Mi; overhead 1Mi → 32 + 8 + 1 = 41Mi.
+  // c1 lists only limits (32Mi), c2 requests 8Mi; overhead 1Mi → 32 + 8 + 1 = 41Mi. The overhead's
+  // 250m CPU is the pod's whole CPU request (no container lists any).
   auto args = decode(pod_body(
       R"([{"name":"c1","resources":{"limits":{"sgx.intel.com/epc":"32Mi","sgx.intel.com/enclave":"1"}}},)"
       R"({"name":"c2","resources":{"requests":{"sgx.intel.com/epc":"8Mi","sgx.intel.com/provision":"1"}}}])",
       "null", R"({"sgx.intel.com/epc":"1Mi","cpu":"250m"})"));
   ASSERT_TRUE(args.ok()) << args.error().message;
-  EXPECT_EQ(args->request, (core::PodRequest{41 * kMi, 1, 1}));
+  EXPECT_EQ(args->request, (core::PodRequest{41 * kMi, 1, 1, /*cpu_milli=*/250}));
+}
+
+// ------------------------------------------------------------------------------------------------
+// CPU and memory (CpuMemoryRequest's arithmetic, fed by the decoder)
+
+TEST_F(ExtenderArgsDecoderTest, cpu_and_memory_follow_kube_schedulers_arithmetic) {
+  // app: c1 requests 500m / 1Gi, c2 only limits 1 / 512Mi (limits stand in);
+  // init: sidecar 100m / 64Mi (restartPolicy Always), then setup 2 / 128Mi;
+  // overhead 250m / 120Mi.
+  //   cpu: sum = 500 + 1000 + 100 = 1600m, init_max = 2000 + 100 = 2100m → 2100 + 250 = 2350m
+  //   mem: sum = 1024 + 512 + 64 = 1600Mi, init_max = 128 + 64 = 192Mi → 1600 + 120 = 1720Mi
+  const std::string body = pod_body(
+      R"([{"name":"c1","resources":{"requests":{"cpu":"500m","memory":"1Gi","sgx.intel.com/epc":"16Mi"}}},)"
+      R"({"name":"c2","resources":{"limits":{"cpu":"1","memory":"512Mi"}}}])",
+      R"([{"name":"sidecar","restartPolicy":"Always","resources":{"requests":{"cpu":"100m","memory":"64Mi"}}},)"
+      R"({"name":"setup","resources":{"requests":{"cpu":"2","memory":"128Mi"}}}])",
+      R"({"cpu":"250m","memory":"120Mi"})");
+  auto args = decode(body);
+  ASSERT_TRUE(args.ok()) << args.error().message;
+  EXPECT_EQ(args->request, (core::PodRequest{16 * kMi, 1, 0, 2350, 1720 * kMi}));
+  // The generic path computes the same (the fast path took this cache-mode body).
+  body_.assign(body);
+  auto generic = decoder_.decode_generic_for_test(body_, {});
+  ASSERT_TRUE(generic.ok()) << generic.error().message;
+  EXPECT_EQ(generic->request, args->request);
+}
+
+TEST_F(ExtenderArgsDecoderTest, pod_level_requests_replace_the_container_sum) {
+  // spec.resources.requests.cpu 4 replaces the containers' 500m (KEP-2837); memory, not listed at
+  // pod level, stays the containers' 1Gi; the overhead adds to both: 4000 + 250 m, 1Gi + 0.
+  const std::string body =
+      R"({"Pod":{"metadata":{"name":"p","namespace":"ns","uid":"u-1"},"spec":{)"
+      R"("resources":{"requests":{"cpu":"4"},"limits":{"cpu":"8","memory":"2Gi"}},)"
+      R"("containers":[{"name":"c","resources":{"requests":{"cpu":"500m","memory":"1Gi"}}}],)"
+      R"("overhead":{"cpu":"250m"}}},"NodeNames":["n1"]})";
+  auto args = decode(body);
+  ASSERT_TRUE(args.ok()) << args.error().message;
+  EXPECT_EQ(args->request.cpu_milli, 4250);
+  EXPECT_EQ(args->request.memory_bytes, 1024 * kMi);
+  EXPECT_FALSE(args->request.wants_sgx());
+}
+
+TEST_F(ExtenderArgsDecoderTest, cpu_and_memory_quantity_forms) {
+  struct Row {
+    const char* name;
+    const char* cpu;
+    const char* memory;
+    std::int64_t cpu_milli;
+    std::int64_t memory_bytes;
+  };
+  const Row rows[] = {
+      {"millicores_and_binary_suffix", R"("15890m")", R"("64Gi")", 15890, 64 * 1024 * kMi},
+      {"whole_cores_and_kibibytes", R"("16")", R"("131072Ki")", 16000, 128 * kMi},
+      {"fraction_and_decimal_suffix", R"("0.5")", R"("1.5G")", 500, 1'500'000'000},
+      {"exponents", R"("1e1")", R"("1e9")", 10'000, 1'000'000'000},
+      {"bare_numbers", "2", "1048576", 2000, kMi},
+      // Finer than 1m rounds up, as MilliValue() does; a fraction of a byte rounds up to 1.
+      {"rounded_up", R"("1u")", R"("100m")", 1, 1},
+      // Past int64: saturates (the API server accepts it; no node fits it).
+      {"saturating", R"("1e30")", R"("1e30")", INT64_MAX, INT64_MAX},
+  };
+  for (const Row& row : rows) {
+    auto args = decode(pod_body(std::string(R"([{"name":"c","resources":{"requests":{"cpu":)") +
+                                row.cpu + R"(,"memory":)" + row.memory + "}}}]"));
+    ASSERT_TRUE(args.ok()) << row.name << ": " << args.error().message;
+    EXPECT_EQ(args->request.cpu_milli, row.cpu_milli) << row.name;
+    EXPECT_EQ(args->request.memory_bytes, row.memory_bytes) << row.name;
+  }
+}
+
+TEST_F(ExtenderArgsDecoderTest, bad_cpu_or_memory_quantities_name_the_container) {
+  EXPECT_THAT(error_of(pod_body(R"([{"name":"app","resources":{"requests":{"cpu":"lots"}}}])")),
+              HasSubstr(R"(container "app": cpu request "lots" is not a valid quantity)"));
+  EXPECT_THAT(error_of(pod_body(R"([{"name":"app","resources":{"limits":{"memory":"-1Gi"}}}])")),
+              HasSubstr(R"(container "app": memory limit "-1Gi" is negative)"));
+  EXPECT_THAT(error_of(pod_body(R"([{"name":"app"}])", "null", R"({"cpu":"x"})")),
+              HasSubstr(R"(pod overhead: cpu overhead "x" is not a valid quantity)"));
 }
 
 TEST_F(ExtenderArgsDecoderTest, bare_numbers_are_quantities) {

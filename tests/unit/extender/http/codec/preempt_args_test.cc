@@ -149,6 +149,22 @@ TEST_F(PreemptArgsDecoderTest, full_victims_carry_their_request_and_priority) {
   EXPECT_EQ(b.victims[0].request, (core::PodRequest{64 * kMi, 1, 0}));  // a bare number
 }
 
+TEST_F(PreemptArgsDecoderTest, preemptor_and_full_victims_carry_cpu_and_memory) {
+  // Preemptor: 1500m / 2Gi with 64Mi EPC; victim: 250m / 512Mi, no SGX.
+  const std::string body =
+      R"({"Pod":{"metadata":{"uid":"p-1"},"spec":{"containers":[{"name":"app","resources":)"
+      R"({"requests":{"cpu":"1500m","memory":"2Gi","sgx.intel.com/epc":"64Mi"}}}]}},)"
+      R"("NodeNameToVictims":{"node-a":{"Pods":[{"metadata":{"uid":"v-1"},"spec":{"containers":)"
+      R"([{"name":"c","resources":{"requests":{"cpu":"250m","memory":"512Mi"}}}]}}],)"
+      R"("NumPDBViolations":0}},"NodeNameToMetaVictims":null})";
+  auto args = decode(body);
+  ASSERT_TRUE(args.ok()) << args.error().message;
+  EXPECT_EQ(args->request, (core::PodRequest{64 * kMi, 1, 0, 1500, 2048 * kMi}));
+  ASSERT_EQ(args->nodes.size(), 1u);
+  ASSERT_EQ(args->nodes[0].victims.size(), 1u);
+  EXPECT_EQ(args->nodes[0].victims[0].request, (core::PodRequest{0, 0, 0, 250, 512 * kMi}));
+}
+
 TEST_F(PreemptArgsDecoderTest, keys_match_case_insensitively) {
   auto args =
       decode(R"({"pod":{"METADATA":{"uid":"p"},"spec":{"Priority":7}},"nodenametovictims":null,)"

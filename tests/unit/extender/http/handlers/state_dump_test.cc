@@ -115,5 +115,30 @@ TEST(StateDump, AnEmptyClusterIsWellFormed) {
   EXPECT_TRUE(dump.at("podShapes").as_array().empty());
 }
 
+TEST(StateDump, CpuAndMemoryOnlyWhereKnown) {
+  state::ClusterSnapshot snapshot;
+  core::NodeRow known = test::sgx_row(512);
+  known.cpu_memory_known = true;
+  known.cpu_allocatable_milli = 15890;
+  known.cpu_requested_milli = 2100;
+  known.memory_allocatable_bytes = 64 * 1024 * kMi;
+  known.memory_requested_bytes = 4096 * kMi;
+  snapshot.add(test::info("known"), known);
+  core::NodeRow unknown = test::sgx_row(512);  // a node known only from its plugin's reports
+  snapshot.add(test::info("unknown"), unknown);
+  std::string out;
+  state_dump(snapshot, HandlerSettings{}, kNowNs, out);
+  const json::value dump = json::parse(out);
+  const json::array& nodes = dump.at("nodes").as_array();
+  ASSERT_EQ(nodes.size(), 2U);
+  const json::object& k = nodes[0].as_object();
+  EXPECT_EQ(k.at("cpuMilli").at("allocatable").as_int64(), 15890);
+  EXPECT_EQ(k.at("cpuMilli").at("requested").as_int64(), 2100);
+  EXPECT_EQ(k.at("memoryBytes").at("allocatable").as_int64(), 64 * 1024 * kMi);
+  EXPECT_EQ(k.at("memoryBytes").at("requested").as_int64(), 4096 * kMi);
+  EXPECT_FALSE(nodes[1].as_object().contains("cpuMilli"));
+  EXPECT_FALSE(nodes[1].as_object().contains("memoryBytes"));
+}
+
 }  // namespace
 }  // namespace epc::http::handlers
