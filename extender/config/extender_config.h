@@ -31,7 +31,7 @@ struct ExtenderConfig {
   std::size_t grpc_stream_max_in_flight = 32;
 
   // Scheduling.
-  core::score::PolicyKind policy = core::score::PolicyKind::kBestFit;
+  core::score::PolicyKind policy = core::score::PolicyKind::kStrandingAware;
   core::score::ScoreWeights weights;
   core::PodRequestOptions pod_request;
   std::int64_t epc_headroom_bytes = 0;

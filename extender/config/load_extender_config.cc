@@ -253,7 +253,8 @@ common::options::OptionTable<ExtenderConfig> options() {
        },
        [](const ExtenderConfig& c) { return std::to_string(c.grpc_stream_max_in_flight); }},
       {"scheduling.policy", "policy", "NAME",
-       "scoring policy: BestFit, LeastAllocated, MostAllocated or FragmentationAware",
+       "scoring policy: StrandingAware, BestFit, LeastAllocated, MostAllocated or "
+       "FragmentationAware",
        [](ExtenderConfig& c, std::string_view v) -> std::string {
          // The error lists the names of the core's policy table, so it cannot fall behind it.
          auto kind = core::score::parse_policy_name(v);

@@ -11,7 +11,7 @@ namespace epc::http::handlers {
 
 // What the filter and prioritize handlers need from the configuration, resolved once at start-up.
 struct HandlerSettings {
-  core::score::PolicyKind policy = core::score::PolicyKind::kBestFit;
+  core::score::PolicyKind policy = core::score::PolicyKind::kStrandingAware;
   core::score::ScoreWeights weights;
   core::NodeAccounting accounting;
   std::int64_t stale_after_ns = 0;  // 0 = reports never go stale

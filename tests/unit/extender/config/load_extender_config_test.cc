@@ -62,7 +62,7 @@ TEST(LoadExtenderConfigTest, NoArgumentsGiveDefaults) {
   EXPECT_EQ(config->http_port, defaults.http_port);
   EXPECT_EQ(config->grpc_address, defaults.grpc_address);
   EXPECT_EQ(config->stale_after_ms, 30000);
-  EXPECT_EQ(config->policy, core::score::PolicyKind::kBestFit);
+  EXPECT_EQ(config->policy, core::score::PolicyKind::kStrandingAware);
   EXPECT_EQ(config->mix_half_life_pods, 500);  // core::PodMix's default
   EXPECT_TRUE(config->single_out_top_node);
   EXPECT_FALSE(config->help_requested);
@@ -200,7 +200,7 @@ TEST(LoadExtenderConfigTest, HelpTextListsEveryFlagKeyAndDefault) {
                                "--grpc-address",
                                "[default: 127.0.0.1:9090]",
                                "--policy",
-                               "[default: BestFit]",
+                               "[default: StrandingAware]",
                                "--epc-weight",
                                "(scheduling.weights.epc)",
                                "--slot-weight",
