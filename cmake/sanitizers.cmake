@@ -5,6 +5,11 @@ if(EPC_SANITIZE)
     # Asio uses std::atomic_thread_fence, which TSan does not model; GCC warns (-Wtsan) in every TU
     # that includes it. The races it could hide are covered by Asio's strands, not by fences.
     add_compile_options(-Wno-tsan)
+    # GCC 12's -Wnull-dereference flow analysis sees TSan's instrumented code and reports a null
+    # pointer inside libstdc++'s std::string move (vector<string>::insert in a test): a false
+    # positive of the instrumented build only. It stays a warning here; the plain and ASan builds
+    # keep it an error, so a real one still fails CI.
+    add_compile_options(-Wno-error=null-dereference)
   elseif(EPC_SANITIZE STREQUAL "address,undefined")
     set(_epc_san_flags -fsanitize=address,undefined -fno-sanitize-recover=undefined)
   else()
