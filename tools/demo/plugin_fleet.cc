@@ -131,14 +131,20 @@ class PluginFleet::Node {
     return std::monostate{};
   }
 
-  // Registration with the kubelet stand-in and a first device list (SGX nodes only).
+  // Registration with the kubelet stand-in and a first device list of each resource the node
+  // advertises (SGX nodes only). Both: the extender learns provision slots from the plugin's
+  // report, which can arrive before kubelet has the provision device list (it did under TSan), and
+  // a pod admitted in between finds no provision device.
   common::Result<std::monostate> wait_registered(std::chrono::milliseconds timeout) {
     if (!spec_.sgx_present) {
       return std::monostate{};
     }
     const auto listed = [](const std::vector<ts::DeviceView>& d) { return !d.empty(); };
+    const bool provision = spec_.provision_slots > 0;
     if (!kubelet_->wait_for_registrations(kEnclaveResource, 1, timeout) ||
-        !kubelet_->wait_for_devices(kEnclaveResource, listed, timeout)) {
+        !kubelet_->wait_for_devices(kEnclaveResource, listed, timeout) ||
+        (provision && (!kubelet_->wait_for_registrations(kProvisionResource, 1, timeout) ||
+                       !kubelet_->wait_for_devices(kProvisionResource, listed, timeout)))) {
       return common::Error{spec_.name + ": the plugin did not register with kubelet in time" +
                            exit_note()};
     }
