@@ -75,6 +75,8 @@ epc::common::Result<epc::kube::ApiConnection::Options> api_options(
   options.request_timeout_ms = config.kube_request_timeout_ms;
   options.bind_workers = static_cast<int>(config.kube_bind_workers);
   options.pod_request = config.pod_request;
+  options.max_watch_event_bytes = config.kube_max_watch_event_bytes;
+  options.max_response_bytes = config.kube_max_response_bytes;
   // API-only nodes are as fresh as the node watch: beat well inside the staleness limit.
   if (config.stale_after_ms > 0) {
     options.informer.heartbeat_ms = std::max<std::int64_t>(config.stale_after_ms / 4, 100);
@@ -119,6 +121,9 @@ int run(const epc::config::ExtenderConfig& config) {
       std::cerr << "epc-extender: " << options.error().message << std::endl;
       return 2;
     }
+    options.value().on_limit = [&metrics = *metrics](epc::metrics::Limit limit) {
+      metrics.observe_limit(limit);
+    };
     const std::string origin = options->kube.origin;
     auto started = epc::kube::ApiConnection::start(*state, std::move(options.value()));
     if (!started.ok()) {
@@ -134,7 +139,8 @@ int run(const epc::config::ExtenderConfig& config) {
       config, *state,
       [&metrics = *metrics](epc::state::ReportKind kind, epc::state::ReportResult result) {
         metrics.observe_report_message(kind, result);
-      });
+      },
+      [&metrics = *metrics](epc::metrics::Limit limit) { metrics.observe_limit(limit); });
   if (!reports.ok()) {
     std::cerr << "epc-extender: " << reports.error().message << std::endl;
     return 1;

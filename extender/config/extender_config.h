@@ -22,6 +22,15 @@ struct ExtenderConfig {
   std::int64_t http_read_timeout_ms = 10000;     // a request must arrive whole within this
   std::int64_t http_idle_timeout_ms = 120000;    // > Go's 90 s idle: the client closes first
   int http_threads = 1;
+  // Open connections at most; one more is answered 503 and closed. kube-scheduler keeps a couple
+  // of keep-alive connections per extender, probes and Prometheus one each at a time: 256 is far
+  // above any legitimate use and bounds the memory a connection flood can pin (each connection
+  // keeps its buffers and JSON parser).
+  std::size_t http_max_connections = 256;
+  // Largest request header: the request line and the header fields are each bounded by it (Beast's
+  // parser counts them apart); larger ones get 431 and the connection closes. kube-scheduler's
+  // whole header is a few hundred bytes.
+  std::size_t http_header_limit_bytes = 16u << 10;
 
   // gRPC (device plugin side).
   std::string grpc_address = "127.0.0.1:9090";
@@ -29,6 +38,22 @@ struct ExtenderConfig {
   // Unacknowledged messages per plugin stream before the extender stops reading it (back-pressure
   // against a sender that floods faster than the state writer applies).
   std::size_t grpc_stream_max_in_flight = 32;
+  // Report streams open at once, over all plugins; one more ends at once with RESOURCE_EXHAUSTED
+  // (the plugin retries with backoff). A plugin keeps one stream per extender replica: 10000
+  // covers a 5000-node cluster (Kubernetes' tested maximum) twice over, e.g. while restarted
+  // plugins' old streams are not yet known to be dead.
+  std::size_t grpc_max_streams = 10000;
+  // Messages per second one stream may send, sustained (a token bucket of grpc_stream_burst
+  // messages); a stream over it ends with RESOURCE_EXHAUSTED after its earlier messages are
+  // acknowledged, and its plugin reconnects with backoff and resends a snapshot. A plugin sends a
+  // heartbeat every 10 s and a change per pod start or stop: 50/s with a burst of 500 is never
+  // reached by one. 0 = no limit (load tests that put a whole fleet on one stream).
+  std::int64_t grpc_stream_max_rate = 50;
+  std::int64_t grpc_stream_burst = 500;
+  // Distinct node names one stream may report for; a report for one more gets an error Ack and
+  // changes nothing. Every plugin (and the demo's simulated fleet) reports its own node only on
+  // each stream, so 1; epc-load, which puts a fleet on one stream, raises it.
+  std::size_t grpc_stream_max_nodes = 1;
 
   // Scheduling.
   core::score::PolicyKind policy = core::score::PolicyKind::kStrandingAware;
@@ -65,6 +90,13 @@ struct ExtenderConfig {
   std::int64_t kube_burst = 100;
   std::int64_t kube_request_timeout_ms = 15000;
   std::int64_t kube_bind_workers = 4;  // concurrent Binding POSTs
+  // Largest watch event (one JSON line: one object) accepted; a larger one ends that watch and the
+  // informer lists again after backoff (the event is lost, the list is not). etcd stores objects
+  // of at most 1.5 MiB by default; 8 MiB leaves room for their JSON form.
+  std::size_t kube_max_watch_event_bytes = 8u << 20;
+  // Largest API response body accepted (a list page: at most 500 objects); a larger one fails that
+  // request (a list retries after backoff).
+  std::size_t kube_max_response_bytes = 256u << 20;
   // A bind's reservation counts until the watch confirms it, or this long at most.
   std::int64_t reservation_ttl_ms = 30000;
   // A pod seen only in filter/prioritize is remembered (a hint) this long (0 = until evicted).

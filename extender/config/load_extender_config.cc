@@ -24,6 +24,14 @@ constexpr std::int64_t kMaxHeadroomBytes = std::int64_t{64} << 40;  // the large
 // fade than any workload change the mix is meant to follow, so larger values are surely typos.
 constexpr std::int64_t kMaxMixHalfLifePods = 1'000'000;
 constexpr std::int64_t kMaxFilterTopK = 100'000;
+// The input bounds (docs/operations.md, "Bounds"). Their ranges keep a typo from disabling a bound
+// by accident: the upper ends are far above any real need, the lower ones keep kube-scheduler's
+// and the plugins' own traffic possible.
+constexpr std::int64_t kMaxCountBound = 1'000'000;           // connections, streams, nodes, rates
+constexpr std::int64_t kMinHeaderLimitBytes = common::kKiB;  // kube-scheduler's: ~300 bytes
+constexpr std::int64_t kMaxHeaderLimitBytes = common::kMiB;  // Beast keeps the header in memory
+constexpr std::int64_t kMinKubeBodyBytes = common::kKiB;
+constexpr std::int64_t kMaxKubeBodyBytes = std::int64_t{16} << 30;
 // The config keeps the half-life as a whole number of pods; the core's default must be one, and in
 // range, or the documented default would be refused when written back into the file.
 static_assert(
@@ -222,6 +230,27 @@ common::options::OptionTable<ExtenderConfig> options() {
          return bad;
        },
        [](const ExtenderConfig& c) { return std::to_string(c.http_threads); }},
+      {"http.max_connections", "http-max-connections", "N",
+       "open connections at most; one more is answered 503 and closed (1..1000000)",
+       [](ExtenderConfig& c, std::string_view v) {
+         std::int64_t n = 0;
+         auto bad = parse_int(v, 1, kMaxCountBound, n);
+         c.http_max_connections = static_cast<std::size_t>(n);
+         return bad;
+       },
+       [](const ExtenderConfig& c) { return std::to_string(c.http_max_connections); }},
+      {"http.header_limit", "http-header-limit", "BYTES",
+       "largest request header accepted; larger ones get 431 and the connection closes (quantity, "
+       "1Ki..1Mi)",
+       [](ExtenderConfig& c, std::string_view v) {
+         std::int64_t bytes = 0;
+         auto bad = parse_bytes(v, kMinHeaderLimitBytes, kMaxHeaderLimitBytes, bytes);
+         c.http_header_limit_bytes = static_cast<std::size_t>(bytes);
+         return bad;
+       },
+       [](const ExtenderConfig& c) {
+         return common::quantity_string(static_cast<std::int64_t>(c.http_header_limit_bytes));
+       }},
       {"grpc.address", "grpc-address", "HOST:PORT",
        "address the device plugins' NodeReports gRPC stream connects to (port 0 picks one)",
        [](ExtenderConfig& c, std::string_view v) -> std::string {
@@ -252,6 +281,38 @@ common::options::OptionTable<ExtenderConfig> options() {
          return bad;
        },
        [](const ExtenderConfig& c) { return std::to_string(c.grpc_stream_max_in_flight); }},
+      {"grpc.max_streams", "grpc-max-streams", "N",
+       "report streams open at once; one more ends with RESOURCE_EXHAUSTED (1..1000000)",
+       [](ExtenderConfig& c, std::string_view v) {
+         std::int64_t n = 0;
+         auto bad = parse_int(v, 1, kMaxCountBound, n);
+         c.grpc_max_streams = static_cast<std::size_t>(n);
+         return bad;
+       },
+       [](const ExtenderConfig& c) { return std::to_string(c.grpc_max_streams); }},
+      {"grpc.stream_max_rate", "grpc-stream-max-rate", "N",
+       "messages per second one report stream may send, sustained; a stream over it ends with "
+       "RESOURCE_EXHAUSTED (0..1000000; 0 = no limit)",
+       [](ExtenderConfig& c, std::string_view v) {
+         return parse_int(v, 0, kMaxCountBound, c.grpc_stream_max_rate);
+       },
+       [](const ExtenderConfig& c) { return std::to_string(c.grpc_stream_max_rate); }},
+      {"grpc.stream_burst", "grpc-stream-burst", "N",
+       "messages one report stream may send in a burst before its rate applies (1..1000000)",
+       [](ExtenderConfig& c, std::string_view v) {
+         return parse_int(v, 1, kMaxCountBound, c.grpc_stream_burst);
+       },
+       [](const ExtenderConfig& c) { return std::to_string(c.grpc_stream_burst); }},
+      {"grpc.stream_max_nodes", "grpc-stream-max-nodes", "N",
+       "distinct nodes one report stream may report for; a report for one more gets an error Ack "
+       "(1..1000000)",
+       [](ExtenderConfig& c, std::string_view v) {
+         std::int64_t n = 0;
+         auto bad = parse_int(v, 1, kMaxCountBound, n);
+         c.grpc_stream_max_nodes = static_cast<std::size_t>(n);
+         return bad;
+       },
+       [](const ExtenderConfig& c) { return std::to_string(c.grpc_stream_max_nodes); }},
       {"scheduling.policy", "policy", "NAME",
        "scoring policy: StrandingAware, BestFit, LeastAllocated, MostAllocated or "
        "FragmentationAware",
@@ -383,6 +444,30 @@ common::options::OptionTable<ExtenderConfig> options() {
          return parse_int(v, 1, 64, c.kube_bind_workers);
        },
        [](const ExtenderConfig& c) { return std::to_string(c.kube_bind_workers); }},
+      {"kube.max_watch_event_size", "kube-max-watch-event-size", "BYTES",
+       "largest watch event (one object) accepted; a larger one ends the watch and the informer "
+       "lists again after backoff (quantity, 1Ki..16Gi)",
+       [](ExtenderConfig& c, std::string_view v) {
+         std::int64_t bytes = 0;
+         auto bad = parse_bytes(v, kMinKubeBodyBytes, kMaxKubeBodyBytes, bytes);
+         c.kube_max_watch_event_bytes = static_cast<std::size_t>(bytes);
+         return bad;
+       },
+       [](const ExtenderConfig& c) {
+         return common::quantity_string(static_cast<std::int64_t>(c.kube_max_watch_event_bytes));
+       }},
+      {"kube.max_response_size", "kube-max-response-size", "BYTES",
+       "largest API response body (a list page) accepted; a larger one fails its request "
+       "(quantity, 1Ki..16Gi)",
+       [](ExtenderConfig& c, std::string_view v) {
+         std::int64_t bytes = 0;
+         auto bad = parse_bytes(v, kMinKubeBodyBytes, kMaxKubeBodyBytes, bytes);
+         c.kube_max_response_bytes = static_cast<std::size_t>(bytes);
+         return bad;
+       },
+       [](const ExtenderConfig& c) {
+         return common::quantity_string(static_cast<std::int64_t>(c.kube_max_response_bytes));
+       }},
       {"ledger.reservation_ttl", "reservation-ttl", "DURATION",
        "a bind's reservation counts until the pod watch confirms it, or this long at most",
        [](ExtenderConfig& c, std::string_view v) {

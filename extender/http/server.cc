@@ -10,12 +10,14 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #pragma GCC diagnostic pop
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -41,8 +43,6 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-// Largest request header accepted; kube-scheduler's headers are a few hundred bytes.
-constexpr std::uint32_t kHeaderLimitBytes = 16 * 1024;
 // Read buffer capacity kept per connection. Beast sizes each socket read by the buffer's free
 // capacity (at least 512 bytes): a small buffer would read a 100 KB body in hundreds of syscalls.
 constexpr std::size_t kReadBufferBytes = 64 * 1024;
@@ -54,6 +54,13 @@ constexpr std::size_t kFirstReadBytes = kReadBufferBytes;
 constexpr std::size_t kDrainLimitBytes = 64u << 20;
 constexpr std::size_t kDrainChunkBytes = 64 * 1024;
 static_assert(kFirstReadBytes > 0 && kDrainChunkBytes > 0 && kDrainLimitBytes >= kDrainChunkBytes);
+// A connection over http.max_connections keeps only this much buffer while its request header is
+// read and its rest drained: a flood of refused connections pins little memory.
+constexpr std::size_t kRefusedDrainChunkBytes = 4 * 1024;
+// After a failed accept (EMFILE when out of descriptors, ENOBUFS, ...) the listener waits this long
+// before accepting again: retrying at once would spin a core while nothing has changed.
+constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+static_assert(kRefusedDrainChunkBytes > 0 && kAcceptRetryDelay.count() > 0);
 
 // ------------------------------------------------------------------------------------------------
 // Request body: Beast appends the body straight into the connection's PaddedBuffer, which simdjson
@@ -171,9 +178,35 @@ struct SessionEnv {
   const RouteTable& routes;
   metrics::Metrics& metrics;
   std::size_t body_limit_bytes;
+  std::uint32_t header_limit_bytes;
   std::chrono::milliseconds idle_timeout;
   std::chrono::milliseconds read_timeout;
+  // Sessions alive now: raised by the listener before a Session is made, lowered by its destructor.
+  std::atomic<std::size_t>& open_connections;
+  // RefusedConnections alive now, counted the same way.
+  std::atomic<std::size_t>& refusing_connections;
 };
+
+void observe_limit(metrics::Metrics& metrics, metrics::Limit limit) {
+  try {
+    metrics.observe_limit(limit);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "epc-extender http: metrics: %s\n", e.what());
+  }
+}
+
+// The response every write of this file sends: status, content type, keep-alive or close, and the
+// body as a span (the caller keeps it alive until the write completes).
+void prepare_response(bhttp::response<bhttp::span_body<char>>& response, unsigned status,
+                      std::string_view content_type, std::string& body, bool close) {
+  response.result(static_cast<bhttp::status>(status));
+  response.version(11);
+  response.set(bhttp::field::content_type,
+               beast::string_view(content_type.data(), content_type.size()));
+  response.keep_alive(!close);
+  response.body() = bhttp::span_body<char>::value_type(body.data(), body.size());
+  response.prepare_payload();
+}
 
 // --------------------------------------------------------------------------------------------------
 // Session: one connection. Owns only connection state (stream, read buffer, parser, reply, the
@@ -181,10 +214,14 @@ struct SessionEnv {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
+  // The listener has counted this connection in env.open_connections already.
   Session(tcp::socket&& socket, const SessionEnv& env)
       : stream_(std::move(socket)), env_(env), context_(env.body_limit_bytes) {
     buffer_.reserve(kReadBufferBytes);
   }
+  ~Session() { env_.open_connections.fetch_sub(1, std::memory_order_relaxed); }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   void run() {
     net::dispatch(stream_.get_executor(),
@@ -197,7 +234,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     // Bigger bodies are refused (200 + Error) instead of buffered: bounds memory per connection.
     parser_->body_limit(env_.body_limit_bytes);
-    parser_->header_limit(kHeaderLimitBytes);
+    parser_->header_limit(env_.header_limit_bytes);
     context_.request_body.clear();
     parser_->get().body() = &context_.request_body;
 
@@ -230,16 +267,24 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_read(beast::error_code ec, std::size_t) {
-    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
-        ec == net::error::operation_aborted) {
+    if (ec == beast::error::timeout) {
+      // A request begun and not finished within the read timeout: a slow or stalled client.
+      observe_limit(env_.metrics, metrics::Limit::kHttpReadTimeout);
+      return close();
+    }
+    if (ec == bhttp::error::end_of_stream || ec == net::error::operation_aborted) {
       return close();
     }
     if (ec == bhttp::error::body_limit) {
+      observe_limit(env_.metrics, metrics::Limit::kHttpBodySize);
       return refuse(200, "request body exceeds the limit of " +
-                             std::to_string(env_.body_limit_bytes) + " bytes");
+                             std::to_string(env_.body_limit_bytes) + " bytes (http.body_limit)");
     }
     if (ec == bhttp::error::header_limit) {
-      return refuse(431, "request header too large");
+      observe_limit(env_.metrics, metrics::Limit::kHttpHeaderSize);
+      return refuse(431, "request header exceeds the limit of " +
+                             std::to_string(env_.header_limit_bytes) +
+                             " bytes (http.header_limit)");
     }
     if (ec && ec.category() == bhttp::make_error_code(bhttp::error::bad_version).category()) {
       return refuse(400, "malformed HTTP request: " + ec.message());
@@ -348,13 +393,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Status line, headers and body go out in one gather write (with TCP_NODELAY: no Nagle stall).
   void write_reply(unsigned status, std::string_view content_type, bool close, bool drain) {
-    response_.emplace(static_cast<bhttp::status>(status), 11);
-    response_->set(bhttp::field::content_type,
-                   beast::string_view(content_type.data(), content_type.size()));
-    response_->keep_alive(!close);
-    response_->body() =
-        bhttp::span_body<char>::value_type(context_.reply_body.data(), context_.reply_body.size());
-    response_->prepare_payload();
+    response_.emplace();
+    prepare_response(*response_, status, content_type, context_.reply_body, close);
     // A client that does not read its reply is cut off like a slow sender.
     stream_.expires_after(env_.read_timeout);
     bhttp::async_write(
@@ -364,6 +404,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_write(bool close_after, bool drain, beast::error_code ec, std::size_t) {
     if (ec) {
+      if (ec == beast::error::timeout) {
+        observe_limit(env_.metrics, metrics::Limit::kHttpReadTimeout);  // the reply was not taken
+      }
       return close();
     }
     if (!close_after) {
@@ -414,6 +457,112 @@ class Session : public std::enable_shared_from_this<Session> {
   bool deferred_close_ = false;
 };
 
+// --------------------------------------------------------------------------------------------------
+// RefusedConnection: a connection accepted over http.max_connections. Its request header is read
+// (so the reply names the verb's error form and the client, which has written its request, reads
+// an answer rather than a reset), it is answered 503 with Retry-After and closed, and whatever
+// else it sent is drained. It is not counted among the open connections; its buffers are bounded
+// (the header limit and a small chunk) and the read timeout bounds its whole life. The listener
+// keeps at most http.max_connections of them too, and closes connections beyond that at once.
+
+class RefusedConnection : public std::enable_shared_from_this<RefusedConnection> {
+ public:
+  // The listener has counted this connection in env.refusing_connections already.
+  RefusedConnection(tcp::socket&& socket, const SessionEnv& env, std::size_t limit)
+      : stream_(std::move(socket)),
+        env_(env),
+        limit_(limit),
+        buffer_(std::size_t{env.header_limit_bytes} + kRefusedDrainChunkBytes) {}
+  ~RefusedConnection() { env_.refusing_connections.fetch_sub(1, std::memory_order_relaxed); }
+  RefusedConnection(const RefusedConnection&) = delete;
+  RefusedConnection& operator=(const RefusedConnection&) = delete;
+
+  void run() {
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&RefusedConnection::do_read, shared_from_this()));
+  }
+
+ private:
+  void do_read() {
+    parser_.header_limit(env_.header_limit_bytes);
+    // One deadline for the header, the reply and the drain.
+    stream_.expires_after(env_.read_timeout);
+    bhttp::async_read_header(
+        stream_, buffer_, parser_,
+        beast::bind_front_handler(&RefusedConnection::on_header, shared_from_this()));
+  }
+
+  void on_header(beast::error_code ec, std::size_t) {
+    if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset) {
+      return close();  // nothing to answer: the client sent nothing or went away
+    }
+    const auto started = std::chrono::steady_clock::now();
+    const std::string message = "too many connections to the extender (http.max_connections " +
+                                std::to_string(limit_) + "); retry shortly";
+    RouteReply reply(body_);
+    reply.status = 503;
+    metrics::Verb verb = metrics::Verb::kOther;
+    if (!ec) {
+      verb = env_.routes.reject(method_of(parser_.get().method()),
+                                path_of(to_std(parser_.get().target())), message, reply);
+    } else {
+      write_error_json(message, body_);  // a malformed header: no route to take the form from
+      reply.content_type = "application/json";
+    }
+    try {
+      env_.metrics.observe_request(verb, metrics::Outcome::kError, seconds_since(started));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "epc-extender http: metrics: %s\n", e.what());
+    }
+    prepare_response(response_, 503, reply.content_type, body_, /*close=*/true);
+    response_.set(bhttp::field::retry_after, "1");
+    bhttp::async_write(stream_, response_,
+                       beast::bind_front_handler(&RefusedConnection::on_write, shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, std::size_t) {
+    if (ec) {
+      return close();
+    }
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    do_drain();
+  }
+
+  // Reads until the client closes (it has the reply and Connection: close), the byte bound, or
+  // the deadline set in do_read, so that no unread request bytes turn our close into a reset.
+  void do_drain() {
+    stream_.async_read_some(
+        net::buffer(drain_buffer_),
+        beast::bind_front_handler(&RefusedConnection::on_drain, shared_from_this()));
+  }
+
+  void on_drain(beast::error_code ec, std::size_t bytes) {
+    drained_bytes_ += bytes;
+    if (ec || drained_bytes_ >= kDrainLimitBytes) {
+      return close();
+    }
+    do_drain();
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  const SessionEnv& env_;
+  const std::size_t limit_;
+  beast::flat_buffer buffer_;  // its maximum size bounds what the header read may buffer
+  bhttp::request_parser<bhttp::empty_body> parser_;
+  std::string body_;
+  bhttp::response<bhttp::span_body<char>> response_;
+  std::array<char, kRefusedDrainChunkBytes> drain_buffer_{};
+  std::size_t drained_bytes_ = 0;
+};
+
 }  // namespace
 
 // --------------------------------------------------------------------------------------------------
@@ -427,13 +576,19 @@ struct HttpServer::Impl {
             routes,
             metrics,
             config.http_body_limit_bytes,
+            static_cast<std::uint32_t>(
+                std::min<std::size_t>(config.http_header_limit_bytes, UINT32_MAX)),
             std::chrono::milliseconds(config.http_idle_timeout_ms),
-            std::chrono::milliseconds(config.http_read_timeout_ms)},
+            std::chrono::milliseconds(config.http_read_timeout_ms),
+            open_connections,
+            refusing_connections},
         ioc(std::in_place, std::max(1, server_config.http_threads)) {}
 
   config::ExtenderConfig config;
   metrics::Metrics& metrics;
   RouteTable routes;  // read-only once started
+  std::atomic<std::size_t> open_connections{0};
+  std::atomic<std::size_t> refusing_connections{0};
   SessionEnv env;
   std::atomic<bool> serving{false};
   bool started = false;
@@ -442,6 +597,10 @@ struct HttpServer::Impl {
   // destroy the pending handlers and with them every session and socket.
   std::optional<net::io_context> ioc;
   std::optional<tcp::acceptor> acceptor;
+  std::optional<net::steady_timer> accept_retry;  // waits out a failed accept
+  // Set while connections are being refused, so the log says so once per episode, not per
+  // connection (the counter has the number). Accept handler only.
+  bool refusing_logged = false;
   std::vector<std::thread> threads;
 
   common::Result<bool> listen();
@@ -492,13 +651,47 @@ void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
   if (ec == net::error::operation_aborted || !acceptor || !acceptor->is_open()) {
     return;  // stopping
   }
-  if (!ec) {
-    // Without TCP_NODELAY a reply can wait ~40 ms for the client's delayed ACK (DESIGN §5).
-    beast::error_code option_ec;
-    socket.set_option(tcp::no_delay(true), option_ec);
-    std::make_shared<Session>(std::move(socket), env)->run();
+  if (ec) {
+    // Out of descriptors or buffers: the condition lasts until connections close, so wait a
+    // little instead of failing the same accept in a tight loop.
+    std::fprintf(stderr, "epc-extender http: accept: %s (retrying in %lld ms)\n",
+                 ec.message().c_str(), static_cast<long long>(kAcceptRetryDelay.count()));
+    accept_retry.emplace(*ioc, kAcceptRetryDelay);
+    accept_retry->async_wait([this](beast::error_code wait_ec) {
+      if (!wait_ec && acceptor && acceptor->is_open()) {
+        do_accept();
+      }
+    });
+    return;
+  }
+  // Without TCP_NODELAY a reply can wait ~40 ms for the client's delayed ACK (DESIGN §5).
+  beast::error_code option_ec;
+  socket.set_option(tcp::no_delay(true), option_ec);
+  // Only this handler raises the count (one accept is outstanding at a time), so the test and the
+  // increment cannot race past the limit; sessions lower it from any thread as they end.
+  if (open_connections.load(std::memory_order_relaxed) >= config.http_max_connections) {
+    observe_limit(metrics, metrics::Limit::kHttpConnections);
+    if (!refusing_logged) {
+      refusing_logged = true;
+      std::fprintf(stderr,
+                   "epc-extender http: %zu connections open (http.max_connections): answering "
+                   "new ones 503 until some close\n",
+                   config.http_max_connections);
+    }
+    if (refusing_connections.load(std::memory_order_relaxed) >= config.http_max_connections) {
+      // As many refusals in progress as connections served: a flood. Closing at once keeps its
+      // cost to the accept; a well-behaved client never gets here.
+      beast::error_code ignored;
+      socket.close(ignored);
+    } else {
+      refusing_connections.fetch_add(1, std::memory_order_relaxed);
+      std::make_shared<RefusedConnection>(std::move(socket), env, config.http_max_connections)
+          ->run();
+    }
   } else {
-    std::fprintf(stderr, "epc-extender http: accept: %s\n", ec.message().c_str());
+    refusing_logged = false;
+    open_connections.fetch_add(1, std::memory_order_relaxed);
+    std::make_shared<Session>(std::move(socket), env)->run();
   }
   do_accept();
 }
@@ -577,6 +770,7 @@ void HttpServer::stop() {
   impl.env.deferred->close().clear();
   // Destroying the acceptor and then the io_context destroys every pending handler, and with them
   // the sessions: their sockets close, so clients see the connection end.
+  impl.accept_retry.reset();
   impl.acceptor.reset();
   impl.ioc.reset();
 }

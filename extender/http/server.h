@@ -21,8 +21,15 @@ namespace epc::http {
 //   Error reply, then the connection closes); a request in flight must arrive whole within
 //   config.http_read_timeout_ms; an idle keep-alive connection is closed after
 //   config.http_idle_timeout_ms (keep it above Go's 90 s so the client closes first).
+// - A request line or header fields over config.http_header_limit_bytes (each; Beast's parser
+//   counts them apart) get 431, then the connection closes.
+// - At most config.http_max_connections connections are served at once; one accepted beyond that
+//   has its request header read, gets 503 (the route's error form, Retry-After: 1) and is closed;
+//   while as many such refusals as the limit are in progress, further ones are closed at once.
+//   A failed accept (out of descriptors) is retried after a short pause, never in a tight loop.
 // - TCP_NODELAY on every accepted socket and each reply leaves in one write (spec §1, DESIGN §5).
-// - metrics.observe_request(verb, outcome, seconds) once per request (handler time).
+// - metrics.observe_request(verb, outcome, seconds) once per request (handler time);
+//   metrics.observe_limit(limit) for each body, header, connection or read-timeout bound hit.
 //
 // Thread-safety: create/start/stop from one controlling thread; requests run on
 // config.http_threads I/O threads. `state` and `metrics` must outlive the server.

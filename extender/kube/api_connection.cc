@@ -17,6 +17,9 @@ common::Result<std::unique_ptr<RestClient>> ApiConnection::new_client() {
   RestClientOptions client;
   client.user_agent = options_.user_agent;
   client.request_timeout_ms = options_.request_timeout_ms;
+  client.max_body_bytes = options_.max_response_bytes;
+  client.max_line_bytes = options_.max_watch_event_bytes;
+  client.on_limit = options_.on_limit;
   client.limiter = &limiter_;
   return RestClient::create(options_.kube, client);
 }

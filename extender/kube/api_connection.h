@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -10,6 +12,7 @@
 #include "extender/kube/kube_config.h"
 #include "extender/kube/rate_limiter.h"
 #include "extender/kube/watch_targets.h"
+#include "extender/metrics/limit.h"
 #include "extender/state/cluster_state.h"
 
 namespace epc::kube {
@@ -28,6 +31,11 @@ class ApiConnection {
     core::PodRequestOptions pod_request;
     InformerOptions informer;
     std::string user_agent = "epc-extender";
+    // Bounds of every client's responses (RestClientOptions): kube.max_watch_event_size and
+    // kube.max_response_size; their hits go to on_limit (may be empty).
+    std::size_t max_watch_event_bytes = std::size_t{8} << 20;
+    std::size_t max_response_bytes = std::size_t{256} << 20;
+    std::function<void(metrics::Limit)> on_limit;
   };
 
   // Validates the TLS material and starts the informers (they retry with backoff on their own; an

@@ -90,15 +90,22 @@ void Informer::run() {
       watch();
       // A watch that lived for a while was a success, whatever ended it.
       ok = !need_list_ && std::chrono::steady_clock::now() - started > std::chrono::seconds(1);
+      if (ok) {
+        oversized_event_ = false;
+      }
       if (need_list_) {
-        ok = true;  // 410: relist at once (the server said where it stands)
+        // 410: relist at once (the server said where it stands); an oversized event: after
+        // backoff, so an object that keeps changing does not relist the resource in a loop.
+        ok = !oversized_event_;
       }
     }
     if (stopping_.load()) {
       break;
     }
     if (ok && retry_after_ms_ < 0) {
-      backoff.reset();
+      if (!oversized_event_) {
+        backoff.reset();
+      }
       continue;
     }
     const std::int64_t wait =
@@ -221,6 +228,14 @@ void Informer::watch() {
     } else if (!stopping_.load()) {
       note_error(event_error.empty() ? result.error().message : event_error);
     }
+    return;
+  }
+  if (result->line_too_long) {
+    oversized_event_ = true;
+    need_list_ = true;
+    note_error(
+        "a watch event is larger than kube.max_watch_event_size (--kube-max-watch-event-size): "
+        "the watch ended, listing again after backoff");
     return;
   }
   if (result->status == 410) {

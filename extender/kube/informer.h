@@ -61,7 +61,10 @@ struct InformerOptions {
 //   on a clean end or a dropped stream, watch again from the last version seen → on 410 Gone (an
 //   ERROR event, or a list's continue token expiring), list again from scratch.
 // Failures (apiserver down, 429, 5xx, 401/403) wait with jittered exponential backoff (Retry-After
-// when the server gives one); nothing ever retries in a tight loop.
+// when the server gives one); nothing ever retries in a tight loop. A watch event larger than the
+// client's line limit (kube.max_watch_event_size) ends the watch: the event is lost, so the
+// informer lists again, after backoff (and with the backoff growing while it recurs). A list page
+// over the client's body limit fails that list, retried after backoff.
 class Informer {
  public:
   // `client` is this informer's own connection; `target` must outlive the informer.
@@ -97,6 +100,9 @@ class Informer {
   InformerOptions options_;
   std::string resource_version_;
   bool need_list_ = true;
+  // A watch event was over the client's line limit: relist, but after backoff, and keep the
+  // backoff growing until a watch runs normally again (the object is likely to change again).
+  bool oversized_event_ = false;
   std::int64_t retry_after_ms_ = -1;
 
   std::atomic<bool> stopping_{false};

@@ -226,6 +226,17 @@ struct RestClient::Impl {
     return response;
   }
 
+  void observe_limit(metrics::Limit limit) const {
+    if (options.on_limit) {
+      options.on_limit(limit);
+    }
+  }
+
+  std::string body_limit_text() const {
+    return "response body larger than the limit of " + std::to_string(options.max_body_bytes) +
+           " bytes (kube.max_response_size)";
+  }
+
   void after_status(unsigned status) {
     if (status == 401) {
       token_loaded = false;  // a rotated token may be waiting in the file
@@ -261,6 +272,11 @@ struct RestClient::Impl {
         close();
         if (reused && attempt == 0 && is_stale_connection(ec) && !cancelled.load()) {
           continue;
+        }
+        if (ec == bhttp::error::body_limit && !cancelled.load()) {
+          observe_limit(metrics::Limit::kKubeResponseSize);
+          return common::Error{std::string(bhttp::to_string(verb)) + " " + std::string(target) +
+                               ": " + body_limit_text()};
         }
         return common::Error{std::string(bhttp::to_string(verb)) + " " + std::string(target) +
                              ": " + (cancelled.load() ? std::string("cancelled") : ec.message())};
@@ -312,8 +328,9 @@ struct RestClient::Impl {
     }
 
     char chunk[16 * 1024];
-    std::string pending;  // the unfinished line
+    std::string pending;  // the unfinished line, never longer than max_line_bytes
     bool stopped = false;
+    bool too_long = false;
     while (!parser.is_done()) {
       parser.get().body().data = chunk;
       parser.get().body().size = sizeof chunk;
@@ -337,6 +354,11 @@ struct RestClient::Impl {
         std::string_view data(chunk, got);
         while (!data.empty() && !stopped) {
           const std::size_t newline = data.find('\n');
+          const std::size_t piece = newline == std::string_view::npos ? data.size() : newline;
+          if (pending.size() + piece > options.max_line_bytes) {
+            too_long = true;  // an event we will not buffer: the stream can no longer be followed
+            break;
+          }
           if (newline == std::string_view::npos) {
             pending.append(data);
             break;
@@ -351,15 +373,27 @@ struct RestClient::Impl {
           data.remove_prefix(newline + 1);
         }
       }
-      if (ec || stopped) {
+      if (ec || stopped || too_long) {
         break;
       }
     }
     close();
+    if (too_long) {
+      if (cancelled.load()) {
+        return common::Error{"watch " + std::string(target) + ": cancelled"};
+      }
+      observe_limit(metrics::Limit::kKubeWatchEvent);
+      response.line_too_long = true;
+      return response;
+    }
     if (stopped) {
       return common::Error{"watch stopped by its reader"};
     }
     if (ec) {
+      if (ec == bhttp::error::body_limit && !cancelled.load()) {
+        observe_limit(metrics::Limit::kKubeResponseSize);
+        return common::Error{"watch " + std::string(target) + ": " + body_limit_text()};
+      }
       const std::string why = cancelled.load()              ? "cancelled"
                               : ec == beast::error::timeout ? "silent for too long"
                                                             : ec.message();

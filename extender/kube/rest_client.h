@@ -8,6 +8,7 @@
 
 #include "common/result.h"
 #include "extender/kube/kube_config.h"
+#include "extender/metrics/limit.h"
 
 namespace epc::kube {
 
@@ -17,13 +18,21 @@ struct HttpResponse {
   unsigned status = 0;
   std::string body;
   std::int64_t retry_after_s = -1;  // the Retry-After header, -1 when absent
+  // stream_lines only: a line longer than RestClientOptions::max_line_bytes ended the stream (the
+  // line was not handed on; status is the stream's, 200).
+  bool line_too_long = false;
 };
 
 struct RestClientOptions {
   std::string user_agent = "epc-extender";
   std::int64_t connect_timeout_ms = 5000;
-  std::int64_t request_timeout_ms = 15000;              // one request, connect to last byte
+  std::int64_t request_timeout_ms = 15000;  // one request, connect to last byte
+  // Bounds (kube.max_response_size, kube.max_watch_event_size): no body or line is buffered
+  // beyond them. A response body over max_body_bytes fails its request; a watch line over
+  // max_line_bytes ends its stream. Each hit is reported to on_limit (may be empty).
   std::size_t max_body_bytes = std::size_t{256} << 20;  // list pages are bounded by `limit`
+  std::size_t max_line_bytes = std::size_t{8} << 20;    // one watch event: one object
+  std::function<void(metrics::Limit)> on_limit;
   RateLimiter* limiter = nullptr;  // shared by the process's clients; may be null
 };
 
@@ -47,10 +56,11 @@ class RestClient {
   common::Result<HttpResponse> post(std::string_view target, std::string_view json_body);
 
   // GETs `target` and hands each line of the body to `on_line` as it arrives (a watch: one JSON
-  // event per line, whatever the chunking). A non-200 answer is returned whole, with on_line never
-  // called. For 200: the server ending the stream cleanly returns the response (empty body); a
-  // stream cut off, silent for `idle_timeout_ms`, cancelled, or stopped by on_line returning false
-  // returns an error.
+  // event per line, whatever the chunking). A non-200 answer is returned whole (up to
+  // max_body_bytes), with on_line never called. For 200: the server ending the stream cleanly
+  // returns the response (empty body); a line over max_line_bytes ends the stream and returns the
+  // response with line_too_long set; a stream cut off, silent for `idle_timeout_ms`, cancelled, or
+  // stopped by on_line returning false returns an error.
   // `on_open` (may be empty) runs once the status line is in, before any line.
   using LineHandler = std::function<bool(std::string_view line)>;
   using OpenHandler = std::function<void(unsigned status)>;

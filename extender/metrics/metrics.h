@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "extender/core/node_row.h"
+#include "extender/metrics/limit.h"
 #include "extender/state/cluster_snapshot.h"
 #include "extender/state/report_message.h"
 
@@ -73,6 +74,10 @@ class Metrics {
 
   // One NodeReport message received (epc_extender_report_messages_total). Any thread.
   virtual void observe_report_message(state::ReportKind /*kind*/, state::ReportResult /*result*/) {}
+
+  // One input refused, or one connection or stream cut off, by a configured bound
+  // (epc_extender_limit_rejections_total{limit}). Any thread.
+  virtual void observe_limit(Limit /*limit*/) {}
 
   // Prometheus text exposition format 0.0.4 of everything registered.
   virtual std::string serialize() = 0;

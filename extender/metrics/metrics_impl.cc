@@ -111,6 +111,30 @@ const char* preempt_result_label(PreemptResult result) {
   return "unknown";
 }
 
+const char* limit_label(Limit limit) {
+  switch (limit) {
+    case Limit::kHttpConnections:
+      return "http_connections";
+    case Limit::kHttpHeaderSize:
+      return "http_header_size";
+    case Limit::kHttpBodySize:
+      return "http_body_size";
+    case Limit::kHttpReadTimeout:
+      return "http_read_timeout";
+    case Limit::kGrpcStreams:
+      return "grpc_streams";
+    case Limit::kGrpcStreamRate:
+      return "grpc_stream_rate";
+    case Limit::kGrpcStreamNodes:
+      return "grpc_stream_nodes";
+    case Limit::kKubeWatchEvent:
+      return "kube_watch_event_size";
+    case Limit::kKubeResponseSize:
+      return "kube_response_size";
+  }
+  return "unknown";
+}
+
 const char* ledger_source_label(core::LedgerSource source) {
   switch (source) {
     case core::LedgerSource::kSchedulerRequest:
@@ -277,6 +301,16 @@ MetricsImpl::MetricsImpl(Options options)
                           .Help("Victims the preempt verb returned, over all nodes and calls.")
                           .Register(*registry_)
                           .Add({});
+  auto& limits = prometheus::BuildCounter()
+                     .Name("epc_extender_limit_rejections_total")
+                     .Help(
+                         "Inputs refused and connections or streams cut off by a configured "
+                         "bound, by limit (docs/operations.md, Bounds).")
+                     .Register(*registry_);
+  for (int limit = 0; limit < kLimitCount; ++limit) {
+    limit_rejections_[static_cast<std::size_t>(limit)] =
+        &limits.Add({{"limit", limit_label(static_cast<Limit>(limit))}});
+  }
 
   auto& ledger_pods =
       gauge_family(*registry_, "epc_ledger_pods",
@@ -347,6 +381,13 @@ void MetricsImpl::observe_preempt(PreemptResult result, std::uint32_t victims) {
   }
   if (victims != 0) {
     preempt_victims_->Increment(static_cast<double>(victims));
+  }
+}
+
+void MetricsImpl::observe_limit(Limit limit) {
+  const auto l = static_cast<std::size_t>(limit);
+  if (l < limit_rejections_.size()) {
+    limit_rejections_[l]->Increment();
   }
 }
 

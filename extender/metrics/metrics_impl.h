@@ -37,6 +37,7 @@ class MetricsImpl final : public Metrics {
   void observe_filter(std::span<const std::uint32_t> rejected_by_reason, bool placeable) override;
   void observe_bind(BindResult result) override;
   void observe_preempt(PreemptResult result, std::uint32_t victims) override;
+  void observe_limit(Limit limit) override;
   std::string serialize() override;
   void set_snapshot_source(SnapshotSource source, core::NodeAccounting accounting) override;
 
@@ -90,6 +91,7 @@ class MetricsImpl final : public Metrics {
   std::array<prometheus::Counter*, kBindResults> binds_{};
   std::array<prometheus::Counter*, kPreemptResults> preemptions_{};
   prometheus::Counter* preempt_victims_ = nullptr;
+  std::array<prometheus::Counter*, kLimitCount> limit_rejections_{};
 
   // The ledger, from the snapshot's pod table (refresh_nodes).
   std::array<prometheus::Gauge*, kLedgerSources> ledger_pods_by_source_{};

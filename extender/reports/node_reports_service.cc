@@ -1,5 +1,7 @@
 #include "extender/reports/node_reports_service.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <deque>
 #include <optional>
 #include <string>
@@ -8,6 +10,8 @@
 #include <vector>
 
 #include "extender/reports/conversion.h"
+#include "extender/reports/stream_rate_limit.h"
+#include "extender/state/clock.h"
 
 namespace epc::reports {
 
@@ -39,7 +43,11 @@ state::ReportKind kind_of(const epc::v1::NodeReport& report) {
 class NodeReportsService::Reactor final
     : public grpc::ServerBidiReactor<epc::v1::NodeReport, epc::v1::Ack> {
  public:
-  explicit Reactor(NodeReportsService& service) : service_(service) { StartRead(&request_); }
+  explicit Reactor(NodeReportsService& service)
+      : service_(service),
+        rate_(service.limits_.max_messages_per_second, service.limits_.burst_messages) {
+    StartRead(&request_);
+  }
 
   void OnReadDone(bool ok) override {
     if (!ok) {
@@ -47,12 +55,28 @@ class NodeReportsService::Reactor final
       return;
     }
     const state::ReportKind kind = kind_of(request_);
+    if (!rate_.admit(state::monotonic_now_ns())) {
+      end_over_rate(kind);
+      return;
+    }
     auto converted = from_proto(request_);
     Actions actions;
     if (!converted.ok()) {
       observe(state::ReportKind::kInvalid, state::ReportResult::kRefused);
       std::lock_guard lock(mutex_);
       results_.emplace_back(converted.error());
+      read_idle_ = true;
+      plan_locked(actions);
+    } else if (!admit_node(converted->node_name)) {
+      observe(kind, state::ReportResult::kRefused);
+      service_.observe_limit(metrics::Limit::kGrpcStreamNodes);
+      const std::size_t limit = service_.limits_.max_nodes_per_stream;
+      common::Error refusal{"report for node " + converted->node_name +
+                            " refused: this stream already reports for " + std::to_string(limit) +
+                            (limit == 1 ? " node" : " nodes") +
+                            ", the limit (grpc.stream_max_nodes); open a stream per node"};
+      std::lock_guard lock(mutex_);
+      results_.emplace_back(std::move(refusal));
       read_idle_ = true;
       plan_locked(actions);
     } else {
@@ -98,7 +122,7 @@ class NodeReportsService::Reactor final
   void OnDone() override {
     NodeReportsService& service = service_;
     delete this;
-    service.stream_done();
+    service.stream_done(/*served=*/true);
   }
 
  private:
@@ -107,7 +131,44 @@ class NodeReportsService::Reactor final
     bool start_read = false;
     bool start_write = false;
     bool finish = false;
+    grpc::Status status;  // of the Finish
   };
+
+  // The message just read is over the stream's rate: it is not applied, nothing more is read, the
+  // messages before it are acknowledged, then the stream ends with RESOURCE_EXHAUSTED (see the
+  // class comment of NodeReportsService for why it ends rather than refuses).
+  void end_over_rate(state::ReportKind kind) {
+    observe(kind, state::ReportResult::kRefused);
+    service_.observe_limit(metrics::Limit::kGrpcStreamRate);
+    const std::string why =
+        "more than " + std::to_string(service_.limits_.max_messages_per_second) +
+        " messages per second (burst " + std::to_string(service_.limits_.burst_messages) +
+        ") on this report stream (grpc.stream_max_rate, grpc.stream_burst)";
+    // One line per ended stream (a flood costs one per stream it opens, and those are bounded by
+    // grpc.max_streams and the plugin's reconnect backoff), naming the first node the stream
+    // reported validly: conversion checked that name, while this message's is unchecked input.
+    const std::string who = streams_.empty() ? "a stream with no valid report"
+                                             : "the stream of node " + streams_.front().first;
+    std::fprintf(stderr, "epc-extender reports: ending %s: %s\n", who.c_str(), why.c_str());
+    {
+      std::lock_guard lock(mutex_);
+      finish_status_ = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, why);
+    }
+    on_reads_finished();
+  }
+
+  // Whether the stream may report for `node`: one it reported for before, or a new one while it
+  // reports for fewer than grpc.stream_max_nodes.
+  bool admit_node(const std::string& node) {
+    if (nodes_.contains(node)) {
+      return true;
+    }
+    if (nodes_.size() >= service_.limits_.max_nodes_per_stream) {
+      return false;
+    }
+    nodes_.insert(node);
+    return true;
+  }
 
   void on_applied(state::ReportKind kind, std::uint64_t ordinal,
                   common::Result<std::uint64_t> result) {
@@ -165,7 +226,7 @@ class NodeReportsService::Reactor final
       actions.start_write = true;
     }
     const std::size_t unacknowledged = results_.size() + (write_in_flight_ ? 1 : 0);
-    if (read_idle_ && !reads_done_ && unacknowledged < service_.max_in_flight_) {
+    if (read_idle_ && !reads_done_ && unacknowledged < service_.limits_.max_in_flight) {
       read_idle_ = false;
       actions.start_read = true;
     }
@@ -173,6 +234,7 @@ class NodeReportsService::Reactor final
         !finished_) {
       finished_ = true;
       actions.finish = true;
+      actions.status = finish_status_;
     }
   }
 
@@ -184,7 +246,7 @@ class NodeReportsService::Reactor final
       StartWrite(&writing_);
     }
     if (actions.finish) {
-      Finish(grpc::Status::OK);  // last: OnDone may run and delete this
+      Finish(actions.status);  // last: OnDone may run and delete this
     }
   }
 
@@ -198,6 +260,8 @@ class NodeReportsService::Reactor final
 
   // Read path only (one read outstanding at a time).
   epc::v1::NodeReport request_;
+  StreamRateLimit rate_;
+  std::unordered_set<std::string> nodes_;  // node names reported for (grpc.stream_max_nodes)
   std::vector<std::pair<std::string, std::string>> streams_;  // (node, instance) seen, in order
   std::unordered_set<std::string> seen_;                      // "node\0instance" of streams_
   std::string key_;                                           // remember_stream's scratch
@@ -214,43 +278,96 @@ class NodeReportsService::Reactor final
   bool write_failed_ = false;          // guarded by mutex_
   // No read outstanding: the next one starts once fewer than max_in_flight messages are
   // unacknowledged (back-pressure on a fast sender).
-  bool read_idle_ = false;   // guarded by mutex_
-  bool reads_done_ = false;  // guarded by mutex_
-  bool finished_ = false;    // guarded by mutex_
+  bool read_idle_ = false;                         // guarded by mutex_
+  bool reads_done_ = false;                        // guarded by mutex_
+  bool finished_ = false;                          // guarded by mutex_
+  grpc::Status finish_status_ = grpc::Status::OK;  // guarded by mutex_; set before reads_done_
+};
+
+// ---------------------------------------------------------------------------------------------
+// A stream over grpc.max_streams: ended at once with RESOURCE_EXHAUSTED, before anything is read
+// (gRPC allows Finish in the reactor's constructor; its own FinishOnlyReactor does so).
+
+class NodeReportsService::RefusedStream final
+    : public grpc::ServerBidiReactor<epc::v1::NodeReport, epc::v1::Ack> {
+ public:
+  RefusedStream(NodeReportsService& service, grpc::Status status) : service_(service) {
+    Finish(std::move(status));
+  }
+
+  void OnDone() override {
+    NodeReportsService& service = service_;
+    delete this;
+    service.stream_done(/*served=*/false);
+  }
+
+ private:
+  NodeReportsService& service_;
 };
 
 // ---------------------------------------------------------------------------------------------
 
-NodeReportsService::NodeReportsService(state::ClusterState& state, std::size_t max_in_flight,
-                                       MessageObserver observer)
+namespace {
+
+// Zeros would disable reading or every stream: the smallest meaningful value instead.
+StreamLimits sane(StreamLimits limits) {
+  limits.max_in_flight = std::max<std::size_t>(limits.max_in_flight, 1);
+  limits.max_streams = std::max<std::size_t>(limits.max_streams, 1);
+  limits.burst_messages = std::max<std::int64_t>(limits.burst_messages, 1);
+  limits.max_nodes_per_stream = std::max<std::size_t>(limits.max_nodes_per_stream, 1);
+  return limits;
+}
+
+}  // namespace
+
+NodeReportsService::NodeReportsService(state::ClusterState& state, StreamLimits limits,
+                                       MessageObserver observer, LimitObserver limit_observer)
     : state_(state),
-      max_in_flight_(max_in_flight == 0 ? 1 : max_in_flight),
-      observer_(std::move(observer)) {}
+      limits_(sane(limits)),
+      observer_(std::move(observer)),
+      limit_observer_(std::move(limit_observer)) {}
 
 grpc::ServerBidiReactor<epc::v1::NodeReport, epc::v1::Ack>* NodeReportsService::Stream(
     grpc::CallbackServerContext* /*context*/) {
+  bool refuse = false;
   {
     std::lock_guard lock(mutex_);
-    ++active_;
+    ++reactors_;
+    refuse = served_ >= limits_.max_streams;
+    served_ += refuse ? 0 : 1;
+  }
+  if (refuse) {
+    observe_limit(metrics::Limit::kGrpcStreams);
+    return new RefusedStream(
+        *this, grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                            "too many report streams open (grpc.max_streams " +
+                                std::to_string(limits_.max_streams) + "); retry later"));
   }
   return new Reactor(*this);
 }
 
-void NodeReportsService::stream_done() {
+void NodeReportsService::stream_done(bool served) {
   std::lock_guard lock(mutex_);
-  if (--active_ == 0) {
+  served_ -= served ? 1 : 0;
+  if (--reactors_ == 0) {
     idle_cv_.notify_all();
+  }
+}
+
+void NodeReportsService::observe_limit(metrics::Limit limit) const {
+  if (limit_observer_) {
+    limit_observer_(limit);
   }
 }
 
 void NodeReportsService::wait_idle() {
   std::unique_lock lock(mutex_);
-  idle_cv_.wait(lock, [this] { return active_ == 0; });
+  idle_cv_.wait(lock, [this] { return reactors_ == 0; });
 }
 
 std::size_t NodeReportsService::active_streams() const {
   std::lock_guard lock(mutex_);
-  return active_;
+  return served_;
 }
 
 }  // namespace epc::reports

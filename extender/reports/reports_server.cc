@@ -13,14 +13,20 @@ ReportsServer::ReportsServer(std::unique_ptr<NodeReportsService> service, int po
 
 common::Result<std::unique_ptr<ReportsServer>> ReportsServer::create(
     const config::ExtenderConfig& config, state::ClusterState& state,
-    NodeReportsService::MessageObserver observer) {
+    NodeReportsService::MessageObserver observer,
+    NodeReportsService::LimitObserver limit_observer) {
   if (config.grpc_max_message_bytes == 0 ||
       config.grpc_max_message_bytes > static_cast<std::size_t>(INT_MAX)) {
     return common::Error{"grpc max message size must be between 1 and " + std::to_string(INT_MAX) +
                          " bytes"};
   }
-  auto service = std::make_unique<NodeReportsService>(state, config.grpc_stream_max_in_flight,
-                                                      std::move(observer));
+  const StreamLimits limits{.max_in_flight = config.grpc_stream_max_in_flight,
+                            .max_streams = config.grpc_max_streams,
+                            .max_messages_per_second = config.grpc_stream_max_rate,
+                            .burst_messages = config.grpc_stream_burst,
+                            .max_nodes_per_stream = config.grpc_stream_max_nodes};
+  auto service = std::make_unique<NodeReportsService>(state, limits, std::move(observer),
+                                                      std::move(limit_observer));
   grpc::ServerBuilder builder;
   int selected_port = 0;
   builder.AddListeningPort(config.grpc_address, grpc::InsecureServerCredentials(), &selected_port);

@@ -16,8 +16,11 @@ namespace epc::reports {
 // The gRPC server the device plugins stream their NodeReports into.
 //
 // create() binds config.grpc_address ("127.0.0.1:0" picks a free port: see port()) and starts
-// serving on gRPC's callback threads. shutdown() (also run by the destructor) cancels every open
-// stream and returns once all of them are done, so `state` is no longer touched afterwards.
+// serving on gRPC's callback threads, with the config's bounds: grpc_max_message_bytes (gRPC
+// itself ends a stream that sends a larger message, RESOURCE_EXHAUSTED, before any parsing) and
+// the StreamLimits of NodeReportsService (streams, message rate, nodes per stream). shutdown()
+// (also run by the destructor) cancels every open stream and returns once all of them are done, so
+// `state` is no longer touched afterwards.
 //
 // Lifetime: `state` must outlive the server. Thread-safety: port() from any thread; shutdown()
 // from one thread.
@@ -25,7 +28,8 @@ class ReportsServer {
  public:
   static common::Result<std::unique_ptr<ReportsServer>> create(
       const config::ExtenderConfig& config, state::ClusterState& state,
-      NodeReportsService::MessageObserver observer = {});
+      NodeReportsService::MessageObserver observer = {},
+      NodeReportsService::LimitObserver limit_observer = {});
   ~ReportsServer();
 
   ReportsServer(const ReportsServer&) = delete;

@@ -26,7 +26,15 @@ bool same(const epc::config::ExtenderConfig& a, const epc::config::ExtenderConfi
          a.kube_context == b.kube_context && a.kube_in_cluster == b.kube_in_cluster &&
          a.kube_burst == b.kube_burst && a.kube_request_timeout_ms == b.kube_request_timeout_ms &&
          a.kube_bind_workers == b.kube_bind_workers &&
-         a.reservation_ttl_ms == b.reservation_ttl_ms && a.hint_ttl_ms == b.hint_ttl_ms;
+         a.reservation_ttl_ms == b.reservation_ttl_ms && a.hint_ttl_ms == b.hint_ttl_ms &&
+         a.http_max_connections == b.http_max_connections &&
+         a.http_header_limit_bytes == b.http_header_limit_bytes &&
+         a.grpc_max_streams == b.grpc_max_streams &&
+         a.grpc_stream_max_rate == b.grpc_stream_max_rate &&
+         a.grpc_stream_burst == b.grpc_stream_burst &&
+         a.grpc_stream_max_nodes == b.grpc_stream_max_nodes &&
+         a.kube_max_watch_event_bytes == b.kube_max_watch_event_bytes &&
+         a.kube_max_response_bytes == b.kube_max_response_bytes;
 }
 
 }  // namespace
@@ -40,6 +48,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   EPC_FUZZ_CHECK(!first->help_requested);  // only the --help flag sets it
   EPC_FUZZ_CHECK(first->http_body_limit_bytes > 0);
+  // No accepted text disables a bound (docs/operations.md, "Bounds").
+  EPC_FUZZ_CHECK(first->http_max_connections > 0 && first->grpc_max_streams > 0);
+  EPC_FUZZ_CHECK(first->grpc_stream_burst > 0 && first->grpc_stream_max_nodes > 0);
+  EPC_FUZZ_CHECK(first->http_header_limit_bytes >= 1024 && first->kube_max_watch_event_bytes > 0);
   EPC_FUZZ_CHECK(first->epc_headroom_bytes >= 0);
   const auto again = epc::config::apply_yaml_config(yaml, *first);
   EPC_FUZZ_CHECK(again.ok());

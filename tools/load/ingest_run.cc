@@ -47,7 +47,8 @@ std::string format(const char* pattern, double a) {
 }
 
 // The extender's config: loopback, ports picked by the extender, defaults otherwise (the
-// staleness limit, the policy, one HTTP thread), the stream window the feeder uses.
+// staleness limit, the policy, one HTTP thread), the stream window the feeder uses, and the
+// per-stream bounds lifted: the whole fleet shares one stream, as no plugin does.
 std::string extender_yaml(const LoadOptions& options) {
   return "# Written by epc-load ingest. Loopback only; port 0: the extender picks free ports and\n"
          "# prints them. Every other key keeps its default (config/extender/epc-extender.yaml).\n"
@@ -58,7 +59,12 @@ std::string extender_yaml(const LoadOptions& options) {
          "grpc:\n"
          "  address: 127.0.0.1:0\n"
          "  stream_max_in_flight: " +
-         std::to_string(options.window) + "\n";
+         std::to_string(options.window) +
+         "\n"
+         "  stream_max_nodes: " +
+         std::to_string(options.nodes) +
+         "\n"
+         "  stream_max_rate: 0\n";
 }
 
 common::Result<std::string> make_temp_dir() {

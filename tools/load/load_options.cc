@@ -62,9 +62,11 @@ Commands:
            latency per cycle, round trips, bytes each way per pod and nodes kept per filter.
   feed     registers --nodes nodes on one NodeReports stream (a snapshot each), then sends
            heartbeats (and changes) round-robin at --rate messages/s for --duration. Prints the
-           registration time and the achieved rate.
+           registration time and the achieved rate. One stream carrying a fleet is over the
+           extender's default bounds (one node and 50 messages/s per stream): start it with
+           --grpc-stream-max-nodes N (N >= --nodes) and --grpc-stream-max-rate 0.
   ingest   starts a real epc-extender (--extender-binary) on loopback ports with a temporary
-           config, registers --nodes nodes (default 5000) and measures in one run:
+           config (the per-stream node and rate bounds lifted for the one fleet stream), registers --nodes nodes (default 5000) and measures in one run:
              quiet:   filter+prioritize cycles at all names, no reports arriving;
              loaded:  the same cycles while heartbeats arrive at each --loaded-rates rate
                       (default 500 = 5000 nodes at the plugin's 10 s heartbeat, and 1000);

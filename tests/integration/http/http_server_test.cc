@@ -287,6 +287,26 @@ TEST_F(HttpServerTest, oversized_body_gets_200_with_error_then_close_and_server_
   // The next request opens a new connection and is served normally.
   EXPECT_EQ(ok(client.post("/sgx/filter", kNodeNamesFilter)).body, kAllFitNodeNames);
   EXPECT_EQ(client.connections_opened(), 3);
+  EXPECT_EQ(metric_value(metrics_->serialize(),
+                         {"epc_extender_limit_rejections_total{", "limit=\"http_body_size\""}),
+            2);
+}
+
+TEST_F(HttpServerTest, body_exactly_at_the_limit_is_served) {
+  feed_recorded_cluster();
+  start();
+  HttpClient client(port());
+  // Trailing whitespace is valid JSON: the recorded filter, padded to exactly the body limit.
+  std::string at_limit = kNodeNamesFilter;
+  ASSERT_LT(at_limit.size(), kBodyLimit);
+  at_limit.resize(kBodyLimit, ' ');
+  const HttpResponse response = ok(client.post("/sgx/filter", at_limit));
+  EXPECT_EQ(response.status, 200u);
+  EXPECT_EQ(response.body, kAllFitNodeNames);
+  EXPECT_TRUE(response.keep_alive);
+  EXPECT_EQ(metric_value(metrics_->serialize(),
+                         {"epc_extender_limit_rejections_total{", "limit=\"http_body_size\""}),
+            0);
 }
 
 TEST_F(HttpServerTest, slow_client_is_cut_off_after_the_read_timeout_others_are_served) {
@@ -313,6 +333,10 @@ TEST_F(HttpServerTest, slow_client_is_cut_off_after_the_read_timeout_others_are_
   EXPECT_EQ(stalled_body.read_until_closed(ignored, kPatience), RawConnection::ReadEnd::kClosed);
   EXPECT_EQ(stalled_header.read_until_closed(ignored, kPatience), RawConnection::ReadEnd::kClosed);
   EXPECT_EQ(ok(client.post("/sgx/filter", kNodeNamesFilter)).body, kAllFitNodeNames);
+  // Both cut-offs are counted (the server counts before it closes).
+  EXPECT_EQ(metric_value(metrics_->serialize(),
+                         {"epc_extender_limit_rejections_total{", "limit=\"http_read_timeout\""}),
+            2);
 }
 
 TEST_F(HttpServerTest, idle_connection_outlives_the_read_timeout) {
@@ -378,6 +402,140 @@ TEST_F(HttpServerTest, malformed_http_gets_400_and_close) {
   EXPECT_EQ(connection.read_until_closed(bytes, kPatience), RawConnection::ReadEnd::kClosed);
   EXPECT_THAT(bytes, HasSubstr("HTTP/1.1 400"));
   EXPECT_THAT(bytes, HasSubstr("malformed HTTP request"));
+}
+
+// A POST of the recorded filter with one extra header field `X-Pad` of `pad` bytes.
+std::string filter_with_padding(std::size_t pad) {
+  return "POST /sgx/filter HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Pad: " +
+         std::string(pad, 'p') + "\r\nContent-Length: " + std::to_string(kNodeNamesFilter.size()) +
+         "\r\n\r\n" + kNodeNamesFilter;
+}
+
+TEST_F(HttpServerTest, header_at_the_limit_is_served_and_one_over_gets_431) {
+  config_.http_header_limit_bytes = 1024;
+  feed_recorded_cluster();
+  start();
+  // Beast's parser bounds the request line and the header fields each by the limit: the fields
+  // (through the blank line that ends them) are 1024 bytes here, served.
+  const std::string head_without_pad = filter_with_padding(0);
+  const std::size_t fields_start = head_without_pad.find("\r\n") + 2;
+  const std::size_t fields_without_pad = head_without_pad.find("\r\n\r\n") + 4 - fields_start;
+  ASSERT_LT(fields_without_pad, 1024u);
+  {
+    RawConnection connection(port());
+    ASSERT_TRUE(connection.send(filter_with_padding(1024 - fields_without_pad)));
+    std::string bytes;
+    ASSERT_TRUE(connection.read_responses(bytes, 1, kPatience)) << bytes;
+    EXPECT_THAT(bytes, HasSubstr("HTTP/1.1 200"));
+    EXPECT_THAT(bytes, HasSubstr(std::string(kAllFitNodeNames)));
+  }
+  // One byte more: 431 with the filter's error form naming the bound, then the connection closes.
+  {
+    RawConnection connection(port());
+    ASSERT_TRUE(connection.send(filter_with_padding(1025 - fields_without_pad)));
+    std::string bytes;
+    EXPECT_EQ(connection.read_until_closed(bytes, kPatience), RawConnection::ReadEnd::kClosed);
+    EXPECT_THAT(bytes, HasSubstr("HTTP/1.1 431"));
+    EXPECT_THAT(bytes, HasSubstr("http.header_limit"));
+    EXPECT_THAT(bytes, HasSubstr(R"("NodeNames":[])"));
+  }
+  // The server goes on serving.
+  HttpClient client(port());
+  EXPECT_EQ(ok(client.post("/sgx/filter", kNodeNamesFilter)).body, kAllFitNodeNames);
+  EXPECT_EQ(metric_value(metrics_->serialize(),
+                         {"epc_extender_limit_rejections_total{", "limit=\"http_header_size\""}),
+            1);
+}
+
+TEST_F(HttpServerTest, connections_over_the_limit_get_503_and_the_rest_are_served) {
+  config_.http_max_connections = 2;
+  feed_recorded_cluster();
+  start();
+  // At the bound: two keep-alive connections, both served.
+  auto first = std::make_unique<HttpClient>(port());
+  HttpClient second(port());
+  ASSERT_EQ(ok(first->post("/sgx/filter", kNodeNamesFilter)).body, kAllFitNodeNames);
+  ASSERT_EQ(ok(second.post("/sgx/filter", kNodeNamesFilter)).body, kAllFitNodeNames);
+
+  // A third connection: its request is answered 503 in the filter's error form, with
+  // Retry-After, and the connection closes.
+  HttpClient third(port());
+  const HttpResponse refused = ok(third.post("/sgx/filter", kNodeNamesFilter));
+  EXPECT_EQ(refused.status, 503u);
+  EXPECT_FALSE(refused.keep_alive);
+  const json::object reply = json::parse(refused.body).as_object();
+  EXPECT_THAT(std::string(reply.at("Error").as_string()), HasSubstr("http.max_connections 2"));
+  EXPECT_EQ(reply.at("NodeNames"), json::array{});
+  {
+    RawConnection raw(port());
+    ASSERT_TRUE(raw.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    std::string bytes;
+    EXPECT_EQ(raw.read_until_closed(bytes, kPatience), RawConnection::ReadEnd::kClosed);
+    EXPECT_THAT(bytes, HasSubstr("HTTP/1.1 503"));
+    EXPECT_THAT(bytes, HasSubstr("Retry-After: 1"));
+  }
+  // The connections within the bound are not disturbed.
+  EXPECT_EQ(ok(first->post("/sgx/filter", kNodeNamesFilter)).body, kAllFitNodeNames);
+  EXPECT_EQ(ok(second.post("/sgx/filter", kNodeNamesFilter)).body, kAllFitNodeNames);
+  EXPECT_EQ(first->connections_opened(), 1);
+  EXPECT_EQ(second.connections_opened(), 1);
+
+  // Once one closes, a new connection is served again (the server notices the close on its own
+  // time: retried until it does, within the patience).
+  first.reset();
+  int refusals = 2;
+  bool served = false;
+  const auto deadline = std::chrono::steady_clock::now() + kPatience;
+  while (!served && std::chrono::steady_clock::now() < deadline) {
+    HttpClient again(port());
+    const HttpResponse response = ok(again.post("/sgx/filter", kNodeNamesFilter));
+    served = response.status == 200u && response.body == kAllFitNodeNames;
+    refusals += response.status == 503u ? 1 : 0;
+    if (!served) {
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+  }
+  EXPECT_TRUE(served);
+  const std::string exposition = metrics_->serialize();
+  EXPECT_EQ(metric_value(exposition,
+                         {"epc_extender_limit_rejections_total{", "limit=\"http_connections\""}),
+            refusals);
+  EXPECT_EQ(metric_value(exposition,
+                         {"epc_extender_requests_total{", "verb=\"filter\"", "outcome=\"error\""}),
+            refusals - 1);  // the /healthz one is verb "other"
+}
+
+TEST_F(HttpServerTest, a_flood_beyond_as_many_refusals_as_connections_is_closed_at_once) {
+  config_.http_max_connections = 1;
+  // Far beyond the patience: a connection closed within it was closed at once, not by a timeout.
+  config_.http_read_timeout_ms = 60000;
+  config_.http_idle_timeout_ms = 60000;
+  feed_recorded_cluster();
+  start();
+  auto served = std::make_unique<HttpClient>(port());
+  ASSERT_EQ(ok(served->post("/sgx/filter", kNodeNamesFilter)).body, kAllFitNodeNames);
+  // One connection being refused (it has sent nothing yet: its header is awaited)...
+  RawConnection refusing(port());
+  ASSERT_TRUE(refusing.connected());
+  // ...so the next one is closed without a reply (the server accepts in connection order):
+  // a flood costs the server an accept only.
+  {
+    RawConnection flood(port());
+    std::string bytes;
+    EXPECT_EQ(flood.read_until_closed(bytes, kPatience), RawConnection::ReadEnd::kClosed);
+    EXPECT_TRUE(bytes.empty()) << bytes;
+  }
+  // The refusal in progress still answers its request properly.
+  ASSERT_TRUE(refusing.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::string bytes;
+  EXPECT_EQ(refusing.read_until_closed(bytes, kPatience), RawConnection::ReadEnd::kClosed);
+  EXPECT_THAT(bytes, HasSubstr("HTTP/1.1 503"));
+  // And the served connection never noticed.
+  EXPECT_EQ(ok(served->post("/sgx/filter", kNodeNamesFilter)).body, kAllFitNodeNames);
+  EXPECT_EQ(served->connections_opened(), 1);
+  EXPECT_GE(metric_value(metrics_->serialize(),
+                         {"epc_extender_limit_rejections_total{", "limit=\"http_connections\""}),
+            2);
 }
 
 TEST_F(HttpServerTest, health_readiness_and_metrics) {

@@ -1135,6 +1135,118 @@ TEST_F(RestClientTest, StreamLinesReturnsEachEventWholeAcrossChunks) {
   EXPECT_GT(longest, std::size_t{40000});
 }
 
+TEST_F(RestClientTest, ResponseBodyBoundFailsOnlyTheRequestOverIt) {
+  for (int i = 0; i < 12; ++i) {
+    standins::PodSpec spec = sgx_pod("sgx-apps", "pod-" + std::to_string(i), "8Mi", "node-a");
+    spec.extra_bytes = 2500;
+    create_pod(spec);
+  }
+  const std::string small_page = "/api/v1/pods?limit=2";
+  auto unbounded = client(config());
+  ASSERT_TRUE(unbounded);
+  auto measured = unbounded->get(small_page);
+  ASSERT_TRUE(measured.ok()) << measured.error().message;
+  ASSERT_EQ(measured->status, 200u);
+  const std::size_t page_bytes = measured->body.size();
+
+  // The bound exactly at that page's size.
+  std::atomic<int> hits{0};
+  RestClientOptions options;
+  options.max_body_bytes = page_bytes;
+  options.on_limit = [&hits](metrics::Limit limit) {
+    hits += limit == metrics::Limit::kKubeResponseSize ? 1 : 0;
+  };
+  auto c = client(config(), options);
+  ASSERT_TRUE(c);
+  auto at_bound = c->get(small_page);
+  ASSERT_TRUE(at_bound.ok()) << at_bound.error().message;
+  EXPECT_EQ(at_bound->body, measured->body);
+  // The whole list is larger: that request fails, with the bound named; nothing is buffered past
+  // it.
+  auto over = c->get("/api/v1/pods");
+  ASSERT_FALSE(over.ok());
+  EXPECT_THAT(over.error().message, HasSubstr("kube.max_response_size"));
+  EXPECT_EQ(hits.load(), 1);
+  // The same client goes on (on a new connection).
+  auto after = c->get(small_page);
+  ASSERT_TRUE(after.ok()) << after.error().message;
+  EXPECT_EQ(after->status, 200u);
+  EXPECT_EQ(hits.load(), 1);
+}
+
+TEST_F(RestClientTest, WatchLineBoundPassesALineAtItAndEndsTheStreamOnOneOver) {
+  for (int i = 0; i < 5; ++i) {
+    create_pod(sgx_pod("sgx-apps", "small-" + std::to_string(i), "8Mi", "node-a"));
+  }
+  standins::PodSpec huge = plain_pod("default", "huge");
+  huge.extra_bytes = 40000;
+  create_pod(huge);
+  const std::string watch =
+      "/api/v1/pods?watch=1&resourceVersion=0&allowWatchBookmarks=true&timeoutSeconds=5";
+  // Reads the initial ADDEDs up to the initial-events-end bookmark; the longest line and the
+  // number of lines go to the outputs.
+  const auto read_initial = [&](RestClient& c, std::size_t& longest, int& lines) {
+    longest = 0;
+    lines = 0;
+    return c.stream_lines(watch, 10'000, [&](std::string_view line) {
+      longest = std::max(longest, line.size());
+      ++lines;
+      return line.find("k8s.io/initial-events-end") == std::string_view::npos;
+    });
+  };
+  std::size_t huge_line = 0;
+  int all_lines = 0;
+  {
+    auto unbounded = client(config());
+    ASSERT_TRUE(unbounded);
+    auto result = read_initial(*unbounded, huge_line, all_lines);
+    ASSERT_FALSE(result.ok());
+    EXPECT_THAT(result.error().message, HasSubstr("stopped by its reader"));
+    ASSERT_GT(huge_line, std::size_t{40000});
+    ASSERT_EQ(all_lines, 7);  // 6 ADDEDs and the bookmark
+  }
+  std::atomic<int> hits{0};
+  const auto count_hits = [&hits](metrics::Limit limit) {
+    hits += limit == metrics::Limit::kKubeWatchEvent ? 1 : 0;
+  };
+  {
+    // At the bound: the longest event passes whole.
+    RestClientOptions options;
+    options.max_line_bytes = huge_line;
+    options.on_limit = count_hits;
+    auto c = client(config(), options);
+    ASSERT_TRUE(c);
+    std::size_t longest = 0;
+    int lines = 0;
+    auto result = read_initial(*c, longest, lines);
+    ASSERT_FALSE(result.ok());
+    EXPECT_THAT(result.error().message, HasSubstr("stopped by its reader"));
+    EXPECT_EQ(longest, huge_line);
+    EXPECT_EQ(lines, all_lines);
+    EXPECT_EQ(hits.load(), 0);
+  }
+  // One byte under it: the stream ends at that event, reported as line_too_long (a 200 response),
+  // and no part of it reaches the reader.
+  RestClientOptions options;
+  options.max_line_bytes = huge_line - 1;
+  options.on_limit = count_hits;
+  auto c = client(config(), options);
+  ASSERT_TRUE(c);
+  std::size_t longest = 0;
+  int lines = 0;
+  auto result = read_initial(*c, longest, lines);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->status, 200u);
+  EXPECT_TRUE(result->line_too_long);
+  EXPECT_LT(longest, huge_line);
+  EXPECT_LT(lines, all_lines);
+  EXPECT_EQ(hits.load(), 1);
+  // The client goes on.
+  auto after = c->get("/api/v1/namespaces/default/pods/huge");
+  ASSERT_TRUE(after.ok()) << after.error().message;
+  EXPECT_EQ(after->status, 200u);
+}
+
 TEST_F(RestClientTest, LiveEventArrivesWhileTheWatchIsOpen) {
   // One small event on an open watch must reach the reader at once, not when the stream ends or
   // when enough bytes for a full read buffer have come.
@@ -1533,10 +1645,11 @@ class InformerTest : public StandinTest {
   }
 
   void start_informers(InformerOptions options = fast_options(),
-                       standins::KubeconfigUser user = standins::KubeconfigUser::kAdminToken) {
+                       standins::KubeconfigUser user = standins::KubeconfigUser::kAdminToken,
+                       const RestClientOptions& client_options = {}) {
     const KubeConfig kube = config(user);
-    auto pods_client = client(kube);
-    auto nodes_client = client(kube);
+    auto pods_client = client(kube, client_options);
+    auto nodes_client = client(kube, client_options);
     ASSERT_TRUE(pods_client && nodes_client);
     pod_informer_ = std::make_unique<Informer>(std::move(pods_client), *pod_target_, options);
     options.seed ^= 0x5bd1e995;
@@ -1802,6 +1915,39 @@ TEST_F(InformerTest, RestartGivesTheNextWatch410AndARelist) {
   EXPECT_TRUE(server_->wait_for_open_watches(2, kDeadline));
   create_pod(sgx_pod("default", "post-relist", "1Mi", "node-b"));
   EXPECT_TRUE(converges());
+}
+
+TEST_F(InformerTest, OversizedWatchEventRelistsAfterBackoffAndTheWatchGoesOn) {
+  std::atomic<int> hits{0};
+  RestClientOptions client_options;
+  client_options.max_line_bytes = 32 * 1024;
+  client_options.on_limit = [&hits](metrics::Limit limit) {
+    hits += limit == metrics::Limit::kKubeWatchEvent ? 1 : 0;
+  };
+  start_informers(fast_options(), standins::KubeconfigUser::kAdminToken, client_options);
+  ASSERT_TRUE(converges());
+  ASSERT_TRUE(server_->wait_for_open_watches(2, kDeadline));
+  EXPECT_EQ(pod_informer_->lists(), 1u);
+
+  // A pod whose watch event is over the bound: the watch ends, the event is lost, and the informer
+  // lists again (the list's bound is the response size, not the event size), so the state still
+  // converges on the pod.
+  standins::PodSpec big = sgx_pod("sgx-apps", "big", "8Mi", "node-b");
+  big.extra_bytes = 64 * 1024;
+  create_pod(big);
+  ASSERT_TRUE(converges());
+  EXPECT_EQ(pod_informer_->lists(), 2u);
+  EXPECT_EQ(hits.load(), 1);
+  EXPECT_THAT(pod_informer_->last_error(), HasSubstr("kube.max_watch_event_size"));
+  EXPECT_EQ(actual_epc().at("node-b"), 18 * kMi);
+
+  // Watching again from the new list: small events flow as before, with no further relist.
+  ASSERT_TRUE(server_->wait_for_open_watches(2, kDeadline));
+  create_pod(sgx_pod("default", "after-big", "2Mi", "node-c"));
+  ASSERT_TRUE(converges());
+  EXPECT_EQ(actual_epc().at("node-c"), 18 * kMi);
+  EXPECT_EQ(pod_informer_->lists(), 2u);
+  EXPECT_EQ(hits.load(), 1);
 }
 
 TEST_F(InformerTest, ApiserverDownRetriesWithBackoffAndRecovers) {

@@ -217,6 +217,9 @@ class LoadAgainstExtenderTest : public ::testing::Test {
     config_.url_prefix = "/sgx";
     config_.grpc_address = "127.0.0.1:0";
     config_.filter_top_k = filter_top_k;
+    // The feeder is a fleet on one stream, sent as fast as the Acks allow.
+    config_.grpc_stream_max_nodes = kNodes;
+    config_.grpc_stream_max_rate = 0;
     auto reports = reports::ReportsServer::create(config_, *state_);
     ASSERT_TRUE(reports.ok()) << reports.error().message;
     reports_ = std::move(reports).value();

@@ -1,6 +1,8 @@
 // The NodeReports gRPC server on a real loopback port, driven by real gRPC client streams.
 #include "extender/reports/reports_server.h"
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -64,7 +66,12 @@ class ReportsServerTest : public ::testing::Test {
   void start(config::ExtenderConfig config) {
     config.grpc_address = "127.0.0.1:0";
     server_.reset();
-    auto server = ReportsServer::create(config, *state_);
+    auto server = ReportsServer::create(
+        config, *state_,
+        [this](state::ReportKind, state::ReportResult result) {
+          refused_messages_ += result == state::ReportResult::kRefused ? 1 : 0;
+        },
+        [this](metrics::Limit limit) { ++limit_hits_[static_cast<std::size_t>(limit)]; });
     ASSERT_TRUE(server.ok()) << server.error().message;
     server_ = std::move(server).value();
     ASSERT_GT(server_->port(), 0);
@@ -122,6 +129,31 @@ class ReportsServerTest : public ::testing::Test {
     return false;
   }
 
+  std::uint64_t hits(metrics::Limit limit) const {
+    return limit_hits_[static_cast<std::size_t>(limit)].load();
+  }
+
+  // Opens streams until one is served (its snapshot for `node` acknowledged without error) or the
+  // patience runs out: the server learns of a closed stream on its own time.
+  bool eventually_served(const std::string& node, const std::string& instance) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto s = open();
+      epc::v1::Ack ack;
+      if (s.rw->Write(snapshot_report(node, instance, 1)) && s.rw->Read(&ack) &&
+          ack.error().empty()) {
+        s.rw->WritesDone();
+        return s.rw->Finish().ok();
+      }
+      s.context->TryCancel();
+      s.rw->Finish();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+
+  std::array<std::atomic<std::uint64_t>, metrics::kLimitCount> limit_hits_{};
+  std::atomic<std::uint64_t> refused_messages_{0};
   std::unique_ptr<state::ClusterState> state_ = state::ClusterState::create({});
   std::unique_ptr<ReportsServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -331,6 +363,149 @@ TEST_F(ReportsServerTest, OversizedMessageEndsOnlyItsStream) {
   EXPECT_FALSE(row("node-big").has_value());
   auto s = open();
   EXPECT_EQ(send(s, snapshot_report("node-a", "i1", 1)).error(), "");
+  s.rw->WritesDone();
+  EXPECT_TRUE(s.rw->Finish().ok());
+}
+
+TEST_F(ReportsServerTest, StreamsOverTheLimitEndWithResourceExhaustedOthersAreServed) {
+  config::ExtenderConfig config;
+  config.grpc_max_streams = 3;
+  start(config);
+  // At the bound: three streams, each served.
+  std::vector<Stream> streams;
+  for (int i = 0; i < 3; ++i) {
+    streams.push_back(open());
+    ASSERT_EQ(send(streams.back(), snapshot_report("node-" + std::to_string(i), "i1", 1)).error(),
+              "");
+  }
+  // A fourth ends at once, naming the bound, before anything it sends is read.
+  {
+    auto extra = open();
+    extra.rw->Write(snapshot_report("node-extra", "i1", 1));
+    epc::v1::Ack ack;
+    EXPECT_FALSE(extra.rw->Read(&ack));
+    const grpc::Status status = extra.rw->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_NE(status.error_message().find("grpc.max_streams 3"), std::string::npos)
+        << status.error_message();
+  }
+  EXPECT_FALSE(row("node-extra").has_value());
+  EXPECT_EQ(hits(metrics::Limit::kGrpcStreams), 1u);
+  // The open streams are untouched.
+  for (int i = 0; i < 3; ++i) {
+    const auto ack = send(streams[static_cast<std::size_t>(i)],
+                          heartbeat_report("node-" + std::to_string(i), "i1", 2));
+    EXPECT_EQ(ack.error(), "");
+    EXPECT_EQ(ack.applied_sequence(), 2u);
+  }
+  // One closes: a new stream is served again.
+  streams[0].rw->WritesDone();
+  EXPECT_TRUE(streams[0].rw->Finish().ok());
+  EXPECT_TRUE(eventually_served("node-extra", "i1"));
+  EXPECT_TRUE(row("node-extra").has_value());
+  for (std::size_t i = 1; i < streams.size(); ++i) {
+    streams[i].rw->WritesDone();
+    EXPECT_TRUE(streams[i].rw->Finish().ok());
+  }
+}
+
+TEST_F(ReportsServerTest, BurstIsServedAndAFloodEndsItsStreamAfterTheEarlierAcks) {
+  config::ExtenderConfig config;
+  // 1 message/s: the flood below would take minutes to be legitimate, so the test does not
+  // depend on how fast this machine writes.
+  config.grpc_stream_max_rate = 1;
+  config.grpc_stream_burst = 5;
+  config.grpc_stream_max_in_flight = 200;
+  start(config);
+  auto s = open();
+  // At the bound: the burst (a snapshot and four heartbeats), written back to back, all applied.
+  ASSERT_TRUE(s.rw->Write(snapshot_report("node-a", "i1", 1)));
+  for (std::uint64_t seq = 2; seq <= 5; ++seq) {
+    ASSERT_TRUE(s.rw->Write(heartbeat_report("node-a", "i1", seq)));
+  }
+  for (std::uint64_t seq = 1; seq <= 5; ++seq) {
+    epc::v1::Ack ack;
+    ASSERT_TRUE(s.rw->Read(&ack));
+    EXPECT_EQ(ack.error(), "");
+    EXPECT_EQ(ack.applied_sequence(), seq);
+  }
+  // Over it: a flood of 100 more. What was admitted is acknowledged in order; then the stream
+  // ends with RESOURCE_EXHAUSTED naming the bound.
+  constexpr std::uint64_t kFlood = 100;
+  for (std::uint64_t seq = 6; seq < 6 + kFlood; ++seq) {
+    if (!s.rw->Write(change_report("node-a", "i1", seq, static_cast<std::uint32_t>(seq % 50)))) {
+      break;  // the server ended the stream
+    }
+  }
+  s.rw->WritesDone();
+  std::uint64_t expected = 6;
+  epc::v1::Ack ack;
+  while (s.rw->Read(&ack)) {
+    EXPECT_EQ(ack.error(), "");
+    EXPECT_EQ(ack.applied_sequence(), expected);
+    ++expected;
+  }
+  const grpc::Status status = s.rw->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(status.error_message().find("grpc.stream_max_rate"), std::string::npos)
+      << status.error_message();
+  EXPECT_LT(expected, 6 + kFlood);  // some of the flood was refused
+  EXPECT_EQ(hits(metrics::Limit::kGrpcStreamRate), 1u);
+  EXPECT_EQ(refused_messages_.load(), 1u);  // the one that hit the bound; nothing after was read
+  // The state has what was acknowledged and the node is no longer connected.
+  EXPECT_TRUE(wait_disconnected("node-a"));
+  ASSERT_TRUE(row("node-a").has_value());
+  EXPECT_EQ(row("node-a")->enclave_slots_used,
+            expected == 6 ? 0 : static_cast<std::int64_t>((expected - 1) % 50));
+  // The plugin reconnects (a new stream has its own bucket) and is served.
+  auto again = open();
+  EXPECT_EQ(send(again, snapshot_report("node-a", "i2", 1, 64 * kMi)).error(), "");
+  EXPECT_EQ(row("node-a")->epc_capacity_bytes, static_cast<std::int64_t>(64 * kMi));
+  again.rw->WritesDone();
+  EXPECT_TRUE(again.rw->Finish().ok());
+}
+
+TEST_F(ReportsServerTest, ByDefaultOneStreamReportsForOneNode) {
+  auto s = open();
+  ASSERT_EQ(send(s, snapshot_report("node-a", "i1", 1)).error(), "");
+  // Another node on the same stream: an error Ack naming the bound; nothing changes.
+  const auto version = state_->snapshot()->version();
+  auto ack = send(s, snapshot_report("node-b", "i1", 2));
+  EXPECT_NE(ack.error().find("grpc.stream_max_nodes"), std::string::npos) << ack.error();
+  EXPECT_NE(ack.error().find("node-b"), std::string::npos) << ack.error();
+  EXPECT_EQ(ack.applied_sequence(), 1u);
+  state_->flush();
+  EXPECT_EQ(state_->snapshot()->version(), version);
+  EXPECT_FALSE(row("node-b").has_value());
+  EXPECT_EQ(hits(metrics::Limit::kGrpcStreamNodes), 1u);
+  // The stream goes on for its node; the other node is served on a stream of its own.
+  ack = send(s, change_report("node-a", "i1", 3, 4));
+  EXPECT_EQ(ack.error(), "");
+  EXPECT_EQ(ack.applied_sequence(), 3u);
+  EXPECT_EQ(row("node-a")->enclave_slots_used, 4);
+  auto other = open();
+  EXPECT_EQ(send(other, snapshot_report("node-b", "i1", 1)).error(), "");
+  EXPECT_TRUE(row("node-b").has_value());
+  for (Stream* open_stream : {&s, &other}) {
+    open_stream->rw->WritesDone();
+    EXPECT_TRUE(open_stream->rw->Finish().ok());
+  }
+}
+
+TEST_F(ReportsServerTest, NodesUpToTheLimitShareAStreamOneMoreIsRefused) {
+  config::ExtenderConfig config;
+  config.grpc_stream_max_nodes = 2;
+  start(config);
+  auto s = open();
+  EXPECT_EQ(send(s, snapshot_report("node-a", "i1", 1)).error(), "");
+  EXPECT_EQ(send(s, snapshot_report("node-b", "i1", 2)).error(), "");
+  // A restarted plugin instance of a node already on the stream is not a new node.
+  EXPECT_EQ(send(s, snapshot_report("node-a", "i2", 3)).error(), "");
+  const auto refused = send(s, snapshot_report("node-c", "i1", 4));
+  EXPECT_NE(refused.error().find("2 nodes"), std::string::npos) << refused.error();
+  EXPECT_FALSE(row("node-c").has_value());
+  EXPECT_EQ(send(s, heartbeat_report("node-b", "i1", 5)).applied_sequence(), 5u);
+  EXPECT_EQ(hits(metrics::Limit::kGrpcStreamNodes), 1u);
   s.rw->WritesDone();
   EXPECT_TRUE(s.rw->Finish().ok());
 }

@@ -104,6 +104,9 @@ StreamResult run_stream(const Flags& flags) {
   config::ExtenderConfig config;
   config.grpc_address = "127.0.0.1:0";
   config.grpc_stream_max_in_flight = flags.window;
+  // The whole fleet on one stream, as fast as the Acks allow: over the per-stream bounds.
+  config.grpc_stream_max_nodes = static_cast<std::size_t>(flags.nodes);
+  config.grpc_stream_max_rate = 0;
   auto server = ReportsServer::create(config, *state);
   if (!server.ok()) {
     die(server.error().message);

@@ -37,10 +37,19 @@ http:
   read_timeout: 5s
   idle_timeout: 2m
   threads: 2
+  max_connections: 64
+  header_limit: 8Ki
 grpc:
   address: 0.0.0.0:7070
   max_message_size: 512Ki
   stream_max_in_flight: 8
+  max_streams: 300
+  stream_max_rate: 0
+  stream_burst: 20
+  stream_max_nodes: 5000
+kube:
+  max_watch_event_size: 2Mi
+  max_response_size: 64Mi
 scheduling:
   policy: MostAllocated
   weights:
@@ -81,6 +90,14 @@ TEST(LoadExtenderConfigTest, YamlSetsEveryKey) {
   EXPECT_EQ(config->grpc_address, "0.0.0.0:7070");
   EXPECT_EQ(config->grpc_max_message_bytes, 512u * 1024);
   EXPECT_EQ(config->grpc_stream_max_in_flight, 8u);
+  EXPECT_EQ(config->http_max_connections, 64u);
+  EXPECT_EQ(config->http_header_limit_bytes, 8u * 1024);
+  EXPECT_EQ(config->grpc_max_streams, 300u);
+  EXPECT_EQ(config->grpc_stream_max_rate, 0);
+  EXPECT_EQ(config->grpc_stream_burst, 20);
+  EXPECT_EQ(config->grpc_stream_max_nodes, 5000u);
+  EXPECT_EQ(config->kube_max_watch_event_bytes, static_cast<std::size_t>(2 * kMi));
+  EXPECT_EQ(config->kube_max_response_bytes, static_cast<std::size_t>(64 * kMi));
   EXPECT_EQ(config->policy, core::score::PolicyKind::kMostAllocated);
   EXPECT_EQ(config->weights.epc, 3);
   EXPECT_EQ(config->weights.enclave_slots, 0);
@@ -151,7 +168,23 @@ TEST(LoadExtenderConfigTest, EveryFlagIsAccepted) {
                       "--epc-implies-enclave-slot",
                       "false",
                       "--request-memory-pods",
-                      "10"});
+                      "10",
+                      "--http-max-connections",
+                      "1",
+                      "--http-header-limit",
+                      "1Ki",
+                      "--grpc-max-streams",
+                      "1000000",
+                      "--grpc-stream-max-rate",
+                      "1",
+                      "--grpc-stream-burst",
+                      "1",
+                      "--grpc-stream-max-nodes",
+                      "1000000",
+                      "--kube-max-watch-event-size",
+                      "1Ki",
+                      "--kube-max-response-size",
+                      "16Gi"});
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->http_address, "::1");
   EXPECT_EQ(config->url_prefix, "");
@@ -164,6 +197,30 @@ TEST(LoadExtenderConfigTest, EveryFlagIsAccepted) {
   EXPECT_EQ(config->mix_half_life_pods, 1);
   EXPECT_FALSE(config->single_out_top_node);
   EXPECT_EQ(config->request_memory_pods, 10u);
+  EXPECT_EQ(config->http_max_connections, 1u);
+  EXPECT_EQ(config->http_header_limit_bytes, 1024u);
+  EXPECT_EQ(config->grpc_max_streams, 1000000u);
+  EXPECT_EQ(config->grpc_stream_max_rate, 1);
+  EXPECT_EQ(config->grpc_stream_burst, 1);
+  EXPECT_EQ(config->grpc_stream_max_nodes, 1000000u);
+  EXPECT_EQ(config->kube_max_watch_event_bytes, 1024u);
+  EXPECT_EQ(config->kube_max_response_bytes, std::size_t{16} << 30);
+}
+
+// The input bounds' defaults are the documented ones (docs/operations.md, "Bounds").
+TEST(LoadExtenderConfigTest, BoundsHaveTheirDocumentedDefaults) {
+  auto config = load({});
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->http_max_connections, 256u);
+  EXPECT_EQ(config->http_header_limit_bytes, 16u * 1024);
+  EXPECT_EQ(config->http_body_limit_bytes, static_cast<std::size_t>(8 * kMi));
+  EXPECT_EQ(config->grpc_max_message_bytes, static_cast<std::size_t>(4 * kMi));
+  EXPECT_EQ(config->grpc_max_streams, 10000u);
+  EXPECT_EQ(config->grpc_stream_max_rate, 50);
+  EXPECT_EQ(config->grpc_stream_burst, 500);
+  EXPECT_EQ(config->grpc_stream_max_nodes, 1u);
+  EXPECT_EQ(config->kube_max_watch_event_bytes, static_cast<std::size_t>(8 * kMi));
+  EXPECT_EQ(config->kube_max_response_bytes, static_cast<std::size_t>(256 * kMi));
 }
 
 // FragmentationAware is accepted by name from the file and the flag, with its mix half-life.
@@ -218,7 +275,23 @@ TEST(LoadExtenderConfigTest, HelpTextListsEveryFlagKeyAndDefault) {
                                "FragmentationAware",
                                "--mix-half-life-pods",
                                "(scheduling.fragmentation.half_life_pods)",
-                               "[default: 500]"}) {
+                               "[default: 500]",
+                               "--http-max-connections",
+                               "(http.max_connections)",
+                               "[default: 256]",
+                               "--http-header-limit",
+                               "[default: 16Ki]",
+                               "--grpc-max-streams",
+                               "[default: 10000]",
+                               "--grpc-stream-max-rate",
+                               "(grpc.stream_max_rate)",
+                               "--grpc-stream-burst",
+                               "--grpc-stream-max-nodes",
+                               "(grpc.stream_max_nodes)",
+                               "--kube-max-watch-event-size",
+                               "[default: 8Mi]",
+                               "--kube-max-response-size",
+                               "[default: 256Mi]"}) {
     EXPECT_NE(help.find(expected), std::string::npos) << expected;
   }
 }
@@ -256,6 +329,14 @@ TEST(LoadExtenderConfigTest, ExampleConfigFileLoadsAndMatchesDefaults) {
   EXPECT_EQ(config->reservation_ttl_ms, defaults.reservation_ttl_ms);
   EXPECT_EQ(config->hint_ttl_ms, defaults.hint_ttl_ms);
   EXPECT_EQ(config->capacity_shapes_epc_bytes, defaults.capacity_shapes_epc_bytes);
+  EXPECT_EQ(config->http_max_connections, defaults.http_max_connections);
+  EXPECT_EQ(config->http_header_limit_bytes, defaults.http_header_limit_bytes);
+  EXPECT_EQ(config->grpc_max_streams, defaults.grpc_max_streams);
+  EXPECT_EQ(config->grpc_stream_max_rate, defaults.grpc_stream_max_rate);
+  EXPECT_EQ(config->grpc_stream_burst, defaults.grpc_stream_burst);
+  EXPECT_EQ(config->grpc_stream_max_nodes, defaults.grpc_stream_max_nodes);
+  EXPECT_EQ(config->kube_max_watch_event_bytes, defaults.kube_max_watch_event_bytes);
+  EXPECT_EQ(config->kube_max_response_bytes, defaults.kube_max_response_bytes);
 }
 
 TEST(LoadExtenderConfigTest, CapacityShapesTakeQuantitiesAndRefuseNonsense) {
@@ -353,6 +434,17 @@ TEST(LoadExtenderConfigTest, BadFlagsTable) {
       {"empty_grpc_address", {"--grpc-address="}, "must not be empty"},
       {"config_without_file", {"--config"}, "--config needs a file name"},
       {"config_missing_file", {"--config", "/nonexistent/epc.yaml"}, "cannot read config file"},
+      // The bounds: zero or absurd values would disable them or the extender.
+      {"zero_connections", {"--http-max-connections", "0"}, "--http-max-connections"},
+      {"header_limit_under_1Ki", {"--http-header-limit", "512"}, "out of range"},
+      {"header_limit_over_1Mi", {"--http-header-limit", "2Mi"}, "--http-header-limit"},
+      {"zero_streams", {"--grpc-max-streams", "0"}, "--grpc-max-streams"},
+      {"too_many_streams", {"--grpc-max-streams", "1000001"}, "out of range"},
+      {"negative_rate", {"--grpc-stream-max-rate", "-1"}, "--grpc-stream-max-rate"},
+      {"zero_burst", {"--grpc-stream-burst", "0"}, "--grpc-stream-burst"},
+      {"zero_nodes_per_stream", {"--grpc-stream-max-nodes", "0"}, "--grpc-stream-max-nodes"},
+      {"tiny_watch_event_limit", {"--kube-max-watch-event-size", "100"}, "out of range"},
+      {"bad_response_limit", {"--kube-max-response-size", "big"}, "--kube-max-response-size"},
   };
   for (const BadRow& row : rows) {
     SCOPED_TRACE(row.name);

@@ -245,6 +245,27 @@ TEST(MetricsImplTest, BindAndPreemptResultsAreCounted) {
   EXPECT_EQ(sample(text, "epc_extender_preempt_victims_total"), 5.0);
 }
 
+TEST(MetricsImplTest, LimitHitsAreCountedByLimitEverySeriesFromTheStart) {
+  auto metrics = Metrics::create();
+  metrics->observe_limit(Limit::kHttpConnections);
+  metrics->observe_limit(Limit::kHttpConnections);
+  metrics->observe_limit(Limit::kGrpcStreamRate);
+  metrics->observe_limit(Limit::kKubeWatchEvent);
+  const std::string text = metrics->serialize();
+  const auto hits = [&text](const char* label) {
+    return sample(text,
+                  std::string("epc_extender_limit_rejections_total{limit=\"") + label + "\"}");
+  };
+  EXPECT_EQ(hits("http_connections"), 2.0);
+  EXPECT_EQ(hits("grpc_stream_rate"), 1.0);
+  EXPECT_EQ(hits("kube_watch_event_size"), 1.0);
+  // The labels docs/metrics.md lists, each present at 0 before any hit.
+  for (const char* label : {"http_header_size", "http_body_size", "http_read_timeout",
+                            "grpc_streams", "grpc_stream_nodes", "kube_response_size"}) {
+    EXPECT_EQ(hits(label), 0.0) << label;
+  }
+}
+
 TEST(MetricsImplTest, LedgerGaugesComeFromTheSnapshotsPodTable) {
   auto metrics = Metrics::create();
   const std::int64_t now = state::monotonic_now_ns();
