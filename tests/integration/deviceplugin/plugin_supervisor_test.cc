@@ -177,9 +177,15 @@ TEST_F(PluginSupervisorTest, SlotLimitsAreConfigurable) {
 
 TEST_F(PluginSupervisorTest, RegistersWhenKubeletComesUpLater) {
   start_plugin();
-  // The plugin serves and retries; kubelet.sock appears a little later.
-  std::this_thread::sleep_for(150ms);
+  // The plugin serves and retries; kubelet.sock appears later. Waits for the plugin's own socket
+  // rather than sleeping a fixed time, which a slow (sanitized) build overran.
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (!socket_exists(dir_.file("sgx.intel.com-enclave.sock")) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
   EXPECT_TRUE(socket_exists(dir_.file("sgx.intel.com-enclave.sock")));
+  std::this_thread::sleep_for(150ms);  // a few registration attempts, all refused
   EXPECT_EQ(kubelet_.registration_count(kEnclave), 0U);
   ASSERT_TRUE(kubelet_.start().ok());
   EXPECT_TRUE(kubelet_.wait_for_registrations(kEnclave, 1, kWait)) << log_text();
