@@ -15,18 +15,39 @@ namespace {
 std::atomic<long> allocations{0};
 }  // namespace
 
-// Not inlined: once GCC 12 inlines the replacement into a caller at -O2, it sees malloc's pointer
-// reach free() through operator delete and warns -Wmismatched-new-delete, though a replaced
-// operator new/delete pair built on malloc/free is exactly what the standard allows.
-[[gnu::noinline]] void* operator new(std::size_t size) {
+// Every plain and array form is replaced, the nothrow ones too, all on malloc/free: a library that
+// allocates with nothrow new (simdjson's parser does) and frees through our operator delete must
+// find the pair consistent, or ASan reports an alloc-dealloc mismatch. (The aligned forms are left
+// to the runtime: they pair with its own aligned deletes.) Not inlined: once GCC 12 inlines a
+// replacement into a caller at -O2 it sees malloc's pointer reach free() through operator delete
+// and warns -Wmismatched-new-delete, though this is exactly what the standard allows.
+namespace {
+void* counted_malloc(std::size_t size) noexcept {
   allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) {
+  return std::malloc(size == 0 ? 1 : size);
+}
+void* counted_or_throw(std::size_t size) {
+  if (void* p = counted_malloc(size)) {
     return p;
   }
   throw std::bad_alloc();
 }
+}  // namespace
+
+[[gnu::noinline]] void* operator new(std::size_t size) { return counted_or_throw(size); }
+[[gnu::noinline]] void* operator new[](std::size_t size) { return counted_or_throw(size); }
+[[gnu::noinline]] void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  return counted_malloc(size);
+}
+[[gnu::noinline]] void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
+  return counted_malloc(size);
+}
 [[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete[](void* p) noexcept { std::free(p); }
 [[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace epc::http::codec {
 namespace {
