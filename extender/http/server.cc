@@ -129,6 +129,30 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// Closes both directions; errors are moot (the peer may be gone already).
+void close_stream(beast::tcp_stream& stream) {
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream.socket().close(ignored);
+}
+
+// After a reply with Connection: close: reads and discards until the client closes, the byte
+// bound, or the stream's deadline (set by the caller), then closes, so that unread request bytes
+// do not turn our close into a reset that loses the reply. `owner` keeps the stream and `chunk`
+// alive across the reads.
+template <typename Owner>
+void drain_then_close(std::shared_ptr<Owner> owner, beast::tcp_stream& stream,
+                      net::mutable_buffer chunk, std::size_t drained = 0) {
+  stream.async_read_some(chunk, [owner = std::move(owner), &stream, chunk, drained](
+                                    beast::error_code ec, std::size_t bytes) mutable {
+    drained += bytes;
+    if (ec || drained >= kDrainLimitBytes) {
+      return close_stream(stream);
+    }
+    drain_then_close(std::move(owner), stream, chunk, drained);
+  });
+}
+
 class Session;
 
 // A deferred reply (a bind waiting on the API server) holds its session from a thread the server
@@ -415,33 +439,15 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     if (drain) {
-      drained_bytes_ = 0;
       drain_buffer_.resize(kDrainChunkBytes);
       // One deadline for the whole drain: a client trickling bytes cannot extend it.
       stream_.expires_after(env_.read_timeout);
-      return do_drain();
+      return drain_then_close(shared_from_this(), stream_, net::buffer(drain_buffer_));
     }
     close();
   }
 
-  void do_drain() {
-    stream_.async_read_some(net::buffer(drain_buffer_),
-                            beast::bind_front_handler(&Session::on_drain, shared_from_this()));
-  }
-
-  void on_drain(beast::error_code ec, std::size_t bytes) {
-    drained_bytes_ += bytes;
-    if (ec || drained_bytes_ >= kDrainLimitBytes) {
-      return close();
-    }
-    do_drain();
-  }
-
-  void close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.socket().close(ignored);
-  }
+  void close() { close_stream(stream_); }
 
   beast::tcp_stream stream_;
   const SessionEnv& env_;
@@ -450,7 +456,6 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<PaddedBody>> parser_;
   std::optional<bhttp::response<bhttp::span_body<char>>> response_;
   std::vector<char> drain_buffer_;
-  std::size_t drained_bytes_ = 0;
   // The request whose reply a handler deferred.
   metrics::Verb deferred_verb_ = metrics::Verb::kOther;
   std::chrono::steady_clock::time_point deferred_started_;
@@ -527,30 +532,11 @@ class RefusedConnection : public std::enable_shared_from_this<RefusedConnection>
     }
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    do_drain();
+    // Under the deadline set in do_read.
+    drain_then_close(shared_from_this(), stream_, net::buffer(drain_buffer_));
   }
 
-  // Reads until the client closes (it has the reply and Connection: close), the byte bound, or
-  // the deadline set in do_read, so that no unread request bytes turn our close into a reset.
-  void do_drain() {
-    stream_.async_read_some(
-        net::buffer(drain_buffer_),
-        beast::bind_front_handler(&RefusedConnection::on_drain, shared_from_this()));
-  }
-
-  void on_drain(beast::error_code ec, std::size_t bytes) {
-    drained_bytes_ += bytes;
-    if (ec || drained_bytes_ >= kDrainLimitBytes) {
-      return close();
-    }
-    do_drain();
-  }
-
-  void close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.socket().close(ignored);
-  }
+  void close() { close_stream(stream_); }
 
   beast::tcp_stream stream_;
   const SessionEnv& env_;
@@ -560,7 +546,6 @@ class RefusedConnection : public std::enable_shared_from_this<RefusedConnection>
   std::string body_;
   bhttp::response<bhttp::span_body<char>> response_;
   std::array<char, kRefusedDrainChunkBytes> drain_buffer_{};
-  std::size_t drained_bytes_ = 0;
 };
 
 }  // namespace
