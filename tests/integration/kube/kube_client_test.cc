@@ -39,12 +39,16 @@
 #include "extender/kube/rest_client.h"
 #include "extender/kube/watch_targets.h"
 #include "extender/state/cluster_state.h"
+#include "tests/support/captured_api_data.h"
 #include "tools/standins/api_server_standin.h"
 #include "tools/standins/temp_dir.h"
 #include "tools/standins/test_certificates.h"
 
 namespace epc::kube {
 namespace {
+
+using epc::test_support::captured;
+using epc::test_support::captured_lines;
 
 namespace standins = epc::tools::standins;
 using namespace std::chrono_literals;
@@ -72,31 +76,6 @@ bool eventually(Condition condition, milliseconds deadline = kDeadline) {
     }
     std::this_thread::sleep_for(5ms);
   }
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// A body from tests/data/kube-apiserver (see its ORIGIN.md).
-std::string captured(const std::string& name) {
-  const std::string text = read_file(std::string(EPC_TEST_DATA_DIR) + "/kube-apiserver/" + name);
-  EXPECT_FALSE(text.empty()) << "missing test data " << name;
-  return text;
-}
-
-std::vector<std::string> captured_lines(const std::string& name) {
-  std::vector<std::string> lines;
-  std::istringstream in(captured(name));
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) {
-      lines.push_back(line);
-    }
-  }
-  return lines;
 }
 
 void write_file(const std::string& path, const std::string& text) {

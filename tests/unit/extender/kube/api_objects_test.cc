@@ -13,39 +13,19 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/support/captured_api_data.h"
+
 namespace epc::kube {
 namespace {
+
+using epc::test_support::captured;
+using epc::test_support::captured_lines;
+using epc::test_support::without_newline;
 
 using ::testing::HasSubstr;
 
 constexpr std::int64_t kMi = std::int64_t{1} << 20;
 constexpr std::int64_t kGi = std::int64_t{1} << 30;
-
-std::string captured(const std::string& name) {
-  std::ifstream in(std::string(EPC_TEST_DATA_DIR) + "/kube-apiserver/" + name, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  EXPECT_FALSE(text.str().empty()) << "missing test data " << name;
-  return text.str();
-}
-
-std::vector<std::string> captured_lines(const std::string& name) {
-  std::vector<std::string> lines;
-  std::istringstream in(captured(name));
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) {
-      lines.push_back(line);
-    }
-  }
-  return lines;
-}
-
-std::string without_newline(std::string text) {
-  while (!text.empty() && text.back() == '\n') {
-    text.pop_back();
-  }
-  return text;
-}
 
 // ------------------------------------------------------------------------------------------------
 // Pods

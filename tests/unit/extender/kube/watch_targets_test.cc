@@ -20,9 +20,13 @@
 #include <gtest/gtest.h>
 
 #include "extender/state/cluster_state.h"
+#include "tests/support/captured_api_data.h"
 
 namespace epc::kube {
 namespace {
+
+using epc::test_support::captured;
+using epc::test_support::without_newline;
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
@@ -31,21 +35,6 @@ using Totals = state::NodeCpuMemoryRequested;
 
 constexpr std::int64_t kMi = std::int64_t{1} << 20;
 constexpr std::int64_t kGi = std::int64_t{1} << 30;
-
-std::string captured(const std::string& name) {
-  std::ifstream in(std::string(EPC_TEST_DATA_DIR) + "/kube-apiserver/" + name, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  EXPECT_FALSE(text.str().empty()) << "missing test data " << name;
-  return text.str();
-}
-
-std::string without_newline(std::string text) {
-  while (!text.empty() && text.back() == '\n') {
-    text.pop_back();
-  }
-  return text;
-}
 
 Totals totals(std::string node, std::int64_t cpu_milli, std::int64_t memory_bytes,
               std::int64_t pods) {
