@@ -104,6 +104,18 @@ epc::common::Result<Reporting> start_reporting(const dp::PluginConfig& config,
   stream_options.plugin_version = kPluginVersion;
   stream_options.heartbeat = config.heartbeat;
   stream_options.log = log_line;
+  stream_options.tls = dp::report::ExtenderTls{.ca_file = config.extender_ca_file,
+                                               .server_name = config.extender_server_name,
+                                               .token_file = config.extender_token_file,
+                                               .client_cert_file = config.extender_client_cert_file,
+                                               .client_key_file = config.extender_client_key_file};
+  log_line(std::string("reporting to ") + config.extender +
+           (config.extender_ca_file.empty()
+                ? " in plain text"
+                : std::string(" over TLS") +
+                      (!config.extender_token_file.empty()         ? ", with a ServiceAccount token"
+                       : !config.extender_client_cert_file.empty() ? ", with a client certificate"
+                                                                   : "")));
   fanout.every_address = config.extender_every_address;
   fanout.resolve_period = config.extender_resolve_period;
   auto created = dp::report::ReportFanout::create(std::move(fanout), initial);

@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "common/loopback_address.h"
 #include "common/options/option_table.h"
 #include "common/value_parsers.h"
 
@@ -122,6 +123,38 @@ common::options::OptionTable<PluginConfig> options() {
        "with extender-every-address: how often the host is resolved again, in milliseconds",
        [](PluginConfig& c, std::string_view v) { return set_period(c.extender_resolve_period, v); },
        [](const PluginConfig& c) { return show_ms(c.extender_resolve_period); }},
+      {"report.tls.ca_file", "extender-ca-file", "FILE",
+       "verify the extender's certificate against this PEM CA and talk TLS (empty: plain text)",
+       [](PluginConfig& c, std::string_view v) { return set_text(c.extender_ca_file, v); },
+       [](const PluginConfig& c) { return c.extender_ca_file; }},
+      {"report.tls.server_name", "extender-server-name", "NAME",
+       "the name the extender's certificate must carry (empty: the host of --extender)",
+       [](PluginConfig& c, std::string_view v) { return set_text(c.extender_server_name, v); },
+       [](const PluginConfig& c) { return c.extender_server_name; }},
+      {"report.token_file", "extender-token-file", "FILE",
+       "send this projected ServiceAccount token with every stream (extender grpc.auth token); "
+       "re-read at each connection",
+       [](PluginConfig& c, std::string_view v) { return set_text(c.extender_token_file, v); },
+       [](const PluginConfig& c) { return c.extender_token_file; }},
+      {"report.tls.client_cert_file", "extender-client-cert-file", "FILE",
+       "this node's PEM client certificate, CN system:node:<node> (extender grpc.auth mtls)",
+       [](PluginConfig& c, std::string_view v) { return set_text(c.extender_client_cert_file, v); },
+       [](const PluginConfig& c) { return c.extender_client_cert_file; }},
+      {"report.tls.client_key_file", "extender-client-key-file", "FILE",
+       "the PEM key of --extender-client-cert-file",
+       [](PluginConfig& c, std::string_view v) { return set_text(c.extender_client_key_file, v); },
+       [](const PluginConfig& c) { return c.extender_client_key_file; }},
+      {"report.insecure", "extender-insecure", "true|false",
+       "report in plain text to a non-loopback --extender (refused otherwise)",
+       [](PluginConfig& c, std::string_view v) {
+         const auto parsed = common::parse_bool(v);
+         if (!parsed.ok()) {
+           return parsed.error().message;
+         }
+         c.extender_insecure = *parsed;
+         return std::string{};
+       },
+       [](const PluginConfig& c) { return std::string(c.extender_insecure ? "true" : "false"); }},
       {"report.heartbeat_ms", "heartbeat-ms", "MS",
        "report heartbeat period in milliseconds when nothing changes",
        [](PluginConfig& c, std::string_view v) { return set_period(c.heartbeat, v); },
@@ -139,6 +172,26 @@ common::options::OptionTable<PluginConfig> options() {
   return kOptions;
 }
 
+// Checks that need more than one setting.
+std::string validate(const PluginConfig& c) {
+  if (c.extender_client_cert_file.empty() != c.extender_client_key_file.empty()) {
+    return "--extender-client-cert-file and --extender-client-key-file go together";
+  }
+  const bool tls = !c.extender_ca_file.empty();
+  if (!tls && (!c.extender_token_file.empty() || !c.extender_client_cert_file.empty())) {
+    return "--extender-token-file and --extender-client-cert-file need TLS (a token or key must "
+           "not cross the network in plain text): give --extender-ca-file";
+  }
+  if (!tls && !c.extender.empty() && !c.extender_insecure &&
+      !common::is_loopback_host(common::host_of(c.extender))) {
+    return "--extender " + c.extender +
+           " is not loopback and no TLS is configured: give --extender-ca-file (and the "
+           "credential the extender wants), or --extender-insecure true to report in plain text "
+           "knowingly";
+  }
+  return {};
+}
+
 }  // namespace
 
 common::Result<PluginConfig> parse_plugin_flags(const std::vector<std::string>& args) {
@@ -150,6 +203,12 @@ common::Result<PluginConfig> parse_plugin_flags(const std::vector<std::string>& 
   PluginConfig config = std::move(loaded->config);
   config.help_requested = loaded->help;
   config.config_file = loaded->config_path;
+  if (config.help_requested) {
+    return config;
+  }
+  if (auto bad = validate(config); !bad.empty()) {
+    return common::Error{bad};
+  }
   return config;
 }
 

@@ -24,6 +24,18 @@ struct PluginConfig {
   // scheduler replicas), re-resolved every extender_resolve_period.
   bool extender_every_address = false;
   std::chrono::milliseconds extender_resolve_period{10000};
+  // TLS to the extender (docs/security.md). A CA file: the extender's certificate must chain to
+  // it and name the --extender host (or extender_server_name). No CA file: plain text, which is
+  // used only for a loopback --extender unless extender_insecure says otherwise.
+  std::string extender_ca_file;
+  std::string extender_server_name;  // empty: the host of --extender
+  // grpc.auth token: the projected ServiceAccount token file, sent as a bearer token with every
+  // stream (re-read at each connection: kubelet rotates it).
+  std::string extender_token_file;
+  // grpc.auth mtls: this node's client certificate (CN system:node:<node>) and key.
+  std::string extender_client_cert_file;
+  std::string extender_client_key_file;
+  bool extender_insecure = false;  // plain text to a non-loopback extender, knowingly
   std::string pod_resources_socket{"/var/lib/kubelet/pod-resources/kubelet.sock"};
   std::chrono::milliseconds heartbeat{10000};
   std::chrono::milliseconds holders_period{10000};  // PodResources List period (and after Allocate)

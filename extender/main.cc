@@ -51,6 +51,25 @@ std::string grpc_listen_address(const std::string& address, int port) {
   return address.substr(0, colon) + ":" + std::to_string(port);
 }
 
+// How the report port is secured, for the startup line: plain text is said plainly.
+std::string grpc_security(const epc::config::ExtenderConfig& config) {
+  using GrpcAuth = epc::config::ExtenderConfig::GrpcAuth;
+  if (config.grpc_tls_cert_file.empty()) {
+    return "plain text, plugins not authenticated";
+  }
+  switch (config.grpc_auth) {
+    case GrpcAuth::kToken:
+      return "TLS, plugins prove their node with a ServiceAccount token for audience \"" +
+             config.grpc_token_audience + "\"";
+    case GrpcAuth::kMtls:
+      return "TLS, plugins prove their node with a client certificate from " +
+             config.grpc_tls_client_ca_file;
+    case GrpcAuth::kNone:
+      break;
+  }
+  return "TLS, plugins not authenticated";
+}
+
 // The pod-mix half-life, shown beside the policy only when the policy reads it.
 std::string mix_note(const epc::config::ExtenderConfig& config) {
   if (config.policy != epc::core::score::PolicyKind::kFragmentationAware) {
@@ -135,12 +154,27 @@ int run(const epc::config::ExtenderConfig& config) {
               << "; bind verb on (binding mode)" << std::endl;
   }
 
-  auto reports = epc::reports::ReportsServer::create(
-      config, *state,
-      [&metrics = *metrics](epc::state::ReportKind kind, epc::state::ReportResult result) {
-        metrics.observe_report_message(kind, result);
-      },
-      [&metrics = *metrics](epc::metrics::Limit limit) { metrics.observe_limit(limit); });
+  epc::reports::ReportsServer::Hooks hooks{
+      .observer =
+          [&metrics = *metrics](epc::state::ReportKind kind, epc::state::ReportResult result) {
+            metrics.observe_report_message(kind, result);
+          },
+      .limit_observer = [&metrics =
+                             *metrics](epc::metrics::Limit limit) { metrics.observe_limit(limit); },
+      .refusal_observer =
+          [&metrics = *metrics](epc::metrics::ReportRefusal reason) {
+            metrics.observe_report_refusal(reason);
+          },
+      .reviewer = nullptr};
+  if (config.grpc_auth == epc::config::ExtenderConfig::GrpcAuth::kToken) {
+    auto reviewer = api->token_reviewer(config.grpc_token_audience);
+    if (!reviewer.ok()) {
+      std::cerr << "epc-extender: " << reviewer.error().message << std::endl;
+      return 2;
+    }
+    hooks.reviewer = std::move(reviewer).value();
+  }
+  auto reports = epc::reports::ReportsServer::create(config, *state, std::move(hooks));
   if (!reports.ok()) {
     std::cerr << "epc-extender: " << reports.error().message << std::endl;
     return 1;
@@ -157,7 +191,8 @@ int run(const epc::config::ExtenderConfig& config) {
   std::cout << "epc-extender: http listening on "
             << host_port(config.http_address, http.value()->port()) << "\n"
             << "epc-extender: grpc listening on "
-            << grpc_listen_address(config.grpc_address, reports.value()->port()) << "\n"
+            << grpc_listen_address(config.grpc_address, reports.value()->port()) << " ("
+            << grpc_security(config) << ")\n"
             << "epc-extender: policy " << epc::core::score::policy_name(config.policy)
             << mix_note(config) << ", url prefix \"" << config.url_prefix << "\", stale after "
             << config.stale_after_ms << " ms" << std::endl;

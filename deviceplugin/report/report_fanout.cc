@@ -182,6 +182,10 @@ void ReportFanout::apply(const std::vector<std::string>& targets,
     }
     ReportStream::Options stream_options = options_.stream;
     stream_options.target = target;
+    if (!stream_options.tls.ca_file.empty() && stream_options.tls.server_name.empty()) {
+      // Dialled by address: the certificate must still name the host the plugin was given.
+      stream_options.tls.server_name = host_;
+    }
     auto stream = ReportStream::create(std::move(stream_options), latest_);
     if (!stream.ok()) {
       log("cannot report to extender replica " + target + ": " + stream.error().message);

@@ -143,8 +143,16 @@ void ReportStream::serve_stream() {
   // waiting out gRPC's shared reconnect backoff (which grows to minutes during an outage).
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  auto channel =
-      grpc::CreateCustomChannel(options_.target, grpc::InsecureChannelCredentials(), args);
+  auto credentials = load_connection_credentials(options_.tls);
+  if (!credentials.ok()) {
+    log("cannot connect to extender " + options_.target + ": " + credentials.error().message);
+    return;
+  }
+  if (!credentials->server_name.empty()) {
+    // A replica dialled by address (ReportFanout) still has to show the Service's name.
+    args.SetSslTargetNameOverride(credentials->server_name);
+  }
+  auto channel = grpc::CreateCustomChannel(options_.target, credentials->channel, args);
   const auto connect_deadline = std::chrono::steady_clock::now() + kConnectTimeout;
   while (!channel->WaitForConnected(std::chrono::system_clock::now() + kConnectSlice)) {
     std::lock_guard lock(mutex_);
@@ -162,6 +170,9 @@ void ReportStream::serve_stream() {
     active_ = &stream;
     ++connections_;
     stream.last_ack = std::chrono::steady_clock::now();
+  }
+  if (!credentials->bearer_token.empty()) {
+    stream.context.AddMetadata("authorization", "Bearer " + credentials->bearer_token);
   }
   auto rw = stub->Stream(&stream.context);
   log("reporting node " + options_.node_name + " to extender " + options_.target);

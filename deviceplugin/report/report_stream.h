@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/result.h"
+#include "deviceplugin/report/extender_credentials.h"
 #include "deviceplugin/report/node_state.h"
 
 namespace epc::deviceplugin::report {
@@ -34,6 +35,7 @@ class ReportStream {
  public:
   struct Options {
     std::string target;  // "host:port" of the extender's NodeReports service
+    ExtenderTls tls;     // empty: plain text; files are read at each connection
     std::string node_name;
     std::string instance_id;  // unique per process start
     std::string plugin_version;

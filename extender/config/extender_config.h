@@ -31,6 +31,16 @@ struct ExtenderConfig {
   // parser counts them apart); larger ones get 431 and the connection closes. kube-scheduler's
   // whole header is a few hundred bytes.
   std::size_t http_header_limit_bytes = 16u << 10;
+  // TLS (kube-scheduler's extenders[].tlsConfig verifies this certificate with caData/caFile).
+  // Certificate and key together, PEM; empty = plain text, which is served on a loopback address
+  // only unless http_insecure says otherwise. The files are re-read when they change
+  // (tls_reload_period_ms), without dropping connections.
+  std::string http_tls_cert_file;
+  std::string http_tls_key_file;
+  // Set: only clients presenting a certificate this CA signed are served (kube-scheduler's
+  // tlsConfig certData/keyData); the handshake of any other client fails.
+  std::string http_tls_client_ca_file;
+  bool http_insecure = false;  // plain text on a non-loopback address, knowingly
 
   // gRPC (device plugin side).
   std::string grpc_address = "127.0.0.1:9090";
@@ -54,6 +64,29 @@ struct ExtenderConfig {
   // changes nothing. Every plugin (and the demo's simulated fleet) reports its own node only on
   // each stream, so 1; epc-load, which puts a fleet on one stream, raises it.
   std::size_t grpc_stream_max_nodes = 1;
+  // TLS of the report port: certificate and key together, PEM (re-read as the HTTP ones).
+  std::string grpc_tls_cert_file;
+  std::string grpc_tls_key_file;
+  // How a plugin proves which node it reports for (docs/security.md): kNone accepts any report
+  // (the demo, tests, a loopback-only extender); kToken wants the plugin's projected
+  // ServiceAccount token, reviewed by kube-apiserver (TokenReview), and takes the node from it;
+  // kMtls wants a client certificate grpc_tls_client_ca_file signed, CN "system:node:<node>".
+  // Either way a stream may then report for its own node only.
+  enum class GrpcAuth { kNone, kToken, kMtls };
+  GrpcAuth grpc_auth = GrpcAuth::kNone;
+  std::string grpc_tls_client_ca_file;  // kMtls: the CA of the plugins' certificates
+  // kToken: the audience the plugins' tokens must be for (their projected volume's `audience`),
+  // the service accounts allowed to report ("namespace/name"), and how long a reviewed token is
+  // trusted before it is reviewed again (at most until it expires). kube-apiserver's own webhook
+  // token cache keeps 2 minutes.
+  std::string grpc_token_audience = "epc-extender";
+  std::vector<std::string> grpc_token_service_accounts = {"sgx-system/epc-device-plugin"};
+  std::int64_t grpc_token_cache_ttl_ms = 120000;
+  // Plain text or grpc_auth none on a non-loopback address, knowingly (the demo's mode).
+  bool grpc_insecure = false;
+
+  // How often the TLS files (HTTP and gRPC) are checked for a change (cert-manager rotates them).
+  std::int64_t tls_reload_period_ms = 10000;
 
   // Scheduling.
   core::score::PolicyKind policy = core::score::PolicyKind::kStrandingAware;

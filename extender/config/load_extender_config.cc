@@ -6,12 +6,25 @@
 
 #include "common/byte_format.h"
 #include "common/duration.h"
+#include "common/loopback_address.h"
 #include "common/options/option_table.h"
 #include "common/sgx_resources.h"
 #include "common/value_parsers.h"
 #include "extender/core/pod_mix.h"
 
 namespace epc::config {
+
+std::string_view grpc_auth_name(ExtenderConfig::GrpcAuth auth) {
+  switch (auth) {
+    case ExtenderConfig::GrpcAuth::kNone:
+      return "none";
+    case ExtenderConfig::GrpcAuth::kToken:
+      return "token";
+    case ExtenderConfig::GrpcAuth::kMtls:
+      return "mtls";
+  }
+  return "none";
+}
 
 namespace {
 
@@ -162,6 +175,48 @@ std::string show_aliases(const std::vector<common::ResourceAlias>& aliases) {
   return out;
 }
 
+std::string parse_path(std::string_view text, std::string& out) {
+  out = std::string(text);
+  return {};
+}
+
+std::string show_bool(bool value) { return value ? "true" : "false"; }
+
+std::string parse_grpc_auth(std::string_view text, ExtenderConfig::GrpcAuth& out) {
+  for (const auto auth : {ExtenderConfig::GrpcAuth::kNone, ExtenderConfig::GrpcAuth::kToken,
+                          ExtenderConfig::GrpcAuth::kMtls}) {
+    if (text == grpc_auth_name(auth)) {
+      out = auth;
+      return {};
+    }
+  }
+  return "\"" + std::string(text) + "\" must be none, token or mtls";
+}
+
+// "sgx-system/epc-device-plugin,ns/name": each a namespace and a name.
+std::string parse_service_accounts(std::string_view text, std::vector<std::string>& out) {
+  std::vector<std::string> accounts;
+  for (const std::string_view item : list_items(text)) {
+    const std::size_t slash = item.find('/');
+    if (slash == std::string_view::npos || slash == 0 || slash + 1 == item.size() ||
+        item.find('/', slash + 1) != std::string_view::npos) {
+      return "\"" + std::string(item) +
+             "\" must be NAMESPACE/NAME, e.g. sgx-system/epc-device-plugin";
+    }
+    accounts.emplace_back(item);
+  }
+  out = std::move(accounts);
+  return {};
+}
+
+std::string show_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) {
+    out.append(out.empty() ? "" : ",").append(item);
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The option table: one row per setting, shared by YAML, flags and --help.
 
@@ -251,6 +306,25 @@ common::options::OptionTable<ExtenderConfig> options() {
        [](const ExtenderConfig& c) {
          return common::quantity_string(static_cast<std::int64_t>(c.http_header_limit_bytes));
        }},
+      {"http.tls.cert_file", "http-tls-cert-file", "FILE",
+       "serve HTTPS with this PEM certificate (chain); with http.tls.key_file; empty = plain text",
+       [](ExtenderConfig& c, std::string_view v) { return parse_path(v, c.http_tls_cert_file); },
+       [](const ExtenderConfig& c) { return c.http_tls_cert_file; }},
+      {"http.tls.key_file", "http-tls-key-file", "FILE",
+       "the PEM private key of http.tls.cert_file",
+       [](ExtenderConfig& c, std::string_view v) { return parse_path(v, c.http_tls_key_file); },
+       [](const ExtenderConfig& c) { return c.http_tls_key_file; }},
+      {"http.tls.client_ca_file", "http-tls-client-ca-file", "FILE",
+       "serve only clients with a certificate this PEM CA signed (kube-scheduler's tlsConfig "
+       "certData); empty = any client",
+       [](ExtenderConfig& c, std::string_view v) {
+         return parse_path(v, c.http_tls_client_ca_file);
+       },
+       [](const ExtenderConfig& c) { return c.http_tls_client_ca_file; }},
+      {"http.insecure", "http-insecure", "true|false",
+       "serve plain text on a non-loopback http.address (refused otherwise)",
+       [](ExtenderConfig& c, std::string_view v) { return parse_bool(v, c.http_insecure); },
+       [](const ExtenderConfig& c) { return show_bool(c.http_insecure); }},
       {"grpc.address", "grpc-address", "HOST:PORT",
        "address the device plugins' NodeReports gRPC stream connects to (port 0 picks one)",
        [](ExtenderConfig& c, std::string_view v) -> std::string {
@@ -313,6 +387,63 @@ common::options::OptionTable<ExtenderConfig> options() {
          return bad;
        },
        [](const ExtenderConfig& c) { return std::to_string(c.grpc_stream_max_nodes); }},
+      {"grpc.tls.cert_file", "grpc-tls-cert-file", "FILE",
+       "serve the report port over TLS with this PEM certificate (chain); with grpc.tls.key_file; "
+       "empty = plain text",
+       [](ExtenderConfig& c, std::string_view v) { return parse_path(v, c.grpc_tls_cert_file); },
+       [](const ExtenderConfig& c) { return c.grpc_tls_cert_file; }},
+      {"grpc.tls.key_file", "grpc-tls-key-file", "FILE",
+       "the PEM private key of grpc.tls.cert_file",
+       [](ExtenderConfig& c, std::string_view v) { return parse_path(v, c.grpc_tls_key_file); },
+       [](const ExtenderConfig& c) { return c.grpc_tls_key_file; }},
+      {"grpc.tls.client_ca_file", "grpc-tls-client-ca-file", "FILE",
+       "grpc.auth mtls: the PEM CA that signs the plugins' client certificates",
+       [](ExtenderConfig& c, std::string_view v) {
+         return parse_path(v, c.grpc_tls_client_ca_file);
+       },
+       [](const ExtenderConfig& c) { return c.grpc_tls_client_ca_file; }},
+      {"grpc.auth", "grpc-auth", "none|token|mtls",
+       "how a plugin proves its node: token (projected ServiceAccount token, TokenReview), mtls "
+       "(client certificate CN system:node:NAME) or none; with token or mtls a stream reports for "
+       "its own node only",
+       [](ExtenderConfig& c, std::string_view v) { return parse_grpc_auth(v, c.grpc_auth); },
+       [](const ExtenderConfig& c) { return std::string(grpc_auth_name(c.grpc_auth)); }},
+      {"grpc.token.audience", "grpc-token-audience", "NAME",
+       "grpc.auth token: the audience the plugins' tokens must be issued for",
+       [](ExtenderConfig& c, std::string_view v) -> std::string {
+         if (v.empty()) {
+           return "must not be empty";
+         }
+         c.grpc_token_audience = std::string(v);
+         return {};
+       },
+       [](const ExtenderConfig& c) { return c.grpc_token_audience; }},
+      {"grpc.token.service_accounts", "grpc-token-service-accounts", "NS/NAME,...",
+       "grpc.auth token: the service accounts whose tokens may report",
+       [](ExtenderConfig& c, std::string_view v) {
+         return parse_service_accounts(v, c.grpc_token_service_accounts);
+       },
+       [](const ExtenderConfig& c) { return show_list(c.grpc_token_service_accounts); }},
+      {"grpc.token.cache_ttl", "grpc-token-cache-ttl", "DURATION",
+       "grpc.auth token: a reviewed token is trusted this long (at most until it expires) before "
+       "kube-apiserver reviews it again",
+       [](ExtenderConfig& c, std::string_view v) {
+         return store(common::parse_duration_ms_in(v, 1000, 3600000), c.grpc_token_cache_ttl_ms);
+       },
+       [](const ExtenderConfig& c) {
+         return common::format_duration_ms(c.grpc_token_cache_ttl_ms);
+       }},
+      {"grpc.insecure", "grpc-insecure", "true|false",
+       "accept plain text or unauthenticated plugins (grpc.auth none) on a non-loopback "
+       "grpc.address (refused otherwise)",
+       [](ExtenderConfig& c, std::string_view v) { return parse_bool(v, c.grpc_insecure); },
+       [](const ExtenderConfig& c) { return show_bool(c.grpc_insecure); }},
+      {"tls.reload_period", "tls-reload-period", "DURATION",
+       "how often the TLS certificate, key and CA files are checked for a change (1s..1h)",
+       [](ExtenderConfig& c, std::string_view v) {
+         return store(common::parse_duration_ms_in(v, 1000, 3600000), c.tls_reload_period_ms);
+       },
+       [](const ExtenderConfig& c) { return common::format_duration_ms(c.tls_reload_period_ms); }},
       {"scheduling.policy", "policy", "NAME",
        "scoring policy: StrandingAware, BestFit, LeastAllocated, MostAllocated or "
        "FragmentationAware",
@@ -491,6 +622,47 @@ std::string validate(const ExtenderConfig& config) {
   }
   if (config.kube_in_cluster && !config.kube_kubeconfig.empty()) {
     return "kube.in_cluster and kube.kubeconfig exclude each other: give one";
+  }
+  if (config.http_tls_cert_file.empty() != config.http_tls_key_file.empty()) {
+    return "http.tls.cert_file and http.tls.key_file go together: give both or neither";
+  }
+  if (!config.http_tls_client_ca_file.empty() && config.http_tls_cert_file.empty()) {
+    return "http.tls.client_ca_file needs TLS: give http.tls.cert_file and http.tls.key_file";
+  }
+  if (config.http_tls_cert_file.empty() && !config.http_insecure &&
+      !common::is_loopback_host(config.http_address)) {
+    return "http.address " + config.http_address +
+           " is not loopback and no TLS is configured: give http.tls.cert_file and "
+           "http.tls.key_file, or http.insecure: true to serve plain text knowingly";
+  }
+  if (config.grpc_tls_cert_file.empty() != config.grpc_tls_key_file.empty()) {
+    return "grpc.tls.cert_file and grpc.tls.key_file go together: give both or neither";
+  }
+  const bool grpc_tls = !config.grpc_tls_cert_file.empty();
+  using GrpcAuth = ExtenderConfig::GrpcAuth;
+  if (config.grpc_auth != GrpcAuth::kNone && !grpc_tls) {
+    return std::string("grpc.auth ") + std::string(grpc_auth_name(config.grpc_auth)) +
+           " needs TLS (a token or certificate must not cross the network in plain text): give "
+           "grpc.tls.cert_file and grpc.tls.key_file";
+  }
+  if (config.grpc_auth == GrpcAuth::kMtls && config.grpc_tls_client_ca_file.empty()) {
+    return "grpc.auth mtls needs grpc.tls.client_ca_file (the CA of the plugins' certificates)";
+  }
+  if (config.grpc_auth != GrpcAuth::kMtls && !config.grpc_tls_client_ca_file.empty()) {
+    return "grpc.tls.client_ca_file is read with grpc.auth mtls only";
+  }
+  if (config.grpc_auth == GrpcAuth::kToken && !config.api_enabled()) {
+    return "grpc.auth token needs the Kubernetes API (kube.kubeconfig or kube.in_cluster) to "
+           "review the plugins' tokens";
+  }
+  if (config.grpc_auth == GrpcAuth::kToken && config.grpc_token_service_accounts.empty()) {
+    return "grpc.auth token needs at least one grpc.token.service_accounts entry";
+  }
+  if ((config.grpc_auth == GrpcAuth::kNone || !grpc_tls) && !config.grpc_insecure &&
+      !common::is_loopback_host(common::host_of(config.grpc_address))) {
+    return "grpc.address " + config.grpc_address +
+           " is not loopback and plugins are not authenticated: set grpc.auth token or mtls (with "
+           "grpc.tls.*), or grpc.insecure: true to accept any report knowingly";
   }
   return {};
 }

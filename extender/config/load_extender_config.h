@@ -20,6 +20,9 @@ common::Result<ExtenderConfig> load_extender_config(int argc, char** argv);
 // Applies YAML text on top of `config` (the --config step, without the file system).
 common::Result<ExtenderConfig> apply_yaml_config(std::string_view yaml, ExtenderConfig config);
 
+// "none", "token" or "mtls", as grpc.auth spells them.
+std::string_view grpc_auth_name(ExtenderConfig::GrpcAuth auth);
+
 // The `--help` text: usage, then every flag with its YAML key, meaning and default.
 std::string help_text();
 

@@ -24,6 +24,21 @@ common::Result<std::unique_ptr<RestClient>> ApiConnection::new_client() {
   return RestClient::create(options_.kube, client);
 }
 
+common::Result<std::shared_ptr<TokenReviewer>> ApiConnection::token_reviewer(
+    std::string audience) const {
+  RestClientOptions client;
+  client.user_agent = options_.user_agent;
+  client.request_timeout_ms = options_.request_timeout_ms;
+  client.max_body_bytes = std::size_t{1} << 20;  // a TokenReview is a few KiB
+  client.on_limit = options_.on_limit;
+  auto created = RestClient::create(options_.kube, client);
+  if (!created.ok()) {
+    return created.error();
+  }
+  return std::shared_ptr<TokenReviewer>(
+      std::make_shared<ApiTokenReviewer>(std::move(created).value(), std::move(audience)));
+}
+
 common::Result<std::unique_ptr<ApiConnection>> ApiConnection::start(state::ClusterState& state,
                                                                     Options options) {
   std::unique_ptr<ApiConnection> api(new ApiConnection(state, std::move(options)));

@@ -11,6 +11,7 @@
 #include "extender/kube/informer.h"
 #include "extender/kube/kube_config.h"
 #include "extender/kube/rate_limiter.h"
+#include "extender/kube/token_review.h"
 #include "extender/kube/watch_targets.h"
 #include "extender/metrics/limit.h"
 #include "extender/state/cluster_state.h"
@@ -47,6 +48,11 @@ class ApiConnection {
   ApiConnection& operator=(const ApiConnection&) = delete;
 
   Binder& binder() { return *binder_; }
+
+  // A TokenReviewer (grpc.auth token) on a connection of its own and outside the shared rate
+  // limit: reviews have their own bound (TokenAuthenticator), and a burst of reconnecting
+  // plugins must not delay the watches or binds. It does not depend on this object's lifetime.
+  common::Result<std::shared_ptr<TokenReviewer>> token_reviewer(std::string audience) const;
   const Informer& pod_informer() const { return *pod_informer_; }
   const Informer& node_informer() const { return *node_informer_; }
 

@@ -9,6 +9,7 @@
 
 #include "extender/core/node_row.h"
 #include "extender/metrics/limit.h"
+#include "extender/metrics/report_refusal.h"
 #include "extender/state/cluster_snapshot.h"
 #include "extender/state/report_message.h"
 
@@ -78,6 +79,10 @@ class Metrics {
   // One input refused, or one connection or stream cut off, by a configured bound
   // (epc_extender_limit_rejections_total{limit}). Any thread.
   virtual void observe_limit(Limit /*limit*/) {}
+
+  // One report stream or report refused for its node identity
+  // (epc_extender_report_refusals_total{reason}). Any thread.
+  virtual void observe_report_refusal(ReportRefusal /*reason*/) {}
 
   // Prometheus text exposition format 0.0.4 of everything registered.
   virtual std::string serialize() = 0;

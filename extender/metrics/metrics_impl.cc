@@ -135,6 +135,26 @@ const char* limit_label(Limit limit) {
   return "unknown";
 }
 
+const char* report_refusal_label(ReportRefusal reason) {
+  switch (reason) {
+    case ReportRefusal::kNoCredentials:
+      return "no_credentials";
+    case ReportRefusal::kTokenInvalid:
+      return "token_invalid";
+    case ReportRefusal::kServiceAccount:
+      return "service_account";
+    case ReportRefusal::kNoNode:
+      return "no_node";
+    case ReportRefusal::kReviewFailed:
+      return "review_failed";
+    case ReportRefusal::kWrongNode:
+      return "wrong_node";
+    case ReportRefusal::kExpired:
+      return "expired";
+  }
+  return "unknown";
+}
+
 const char* ledger_source_label(core::LedgerSource source) {
   switch (source) {
     case core::LedgerSource::kSchedulerRequest:
@@ -311,6 +331,16 @@ MetricsImpl::MetricsImpl(Options options)
     limit_rejections_[static_cast<std::size_t>(limit)] =
         &limits.Add({{"limit", limit_label(static_cast<Limit>(limit))}});
   }
+  auto& refusals = prometheus::BuildCounter()
+                       .Name("epc_extender_report_refusals_total")
+                       .Help(
+                           "Report streams and reports refused for their node identity "
+                           "(grpc.auth token or mtls), by reason (docs/security.md).")
+                       .Register(*registry_);
+  for (int reason = 0; reason < kReportRefusalCount; ++reason) {
+    report_refusals_[static_cast<std::size_t>(reason)] =
+        &refusals.Add({{"reason", report_refusal_label(static_cast<ReportRefusal>(reason))}});
+  }
 
   auto& ledger_pods =
       gauge_family(*registry_, "epc_ledger_pods",
@@ -381,6 +411,13 @@ void MetricsImpl::observe_preempt(PreemptResult result, std::uint32_t victims) {
   }
   if (victims != 0) {
     preempt_victims_->Increment(static_cast<double>(victims));
+  }
+}
+
+void MetricsImpl::observe_report_refusal(ReportRefusal reason) {
+  const auto r = static_cast<std::size_t>(reason);
+  if (r < report_refusals_.size()) {
+    report_refusals_[r]->Increment();
   }
 }
 

@@ -38,6 +38,7 @@ class MetricsImpl final : public Metrics {
   void observe_bind(BindResult result) override;
   void observe_preempt(PreemptResult result, std::uint32_t victims) override;
   void observe_limit(Limit limit) override;
+  void observe_report_refusal(ReportRefusal reason) override;
   std::string serialize() override;
   void set_snapshot_source(SnapshotSource source, core::NodeAccounting accounting) override;
 
@@ -92,6 +93,7 @@ class MetricsImpl final : public Metrics {
   std::array<prometheus::Counter*, kPreemptResults> preemptions_{};
   prometheus::Counter* preempt_victims_ = nullptr;
   std::array<prometheus::Counter*, kLimitCount> limit_rejections_{};
+  std::array<prometheus::Counter*, kReportRefusalCount> report_refusals_{};
 
   // The ledger, from the snapshot's pod table (refresh_nodes).
   std::array<prometheus::Gauge*, kLedgerSources> ledger_pods_by_source_{};

@@ -1,6 +1,7 @@
 #include "extender/reports/node_reports_service.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <deque>
 #include <optional>
@@ -11,6 +12,7 @@
 
 #include "extender/reports/conversion.h"
 #include "extender/reports/stream_rate_limit.h"
+#include "extender/reports/token_authenticator.h"
 #include "extender/state/clock.h"
 
 namespace epc::reports {
@@ -43,8 +45,9 @@ state::ReportKind kind_of(const epc::v1::NodeReport& report) {
 class NodeReportsService::Reactor final
     : public grpc::ServerBidiReactor<epc::v1::NodeReport, epc::v1::Ack> {
  public:
-  explicit Reactor(NodeReportsService& service)
+  Reactor(NodeReportsService& service, std::optional<StreamIdentity> identity)
       : service_(service),
+        identity_(std::move(identity)),
         rate_(service.limits_.max_messages_per_second, service.limits_.burst_messages) {
     StartRead(&request_);
   }
@@ -59,12 +62,28 @@ class NodeReportsService::Reactor final
       end_over_rate(kind);
       return;
     }
+    if (identity_expired()) {
+      end_expired(kind);
+      return;
+    }
     auto converted = from_proto(request_);
     Actions actions;
     if (!converted.ok()) {
       observe(state::ReportKind::kInvalid, state::ReportResult::kRefused);
       std::lock_guard lock(mutex_);
       results_.emplace_back(converted.error());
+      read_idle_ = true;
+      plan_locked(actions);
+    } else if (identity_ && converted->node_name != identity_->node) {
+      // A plugin reports its own node only: another node's report is forged (or a misconfigured
+      // --node-name). Refused; the stream and its own node go on.
+      observe(kind, state::ReportResult::kRefused);
+      service_.observe_refusal(metrics::ReportRefusal::kWrongNode);
+      common::Error refusal{"report for node " + converted->node_name +
+                            " refused: this stream is authenticated as node " + identity_->node +
+                            " (" + identity_->subject + ") and may report for it only"};
+      std::lock_guard lock(mutex_);
+      results_.emplace_back(std::move(refusal));
       read_idle_ = true;
       plan_locked(actions);
     } else if (!admit_node(converted->node_name)) {
@@ -153,6 +172,29 @@ class NodeReportsService::Reactor final
     {
       std::lock_guard lock(mutex_);
       finish_status_ = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, why);
+    }
+    on_reads_finished();
+  }
+
+  bool identity_expired() const {
+    if (!identity_ || identity_->expires_unix_s <= 0) {
+      return false;
+    }
+    const std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+    return now_s >= identity_->expires_unix_s;
+  }
+
+  // The stream's token expired: like end_over_rate, the message is not applied and the stream
+  // ends after the earlier Acks, so the plugin reconnects with the token kubelet rotated in.
+  void end_expired(state::ReportKind kind) {
+    observe(kind, state::ReportResult::kRefused);
+    service_.observe_refusal(metrics::ReportRefusal::kExpired);
+    {
+      std::lock_guard lock(mutex_);
+      finish_status_ = grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                                    "the stream's token expired; reconnect with a fresh one");
     }
     on_reads_finished();
   }
@@ -257,6 +299,7 @@ class NodeReportsService::Reactor final
   }
 
   NodeReportsService& service_;
+  const std::optional<StreamIdentity> identity_;  // the node the stream proved (kToken, kMtls)
 
   // Read path only (one read outstanding at a time).
   epc::v1::NodeReport request_;
@@ -321,14 +364,28 @@ StreamLimits sane(StreamLimits limits) {
 }  // namespace
 
 NodeReportsService::NodeReportsService(state::ClusterState& state, StreamLimits limits,
-                                       MessageObserver observer, LimitObserver limit_observer)
+                                       MessageObserver observer, LimitObserver limit_observer,
+                                       IdentityOptions identity)
     : state_(state),
       limits_(sane(limits)),
       observer_(std::move(observer)),
-      limit_observer_(std::move(limit_observer)) {}
+      limit_observer_(std::move(limit_observer)),
+      identity_(std::move(identity)) {}
 
 grpc::ServerBidiReactor<epc::v1::NodeReport, epc::v1::Ack>* NodeReportsService::Stream(
-    grpc::CallbackServerContext* /*context*/) {
+    grpc::CallbackServerContext* context) {
+  std::optional<StreamIdentity> identity;
+  if (identity_.mode != IdentityMode::kNone) {
+    grpc::Status refusal;
+    identity = identify(*context, refusal);
+    if (!identity) {
+      {
+        std::lock_guard lock(mutex_);
+        ++reactors_;
+      }
+      return new RefusedStream(*this, std::move(refusal));
+    }
+  }
   bool refuse = false;
   {
     std::lock_guard lock(mutex_);
@@ -343,7 +400,53 @@ grpc::ServerBidiReactor<epc::v1::NodeReport, epc::v1::Ack>* NodeReportsService::
                             "too many report streams open (grpc.max_streams " +
                                 std::to_string(limits_.max_streams) + "); retry later"));
   }
-  return new Reactor(*this);
+  return new Reactor(*this, std::move(identity));
+}
+
+std::optional<StreamIdentity> NodeReportsService::identify(grpc::CallbackServerContext& context,
+                                                           grpc::Status& refusal) const {
+  if (identity_.mode == IdentityMode::kToken) {
+    // gRPC ran the TokenAuthenticator on this call's token before the call got here; find the
+    // node of this call's own token (not of the connection: see TokenAuthenticator).
+    const auto& metadata = context.client_metadata();
+    const auto it = metadata.find("authorization");
+    std::optional<StreamIdentity> identity;
+    if (it != metadata.end() && identity_.authenticator != nullptr) {
+      identity =
+          identity_.authenticator->identity(std::string_view(it->second.data(), it->second.size()));
+    }
+    if (!identity) {
+      // Accepted a moment ago and gone from the cache since (evicted by a flood of new tokens).
+      observe_refusal(metrics::ReportRefusal::kReviewFailed);
+      refusal = grpc::Status(grpc::StatusCode::UNAVAILABLE, "token check lost; retry");
+    }
+    return identity;
+  }
+  // kMtls: gRPC verified the certificate against grpc.tls.client_ca_file in the handshake.
+  const auto auth = context.auth_context();
+  std::optional<std::string> node;
+  std::string common_name;
+  if (auth != nullptr && auth->IsPeerAuthenticated()) {
+    for (const auto& value : auth->FindPropertyValues("x509_common_name")) {
+      common_name.assign(value.data(), value.size());
+      node = node_of_common_name(common_name);
+      break;
+    }
+  }
+  if (!node) {
+    observe_refusal(metrics::ReportRefusal::kNoNode);
+    refusal = grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                           "the client certificate (CN \"" + common_name.substr(0, 100) +
+                               "\") names no node: it must be CN=system:node:<node name>");
+    return std::nullopt;
+  }
+  return StreamIdentity{*node, "certificate CN=" + common_name, 0};
+}
+
+void NodeReportsService::observe_refusal(metrics::ReportRefusal reason) const {
+  if (identity_.observer) {
+    identity_.observer(reason);
+  }
 }
 
 void NodeReportsService::stream_done(bool served) {

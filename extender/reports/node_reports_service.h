@@ -5,12 +5,28 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 
 #include "epc/v1/node_reports.grpc.pb.h"
 #include "extender/metrics/limit.h"
+#include "extender/metrics/report_refusal.h"
+#include "extender/reports/stream_identity.h"
 #include "extender/state/cluster_state.h"
 
 namespace epc::reports {
+
+class TokenAuthenticator;
+
+// A report or stream refused for its identity. Any thread.
+using ReportRefusalObserver = std::function<void(metrics::ReportRefusal)>;
+
+// How NodeReportsService binds streams to nodes (see its class comment).
+struct StreamIdentityOptions {
+  IdentityMode mode = IdentityMode::kNone;
+  // kToken: the processor gRPC runs before each call (it must outlive the service).
+  TokenAuthenticator* authenticator = nullptr;
+  ReportRefusalObserver observer;
+};
 
 // The bounds of the report side (docs/operations.md, "Bounds"; ExtenderConfig explains each
 // default). What exceeding each one does is in the class comment below.
@@ -45,6 +61,14 @@ struct StreamLimits {
 // - max_nodes_per_stream: a valid report for a node beyond the first that many the stream
 //   reported for gets an error Ack and changes nothing; the stream and its nodes go on.
 //
+// Node identity (IdentityOptions; docs/security.md): with kToken or kMtls a stream is bound, when
+// it opens, to the node its credential proves (TokenAuthenticator for tokens, the verified client
+// certificate's CN "system:node:<node>" for mTLS); a stream whose credential names no node is
+// ended at once (PERMISSION_DENIED). A valid report for any other node gets an error Ack naming
+// both nodes and changes nothing; the stream and its node go on. A stream whose token expired
+// ends (UNAUTHENTICATED) at its next message, so the plugin reconnects with its rotated token.
+// Each refusal is counted through the RefusalObserver.
+//
 // Lifetime: `state` must outlive the service; wait_idle() returns once every stream is done.
 class NodeReportsService final : public epc::v1::NodeReports::CallbackService {
  public:
@@ -53,8 +77,11 @@ class NodeReportsService final : public epc::v1::NodeReports::CallbackService {
   // A bound hit (metrics::Limit::kGrpcStreams, kGrpcStreamRate, kGrpcStreamNodes). Any thread.
   using LimitObserver = std::function<void(metrics::Limit)>;
 
+  using RefusalObserver = ReportRefusalObserver;
+  using IdentityOptions = StreamIdentityOptions;
+
   NodeReportsService(state::ClusterState& state, StreamLimits limits, MessageObserver observer = {},
-                     LimitObserver limit_observer = {});
+                     LimitObserver limit_observer = {}, IdentityOptions identity = {});
 
   // epc::v1::NodeReports::CallbackService
   grpc::ServerBidiReactor<epc::v1::NodeReport, epc::v1::Ack>* Stream(
@@ -72,11 +99,17 @@ class NodeReportsService final : public epc::v1::NodeReports::CallbackService {
 
   void stream_done(bool served);
   void observe_limit(metrics::Limit limit) const;
+  void observe_refusal(metrics::ReportRefusal reason) const;
+  // The node `context`'s credential proves (kToken, kMtls); nullopt with `refusal` set (and
+  // counted) when it proves none.
+  std::optional<StreamIdentity> identify(grpc::CallbackServerContext& context,
+                                         grpc::Status& refusal) const;
 
   state::ClusterState& state_;
   const StreamLimits limits_;
   const MessageObserver observer_;
   const LimitObserver limit_observer_;
+  const IdentityOptions identity_;
   mutable std::mutex mutex_;
   std::condition_variable idle_cv_;
   std::size_t reactors_ = 0;  // guarded by mutex_: every reactor not yet done, refused ones too

@@ -20,6 +20,7 @@
 #include "extender/state/cluster_state.h"
 #include "tests/support/exposition.h"
 #include "tests/support/process_counts.h"
+#include "tests/support/time_scale.h"
 #include "tools/http_client/http_client.h"
 #include "tools/standins/kubelet_standin.h"
 #include "tools/standins/pod_resources_standin.h"
@@ -134,9 +135,9 @@ TEST(DevicePluginProcess, KubeletRestarts20TimesReRegisteredWithin1sThreadsAndFd
     ASSERT_TRUE(kubelet.wait_for_registrations(kEnclave, 1 + i, kWait)) << "restart " << i;
     ASSERT_TRUE(kubelet.wait_for_registrations(kProvision, 1 + i, kWait)) << "restart " << i;
     const auto elapsed = std::chrono::steady_clock::now() - start;
-    EXPECT_LT(elapsed, 1s) << "restart " << i << " took "
-                           << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()
-                           << " ms";
+    EXPECT_LT(elapsed, epc::test_support::scaled(1s))
+        << "restart " << i << " took "
+        << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() << " ms";
     ASSERT_TRUE(kubelet.wait_for_devices(
         kEnclave, [](const auto& d) { return d.size() == 110; }, kWait));
     if (i == 1) {
@@ -145,7 +146,13 @@ TEST(DevicePluginProcess, KubeletRestarts20TimesReRegisteredWithin1sThreadsAndFd
       continue;
     }
     const auto counts = epc::test_support::wait_for_counts(plugin.pid(), baseline, kWait);
-    EXPECT_EQ(counts.threads, baseline.threads)
+    // Under a sanitizer's slowdown gRPC's elastic executor may keep one thread more for a while;
+    // a thread leaked per restart still shows (20 restarts).
+    const std::size_t slack = epc::test_support::timing_relaxed() ? 1 : 0;
+    EXPECT_LE(counts.threads, baseline.threads + slack)
+        << "threads after restart " << i << ": "
+        << epc::test_support::describe_threads(plugin.pid());
+    EXPECT_GE(counts.threads, baseline.threads)
         << "threads after restart " << i << ": "
         << epc::test_support::describe_threads(plugin.pid());
     EXPECT_EQ(counts.fds, baseline.fds) << "descriptors after restart " << i;

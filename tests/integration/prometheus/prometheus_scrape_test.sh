@@ -31,6 +31,11 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; for f in "$work"/*.log; do echo "--- $f"; tail -20 "$f"; done >&2; exit 1; }
 
+# Sanitizer builds are slower (tests/support/time_scale.h): the bounded waits below stretch by it.
+scale="${EPC_TEST_TIME_SCALE:-1}"
+scale="${scale%%.*}"
+[[ "$scale" =~ ^[1-9][0-9]?$ ]] || scale=1
+
 # --- the extender on ephemeral ports ------------------------------------------------------------
 "$extender_bin" --http-port 0 --grpc-address 127.0.0.1:0 >"$work/extender.log" 2>&1 &
 pids+=($!)
@@ -49,12 +54,12 @@ done
   --plugins "$plugin_bin" --linger >"$work/demo.log" 2>&1 &
 demo_pid=$!
 pids+=("$demo_pid")
-for _ in $(seq 600); do
+for _ in $(seq $((600 * scale))); do
   grep -q '^epc-demo: lingering' "$work/demo.log" && break
   kill -0 "$demo_pid" 2>/dev/null || fail "epc-demo exited before lingering"
   sleep 0.1
 done
-grep -q '^epc-demo: lingering' "$work/demo.log" || fail "epc-demo did not finish its run in 60 s"
+grep -q '^epc-demo: lingering' "$work/demo.log" || fail "epc-demo did not finish its run in $((60 * scale)) s"
 mapfile -t plugin_ports < <(sed -n 's|^  http://127\.0\.0\.1:\([0-9][0-9]*\)/metrics .*|\1|p' "$work/demo.log")
 [ "${#plugin_ports[@]}" -ge 2 ] || fail "epc-demo printed ${#plugin_ports[@]} plugin /metrics URLs"
 
@@ -110,13 +115,13 @@ served() {  # the value the extender itself serves for an exact series line pref
 }
 
 # Wait (bounded) until Prometheus has scraped the target at least once.
-for _ in $(seq 150); do
+for _ in $(seq $((150 * scale))); do
   [ "$(query 'up{job="epc-extender"}')" = "1" ] && break
   sleep 0.2
 done
 [ "$(query 'up{job="epc-extender"}')" = "1" ] || fail "Prometheus never scraped the extender"
 plugins_up=""
-for _ in $(seq 150); do
+for _ in $(seq $((150 * scale))); do
   plugins_up=$(query 'sum(up{job="epc-device-plugin"})')
   [ "$plugins_up" = "${#plugin_ports[@]}" ] && break
   sleep 0.2

@@ -68,10 +68,14 @@ class ReportsServerTest : public ::testing::Test {
     server_.reset();
     auto server = ReportsServer::create(
         config, *state_,
-        [this](state::ReportKind, state::ReportResult result) {
-          refused_messages_ += result == state::ReportResult::kRefused ? 1 : 0;
-        },
-        [this](metrics::Limit limit) { ++limit_hits_[static_cast<std::size_t>(limit)]; });
+        {.observer =
+             [this](state::ReportKind, state::ReportResult result) {
+               refused_messages_ += result == state::ReportResult::kRefused ? 1 : 0;
+             },
+         .limit_observer =
+             [this](metrics::Limit limit) { ++limit_hits_[static_cast<std::size_t>(limit)]; },
+         .refusal_observer = {},
+         .reviewer = nullptr});
     ASSERT_TRUE(server.ok()) << server.error().message;
     server_ = std::move(server).value();
     ASSERT_GT(server_->port(), 0);

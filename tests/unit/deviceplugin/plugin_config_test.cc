@@ -21,9 +21,10 @@ TEST(PluginConfig, Defaults) {
 }
 
 TEST(PluginConfig, BothFlagForms) {
-  auto config = parse_plugin_flags({"--root", "/tmp/r", "--kubelet-dir=/tmp/k", "--enclave-limit",
-                                    "20", "--provision-limit=5", "--node-name", "n1", "--extender",
-                                    "10.0.0.1:9090", "--check-interval-ms=50"});
+  auto config =
+      parse_plugin_flags({"--root", "/tmp/r", "--kubelet-dir=/tmp/k", "--enclave-limit", "20",
+                          "--provision-limit=5", "--node-name", "n1", "--extender", "10.0.0.1:9090",
+                          "--extender-insecure=true", "--check-interval-ms=50"});
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->root, "/tmp/r");
   EXPECT_EQ(config->kubelet_dir, "/tmp/k");
@@ -81,6 +82,7 @@ TEST(PluginConfig, YamlFileSetsValuesAndFlagsOverrideIt) {
                                       "  provision: 3\n"
                                       "report:\n"
                                       "  extender: 10.0.0.1:9090\n"
+                                      "  insecure: true\n"
                                       "  heartbeat_ms: 500\n"
                                       "healthz:\n"
                                       "  address: 127.0.0.1:0\n"
@@ -122,6 +124,44 @@ TEST(PluginConfig, BadYamlFilesAreErrorsNamingTheFile) {
   auto missing = parse_plugin_flags({"--config", dir.file("absent.yaml")});
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().message.find("absent.yaml"), std::string::npos);
+}
+
+// Plain text only to a loopback extender unless asked for; credentials only over TLS.
+TEST(PluginConfig, ReportTransportRules) {
+  struct Row {
+    std::vector<std::string> args;
+    const char* error_contains;  // nullptr: accepted
+  };
+  const std::vector<Row> rows = {
+      {{"--extender", "127.0.0.1:9090"}, nullptr},
+      {{"--extender", "epc-extender.sgx-system.svc:9090"}, "--extender-insecure"},
+      {{"--extender", "epc-extender.sgx-system.svc:9090", "--extender-insecure", "true"}, nullptr},
+      {{"--extender", "epc-extender.sgx-system.svc:9090", "--extender-ca-file", "/ca.crt",
+        "--extender-token-file", "/var/run/secrets/epc/token"},
+       nullptr},
+      {{"--extender", "127.0.0.1:9090", "--extender-token-file", "/t"}, "need TLS"},
+      {{"--extender", "127.0.0.1:9090", "--extender-ca-file", "/ca", "--extender-client-cert-file",
+        "/c"},
+       "go together"},
+  };
+  for (const Row& row : rows) {
+    auto config = parse_plugin_flags(row.args);
+    if (row.error_contains == nullptr) {
+      EXPECT_TRUE(config.ok()) << config.error().message;
+    } else {
+      ASSERT_FALSE(config.ok()) << row.args[1];
+      EXPECT_NE(config.error().message.find(row.error_contains), std::string::npos)
+          << config.error().message;
+    }
+  }
+  auto tls =
+      parse_plugin_flags({"--extender", "e.svc:9090", "--extender-ca-file", "/ca",
+                          "--extender-server-name", "epc-extender-reports.sgx-system.svc",
+                          "--extender-client-cert-file", "/c", "--extender-client-key-file", "/k"});
+  ASSERT_TRUE(tls.ok()) << tls.error().message;
+  EXPECT_EQ(tls->extender_ca_file, "/ca");
+  EXPECT_EQ(tls->extender_server_name, "epc-extender-reports.sgx-system.svc");
+  EXPECT_EQ(tls->extender_client_key_file, "/k");
 }
 
 TEST(PluginConfig, EmptyYamlFileKeepsDefaults) {

@@ -39,8 +39,10 @@ http:
   threads: 2
   max_connections: 64
   header_limit: 8Ki
+  insecure: true
 grpc:
   address: 0.0.0.0:7070
+  insecure: true
   max_message_size: 512Ki
   stream_max_in_flight: 8
   max_streams: 300
@@ -377,6 +379,74 @@ TEST(LoadExtenderConfigTest, InClusterAndKubeconfigExcludeEachOther) {
   auto one = load({"--kubeconfig", "/tmp/k"});
   ASSERT_TRUE(one.ok());
   EXPECT_TRUE(one->api_enabled());
+}
+
+// Plain text and unauthenticated plugins only where nothing off the machine can reach them, or
+// when asked for by name; tokens and certificates only over TLS.
+TEST(LoadExtenderConfigTest, TransportSecurityRules) {
+  struct Row {
+    const char* name;
+    std::vector<std::string> args;
+    const char* error_contains;  // nullptr: accepted
+  };
+  const std::vector<Row> rows = {
+      {"loopback_defaults", {}, nullptr},
+      {"http_off_loopback_plain", {"--http-address", "0.0.0.0"}, "http.insecure"},
+      {"http_off_loopback_insecure",
+       {"--http-address", "0.0.0.0", "--http-insecure", "true"},
+       nullptr},
+      {"http_off_loopback_tls",
+       {"--http-address", "0.0.0.0", "--http-tls-cert-file", "c", "--http-tls-key-file", "k"},
+       nullptr},
+      {"http_cert_without_key", {"--http-tls-cert-file", "c"}, "go together"},
+      {"http_client_ca_without_tls", {"--http-tls-client-ca-file", "ca"}, "needs TLS"},
+      {"grpc_off_loopback_plain", {"--grpc-address", "0.0.0.0:9090"}, "grpc.insecure"},
+      {"grpc_off_loopback_tls_unauthenticated",
+       {"--grpc-address", "0.0.0.0:9090", "--grpc-tls-cert-file", "c", "--grpc-tls-key-file", "k"},
+       "plugins are not authenticated"},
+      {"grpc_off_loopback_insecure",
+       {"--grpc-address", "[::]:9090", "--grpc-insecure", "true"},
+       nullptr},
+      {"grpc_token_without_tls", {"--grpc-auth", "token", "--in-cluster", "true"}, "needs TLS"},
+      {"grpc_token_without_api",
+       {"--grpc-auth", "token", "--grpc-tls-cert-file", "c", "--grpc-tls-key-file", "k"},
+       "Kubernetes API"},
+      {"grpc_token",
+       {"--grpc-address", "0.0.0.0:9090", "--grpc-auth", "token", "--grpc-tls-cert-file", "c",
+        "--grpc-tls-key-file", "k", "--in-cluster", "true"},
+       nullptr},
+      {"grpc_mtls_without_ca",
+       {"--grpc-auth", "mtls", "--grpc-tls-cert-file", "c", "--grpc-tls-key-file", "k"},
+       "grpc.tls.client_ca_file"},
+      {"grpc_mtls",
+       {"--grpc-address", "0.0.0.0:9090", "--grpc-auth", "mtls", "--grpc-tls-cert-file", "c",
+        "--grpc-tls-key-file", "k", "--grpc-tls-client-ca-file", "ca"},
+       nullptr},
+      {"grpc_ca_without_mtls",
+       {"--grpc-tls-cert-file", "c", "--grpc-tls-key-file", "k", "--grpc-tls-client-ca-file", "ca"},
+       "mtls only"},
+      {"grpc_bad_auth", {"--grpc-auth", "jwt"}, "none, token or mtls"},
+      {"bad_service_account",
+       {"--grpc-token-service-accounts", "epc-device-plugin"},
+       "NAMESPACE/NAME"},
+      {"short_reload", {"--tls-reload-period", "10ms"}, "--tls-reload-period"},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.name);
+    auto config = load(row.args);
+    if (row.error_contains == nullptr) {
+      EXPECT_TRUE(config.ok()) << config.error().message;
+    } else {
+      ASSERT_FALSE(config.ok());
+      EXPECT_NE(config.error().message.find(row.error_contains), std::string::npos)
+          << config.error().message;
+    }
+  }
+  auto accounts = load({"--grpc-token-service-accounts", "a/b, c/d"});
+  ASSERT_TRUE(accounts.ok());
+  EXPECT_EQ(accounts->grpc_token_service_accounts, (std::vector<std::string>{"a/b", "c/d"}));
+  EXPECT_EQ(accounts->grpc_token_audience, "epc-extender");
+  EXPECT_EQ(accounts->grpc_token_cache_ttl_ms, 120000);
 }
 
 TEST(LoadExtenderConfigTest, EmptyFileChangesNothing) {
