@@ -8,6 +8,7 @@
 #include <grpcpp/security/tls_credentials_options.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 namespace epc::reports {
 
@@ -36,7 +37,11 @@ common::Result<std::monostate> check_tls_files(const std::string& cert_file,
   if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1) {
     error = "grpc.tls.cert_file " + cert_file + ": " + openssl_reason();
   } else if (SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    error = "grpc.tls.key_file " + key_file + ": " + openssl_reason();
+    // OpenSSL 3 compares the key with the certificate already here.
+    const bool mismatch = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
+    error = "grpc.tls.key_file " + key_file +
+            (mismatch ? " does not match grpc.tls.cert_file " + cert_file : std::string()) + ": " +
+            openssl_reason();
   } else if (SSL_CTX_check_private_key(ctx) != 1) {
     error = "grpc.tls.key_file " + key_file + " does not match grpc.tls.cert_file " + cert_file +
             ": " + openssl_reason();

@@ -900,6 +900,7 @@ class ApiServerStandin::Impl {
   int failing_status_ = 500;
   ms binding_delay_{0};
   std::function<void(const BindingRecord&)> binding_observer_;
+  ServiceAccountTokens tokens_;
   std::mt19937_64 rng_{std::random_device{}()};
 
  private:
@@ -912,6 +913,7 @@ class ApiServerStandin::Impl {
                 const std::function<void()>& wake);
   Outcome get(Resource r, const std::string& ns, const std::string& name);
   Outcome bind(const std::string& ns, const std::string& name, const std::string& body);
+  Outcome review_token(const std::string& body);
   Reply apply_binding(const std::string& ns, const std::string& name, const std::string& uid,
                       const std::string& node);
 
@@ -1660,6 +1662,8 @@ namespace {
 
 enum class Who { kAdmin, kUnprivileged, kAnonymous, kUnauthorized };
 
+constexpr std::string_view kTokenReviewsPath = "/apis/authentication.k8s.io/v1/tokenreviews";
+
 // A request path as the routes know it.
 struct Route {
   enum Kind { kUnknown, kCollection, kObject, kBinding } kind = kUnknown;
@@ -1774,6 +1778,28 @@ Outcome ApiServerStandin::Impl::handle(const ApiRequest& request,
     return out;
   }
 
+  if (path == kTokenReviewsPath) {
+    if (who != Who::kAdmin) {
+      const std::string user =
+          who == Who::kUnprivileged ? options_.unprivileged_user : "system:anonymous";
+      out.reply = status_reply(
+          403, status_failure(403, "Forbidden",
+                              "tokenreviews.authentication.k8s.io is forbidden: User \"" + user +
+                                  "\" cannot create resource \"tokenreviews\" in API group "
+                                  "\"authentication.k8s.io\" at the cluster scope",
+                              R"({"group":"authentication.k8s.io","kind":"tokenreviews"})"));
+      out.reply.privileged_flow = false;
+      return out;
+    }
+    if (request.method != "POST") {
+      out.reply = status_reply(
+          405,
+          status_failure(405, "MethodNotAllowed",
+                         "the server does not allow this method on the requested resource", "{}"));
+      return out;
+    }
+    return review_token(request.body);
+  }
   const Route route = route_of(path);
   const bool is_get = request.method == "GET";
   const bool watch = route.kind == Route::kCollection && query_true(query, "watch");
@@ -2137,6 +2163,16 @@ Outcome ApiServerStandin::Impl::bind(const std::string& ns, const std::string& n
   return out;
 }
 
+Outcome ApiServerStandin::Impl::review_token(const std::string& body) {
+  Outcome out;
+  std::lock_guard lock(mutex_);
+  ++counters_.token_reviews;
+  auto reviewed = tokens_.review(body, std::chrono::system_clock::now());
+  out.reply = reviewed ? status_reply(201, std::move(reviewed).value())
+                       : bad_request(reviewed.error().message);
+  return out;
+}
+
 Reply ApiServerStandin::Impl::apply_binding(const std::string& ns, const std::string& name,
                                             const std::string& uid, const std::string& node) {
   std::lock_guard lock(mutex_);
@@ -2341,6 +2377,16 @@ std::vector<PodView> ApiServerStandin::pods() const {
 std::uint64_t ApiServerStandin::resource_version() const {
   std::lock_guard lock(impl_->mutex_);
   return impl_->rv_;
+}
+
+std::string ApiServerStandin::issue_service_account_token(const ServiceAccountTokenSpec& spec) {
+  std::lock_guard lock(impl_->mutex_);
+  return impl_->tokens_.issue(spec, std::chrono::system_clock::now());
+}
+
+void ApiServerStandin::revoke_service_account_token(const std::string& token) {
+  std::lock_guard lock(impl_->mutex_);
+  impl_->tokens_.revoke(token);
 }
 
 ApiServerCounters ApiServerStandin::counters() const {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "tools/standins/service_account_tokens.h"
 #include "tools/standins/test_certificates.h"
 
 namespace epc::tools::standins {
@@ -86,6 +87,7 @@ struct ApiServerCounters {
   std::size_t binding_requests = 0;  // authorized binding POSTs
   std::size_t bindings = 0;          // of those, the ones that bound a pod (201)
   std::size_t open_watches = 0;      // streams open now
+  std::size_t token_reviews = 0;     // authorized TokenReview POSTs
   std::map<int, std::size_t> responses_by_status;
 };
 
@@ -104,6 +106,7 @@ enum class KubeconfigUser {
 //   GET  /api/v1/nodes                               the same for nodes
 //   GET  /api/v1/namespaces/NS/pods/NAME, /api/v1/nodes/NAME
 //   POST /api/v1/namespaces/NS/pods/NAME/binding
+//   POST /apis/authentication.k8s.io/v1/tokenreviews  of issue_service_account_token()'s tokens
 // Everything else is a 404 (or 405 for a known path with another method) Status.
 //
 // Wire behaviour: compact JSON bodies ending in "\n"; list items without kind/apiVersion; bodies
@@ -190,6 +193,11 @@ class ApiServerStandin {
   // MODIFIED with the Ready condition set to status ("" removes the conditions).
   common::Result<std::monostate> set_node_ready(const std::string& name, const std::string& status);
   common::Result<std::monostate> delete_node(const std::string& name);  // DELETED
+
+  // A projected service-account token for a pod (see ServiceAccountTokens), which TokenReview
+  // then authenticates until it expires or is revoked.
+  std::string issue_service_account_token(const ServiceAccountTokenSpec& spec);
+  void revoke_service_account_token(const std::string& token);
 
   // ----- queries
   std::optional<std::string> pod_node(const std::string& ns, const std::string& name) const;
