@@ -70,6 +70,16 @@ std::string grpc_security(const epc::config::ExtenderConfig& config) {
   return "TLS, plugins not authenticated";
 }
 
+// How the HTTP API is secured, for the startup line.
+std::string http_security(const epc::config::ExtenderConfig& config) {
+  if (config.http_tls_cert_file.empty()) {
+    return "plain text";
+  }
+  return config.http_tls_client_ca_file.empty()
+             ? "HTTPS, any client"
+             : "HTTPS, clients need a certificate from " + config.http_tls_client_ca_file;
+}
+
 // The pod-mix half-life, shown beside the policy only when the policy reads it.
 std::string mix_note(const epc::config::ExtenderConfig& config) {
   if (config.policy != epc::core::score::PolicyKind::kFragmentationAware) {
@@ -189,7 +199,8 @@ int run(const epc::config::ExtenderConfig& config) {
   http.value()->start();
 
   std::cout << "epc-extender: http listening on "
-            << host_port(config.http_address, http.value()->port()) << "\n"
+            << host_port(config.http_address, http.value()->port()) << " (" << http_security(config)
+            << ")\n"
             << "epc-extender: grpc listening on "
             << grpc_listen_address(config.grpc_address, reports.value()->port()) << " ("
             << grpc_security(config) << ")\n"

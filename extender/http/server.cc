@@ -14,6 +14,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #pragma GCC diagnostic pop
 
 #include <algorithm>
@@ -33,6 +34,7 @@
 
 #include "extender/http/connection_context.h"
 #include "extender/http/extender_routes.h"
+#include "extender/http/tls_context.h"
 
 namespace epc::http {
 
@@ -42,6 +44,23 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 namespace {
+
+// Every connection is one of these; Session and RefusedConnection are templates over it, so plain
+// text pays nothing for TLS.
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+template <typename Stream>
+inline constexpr bool kIsTls = std::is_same_v<Stream, TlsStream>;
+
+template <typename Stream>
+Stream make_stream(tcp::socket&& socket, net::ssl::context* tls) {
+  if constexpr (kIsTls<Stream>) {
+    return Stream(std::move(socket), *tls);
+  } else {
+    (void)tls;
+    return Stream(std::move(socket));
+  }
+}
 
 // Read buffer capacity kept per connection. Beast sizes each socket read by the buffer's free
 // capacity (at least 512 bytes): a small buffer would read a 100 KB body in hundreds of syscalls.
@@ -129,20 +148,22 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Closes both directions; errors are moot (the peer may be gone already).
-void close_stream(beast::tcp_stream& stream) {
+// Closes both directions; errors are moot (the peer may be gone already). A TLS connection ends
+// without close_notify: every reply is framed by Content-Length, so the client loses nothing.
+template <typename Stream>
+void close_stream(Stream& stream) {
   beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  stream.socket().close(ignored);
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
+  beast::get_lowest_layer(stream).socket().close(ignored);
 }
 
 // After a reply with Connection: close: reads and discards until the client closes, the byte
 // bound, or the stream's deadline (set by the caller), then closes, so that unread request bytes
 // do not turn our close into a reset that loses the reply. `owner` keeps the stream and `chunk`
 // alive across the reads.
-template <typename Owner>
-void drain_then_close(std::shared_ptr<Owner> owner, beast::tcp_stream& stream,
-                      net::mutable_buffer chunk, std::size_t drained = 0) {
+template <typename Owner, typename Stream>
+void drain_then_close(std::shared_ptr<Owner> owner, Stream& stream, net::mutable_buffer chunk,
+                      std::size_t drained = 0) {
   stream.async_read_some(chunk, [owner = std::move(owner), &stream, chunk, drained](
                                     beast::error_code ec, std::size_t bytes) mutable {
     drained += bytes;
@@ -153,17 +174,23 @@ void drain_then_close(std::shared_ptr<Owner> owner, beast::tcp_stream& stream,
   });
 }
 
-class Session;
+// What a deferred reply needs of its session, whatever the session's stream.
+class DeferredTarget {
+ public:
+  virtual ~DeferredTarget() = default;
+  // Runs fill on the connection's strand and writes the reply.
+  virtual void post_finish(std::function<void(RouteReply&)> fill) = 0;
+};
 
 // A deferred reply (a bind waiting on the API server) holds its session from a thread the server
 // does not own. stop() takes those sessions back before the io_context goes, so a reply finished
 // late can neither post to a destroyed context nor close a socket after its reactor is gone.
 class DeferredSessions {
  public:
-  using Slot = std::list<std::shared_ptr<Session>>::iterator;
+  using Slot = std::list<std::shared_ptr<DeferredTarget>>::iterator;
 
   // Empty once closed: the session is then dropped on the I/O thread that deferred it.
-  std::optional<Slot> hold(std::shared_ptr<Session> session) {
+  std::optional<Slot> hold(std::shared_ptr<DeferredTarget> session) {
     const std::lock_guard lock(mutex_);
     if (closed_) {
       return std::nullopt;
@@ -179,12 +206,12 @@ class DeferredSessions {
     if (closed_) {
       return;
     }
-    std::shared_ptr<Session> session = std::move(*slot);
+    std::shared_ptr<DeferredTarget> session = std::move(*slot);
     held_.erase(slot);
     std::forward<Post>(post)(std::move(session));
   }
 
-  std::list<std::shared_ptr<Session>> close() {
+  std::list<std::shared_ptr<DeferredTarget>> close() {
     const std::lock_guard lock(mutex_);
     closed_ = true;
     return std::move(held_);
@@ -193,7 +220,34 @@ class DeferredSessions {
  private:
   std::mutex mutex_;
   bool closed_ = false;
-  std::list<std::shared_ptr<Session>> held_;
+  std::list<std::shared_ptr<DeferredTarget>> held_;
+};
+
+// The handle a deferring handler keeps: finish() hops onto the connection's strand.
+class Deferred final : public DeferredReply {
+ public:
+  Deferred(std::shared_ptr<DeferredSessions> registry, std::shared_ptr<DeferredTarget> session)
+      : registry_(std::move(registry)), slot_(registry_->hold(std::move(session))) {}
+  ~Deferred() override {
+    finish([](RouteReply& reply) {
+      reply.body.assign(R"({"Error":"internal error: the reply was never finished"})");
+      reply.outcome = metrics::Outcome::kError;
+    });
+  }
+  void finish(std::function<void(RouteReply&)> fill) override {
+    if (!slot_) {
+      return;  // finished already
+    }
+    const DeferredSessions::Slot slot = *slot_;
+    slot_.reset();
+    registry_->release(slot, [&fill](std::shared_ptr<DeferredTarget> session) {
+      session->post_finish(std::move(fill));
+    });
+  }
+
+ private:
+  std::shared_ptr<DeferredSessions> registry_;
+  std::optional<DeferredSessions::Slot> slot_;
 };
 
 // What every session needs from the server; lives in HttpServer::Impl, which outlives the sessions.
@@ -236,23 +290,58 @@ void prepare_response(bhttp::response<bhttp::span_body<char>>& response, unsigne
 // Session: one connection. Owns only connection state (stream, read buffer, parser, reply, the
 // reused ConnectionContext); every completion handler runs on the connection's strand.
 
-class Session : public std::enable_shared_from_this<Session> {
+template <typename Stream>
+class Session : public DeferredTarget, public std::enable_shared_from_this<Session<Stream>> {
  public:
-  // The listener has counted this connection in env.open_connections already.
-  Session(tcp::socket&& socket, const SessionEnv& env)
-      : stream_(std::move(socket)), env_(env), context_(env.body_limit_bytes) {
+  // The listener has counted this connection in env.open_connections already. `tls` (TLS only)
+  // is the context the connection was accepted with; it stays with the connection.
+  Session(tcp::socket&& socket, std::shared_ptr<net::ssl::context> tls, const SessionEnv& env)
+      : tls_(std::move(tls)),
+        stream_(make_stream<Stream>(std::move(socket), tls_.get())),
+        env_(env),
+        context_(env.body_limit_bytes) {
     buffer_.reserve(kReadBufferBytes);
   }
-  ~Session() { env_.open_connections.fetch_sub(1, std::memory_order_relaxed); }
+  ~Session() override { env_.open_connections.fetch_sub(1, std::memory_order_relaxed); }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
   void run() {
-    net::dispatch(stream_.get_executor(),
-                  beast::bind_front_handler(&Session::do_read, shared_from_this()));
+    if constexpr (kIsTls<Stream>) {
+      net::dispatch(stream_.get_executor(),
+                    beast::bind_front_handler(&Session::do_handshake, this->shared_from_this()));
+    } else {
+      net::dispatch(stream_.get_executor(),
+                    beast::bind_front_handler(&Session::do_read, this->shared_from_this()));
+    }
+  }
+
+  void post_finish(std::function<void(RouteReply&)> fill) override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this(), fill = std::move(fill)] {
+      self->finish_deferred(fill);
+    });
   }
 
  private:
+  auto& lowest() { return beast::get_lowest_layer(stream_); }
+
+  // The handshake is bounded like a request: a client that connects and stalls, or speaks plain
+  // HTTP to the TLS port, is counted and closed.
+  void do_handshake() {
+    lowest().expires_after(env_.read_timeout);
+    stream_.async_handshake(
+        net::ssl::stream_base::server,
+        beast::bind_front_handler(&Session::on_handshake, this->shared_from_this()));
+  }
+
+  void on_handshake(beast::error_code ec) {
+    if (ec) {
+      observe_limit(env_.metrics, metrics::Limit::kHttpTlsHandshake);
+      return close();
+    }
+    do_read();
+  }
+
   // Limits are set where each message starts (a fresh parser per message).
   void do_read() {
     parser_.emplace();
@@ -268,10 +357,10 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     // Between requests the connection may idle this long (kube-scheduler keeps up to 2 idle
     // connections for 90 s; closing first would make its next POST fail with EOF).
-    stream_.expires_after(env_.idle_timeout);
+    lowest().expires_after(env_.idle_timeout);
     stream_.async_read_some(
         buffer_.prepare(kFirstReadBytes),
-        beast::bind_front_handler(&Session::on_first_bytes, shared_from_this()));
+        beast::bind_front_handler(&Session::on_first_bytes, this->shared_from_this()));
   }
 
   void on_first_bytes(beast::error_code ec, std::size_t bytes) {
@@ -285,9 +374,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void read_message() {
     // Once a request has begun it must arrive whole within the read timeout: a client that sends
     // headers and stalls cannot hold the connection (and its buffers) forever.
-    stream_.expires_after(env_.read_timeout);
+    lowest().expires_after(env_.read_timeout);
     bhttp::async_read(stream_, buffer_, *parser_,
-                      beast::bind_front_handler(&Session::on_read, shared_from_this()));
+                      beast::bind_front_handler(&Session::on_read, this->shared_from_this()));
   }
 
   void on_read(beast::error_code ec, std::size_t) {
@@ -319,36 +408,6 @@ class Session : public std::enable_shared_from_this<Session> {
     handle_request();
   }
 
-  // The handle a deferring handler keeps: finish() hops onto the connection's strand.
-  class Deferred final : public DeferredReply {
-   public:
-    Deferred(std::shared_ptr<DeferredSessions> registry, std::shared_ptr<Session> session)
-        : registry_(std::move(registry)), slot_(registry_->hold(std::move(session))) {}
-    ~Deferred() override {
-      finish([](RouteReply& reply) {
-        reply.body.assign(R"({"Error":"internal error: the reply was never finished"})");
-        reply.outcome = metrics::Outcome::kError;
-      });
-    }
-    void finish(std::function<void(RouteReply&)> fill) override {
-      if (!slot_) {
-        return;  // finished already
-      }
-      const DeferredSessions::Slot slot = *slot_;
-      slot_.reset();
-      registry_->release(slot, [&fill](std::shared_ptr<Session> session) {
-        auto executor = session->stream_.get_executor();
-        net::post(executor, [session = std::move(session), fill = std::move(fill)] {
-          session->finish_deferred(fill);
-        });
-      });
-    }
-
-   private:
-    std::shared_ptr<DeferredSessions> registry_;
-    std::optional<DeferredSessions::Slot> slot_;
-  };
-
   void handle_request() {
     const auto& request = parser_->get();
     const auto started = std::chrono::steady_clock::now();
@@ -360,7 +419,7 @@ class Session : public std::enable_shared_from_this<Session> {
     bool deferred = false;
     reply.defer = [this, &deferred]() -> std::shared_ptr<DeferredReply> {
       deferred = true;
-      return std::make_shared<Deferred>(env_.deferred, shared_from_this());
+      return std::make_shared<Deferred>(env_.deferred, this->shared_from_this());
     };
     const metrics::Verb verb = env_.routes.dispatch(route_request, reply);
     if (deferred) {
@@ -420,10 +479,10 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.emplace();
     prepare_response(*response_, status, content_type, context_.reply_body, close);
     // A client that does not read its reply is cut off like a slow sender.
-    stream_.expires_after(env_.read_timeout);
+    lowest().expires_after(env_.read_timeout);
     bhttp::async_write(
         stream_, *response_,
-        beast::bind_front_handler(&Session::on_write, shared_from_this(), close, drain));
+        beast::bind_front_handler(&Session::on_write, this->shared_from_this(), close, drain));
   }
 
   void on_write(bool close_after, bool drain, beast::error_code ec, std::size_t) {
@@ -437,19 +496,20 @@ class Session : public std::enable_shared_from_this<Session> {
       return do_read();
     }
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
     if (drain) {
       drain_buffer_.resize(kDrainChunkBytes);
       // One deadline for the whole drain: a client trickling bytes cannot extend it.
-      stream_.expires_after(env_.read_timeout);
-      return drain_then_close(shared_from_this(), stream_, net::buffer(drain_buffer_));
+      lowest().expires_after(env_.read_timeout);
+      return drain_then_close(this->shared_from_this(), stream_, net::buffer(drain_buffer_));
     }
     close();
   }
 
   void close() { close_stream(stream_); }
 
-  beast::tcp_stream stream_;
+  std::shared_ptr<net::ssl::context> tls_;  // before stream_, which refers to it
+  Stream stream_;
   const SessionEnv& env_;
   beast::flat_buffer buffer_;
   ConnectionContext context_;
@@ -470,11 +530,14 @@ class Session : public std::enable_shared_from_this<Session> {
 // (the header limit and a small chunk) and the read timeout bounds its whole life. The listener
 // keeps at most http.max_connections of them too, and closes connections beyond that at once.
 
-class RefusedConnection : public std::enable_shared_from_this<RefusedConnection> {
+template <typename Stream>
+class RefusedConnection : public std::enable_shared_from_this<RefusedConnection<Stream>> {
  public:
   // The listener has counted this connection in env.refusing_connections already.
-  RefusedConnection(tcp::socket&& socket, const SessionEnv& env, std::size_t limit)
-      : stream_(std::move(socket)),
+  RefusedConnection(tcp::socket&& socket, std::shared_ptr<net::ssl::context> tls,
+                    const SessionEnv& env, std::size_t limit)
+      : tls_(std::move(tls)),
+        stream_(make_stream<Stream>(std::move(socket), tls_.get())),
         env_(env),
         limit_(limit),
         buffer_(std::size_t{env.header_limit_bytes} + kRefusedDrainChunkBytes) {}
@@ -484,22 +547,40 @@ class RefusedConnection : public std::enable_shared_from_this<RefusedConnection>
 
   void run() {
     net::dispatch(stream_.get_executor(),
-                  beast::bind_front_handler(&RefusedConnection::do_read, shared_from_this()));
+                  beast::bind_front_handler(&RefusedConnection::start, this->shared_from_this()));
   }
 
  private:
+  auto& lowest() { return beast::get_lowest_layer(stream_); }
+
+  void start() {
+    // One deadline for the handshake, the header, the reply and the drain.
+    lowest().expires_after(env_.read_timeout);
+    if constexpr (kIsTls<Stream>) {
+      stream_.async_handshake(
+          net::ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+            if (ec) {
+              observe_limit(self->env_.metrics, metrics::Limit::kHttpTlsHandshake);
+              return self->close();
+            }
+            self->do_read();
+          });
+    } else {
+      do_read();
+    }
+  }
+
   void do_read() {
     parser_.header_limit(env_.header_limit_bytes);
-    // One deadline for the header, the reply and the drain.
-    stream_.expires_after(env_.read_timeout);
     bhttp::async_read_header(
         stream_, buffer_, parser_,
-        beast::bind_front_handler(&RefusedConnection::on_header, shared_from_this()));
+        beast::bind_front_handler(&RefusedConnection::on_header, this->shared_from_this()));
   }
 
   void on_header(beast::error_code ec, std::size_t) {
     if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream ||
-        ec == net::error::operation_aborted || ec == net::error::connection_reset) {
+        ec == net::error::operation_aborted || ec == net::error::connection_reset ||
+        ec == net::ssl::error::stream_truncated) {
       return close();  // nothing to answer: the client sent nothing or went away
     }
     const auto started = std::chrono::steady_clock::now();
@@ -522,8 +603,9 @@ class RefusedConnection : public std::enable_shared_from_this<RefusedConnection>
     }
     prepare_response(response_, 503, reply.content_type, body_, /*close=*/true);
     response_.set(bhttp::field::retry_after, "1");
-    bhttp::async_write(stream_, response_,
-                       beast::bind_front_handler(&RefusedConnection::on_write, shared_from_this()));
+    bhttp::async_write(
+        stream_, response_,
+        beast::bind_front_handler(&RefusedConnection::on_write, this->shared_from_this()));
   }
 
   void on_write(beast::error_code ec, std::size_t) {
@@ -531,14 +613,15 @@ class RefusedConnection : public std::enable_shared_from_this<RefusedConnection>
       return close();
     }
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
     // Under the deadline set in do_read.
-    drain_then_close(shared_from_this(), stream_, net::buffer(drain_buffer_));
+    drain_then_close(this->shared_from_this(), stream_, net::buffer(drain_buffer_));
   }
 
   void close() { close_stream(stream_); }
 
-  beast::tcp_stream stream_;
+  std::shared_ptr<net::ssl::context> tls_;  // before stream_, which refers to it
+  Stream stream_;
   const SessionEnv& env_;
   const std::size_t limit_;
   beast::flat_buffer buffer_;  // its maximum size bounds what the header read may buffer
@@ -571,7 +654,8 @@ struct HttpServer::Impl {
 
   config::ExtenderConfig config;
   metrics::Metrics& metrics;
-  RouteTable routes;  // read-only once started
+  std::unique_ptr<TlsContext> tls;  // null: plain text
+  RouteTable routes;                // read-only once started
   std::atomic<std::size_t> open_connections{0};
   std::atomic<std::size_t> refusing_connections{0};
   SessionEnv env;
@@ -589,6 +673,8 @@ struct HttpServer::Impl {
   std::vector<std::thread> threads;
 
   common::Result<bool> listen();
+  template <typename Stream>
+  void serve(tcp::socket socket, bool over_limit);
   void do_accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
   void run_io_thread();
@@ -654,7 +740,9 @@ void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
   socket.set_option(tcp::no_delay(true), option_ec);
   // Only this handler raises the count (one accept is outstanding at a time), so the test and the
   // increment cannot race past the limit; sessions lower it from any thread as they end.
-  if (open_connections.load(std::memory_order_relaxed) >= config.http_max_connections) {
+  const bool over_limit =
+      open_connections.load(std::memory_order_relaxed) >= config.http_max_connections;
+  if (over_limit) {
     observe_limit(metrics, metrics::Limit::kHttpConnections);
     if (!refusing_logged) {
       refusing_logged = true;
@@ -663,22 +751,35 @@ void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
                    "new ones 503 until some close\n",
                    config.http_max_connections);
     }
-    if (refusing_connections.load(std::memory_order_relaxed) >= config.http_max_connections) {
-      // As many refusals in progress as connections served: a flood. Closing at once keeps its
-      // cost to the accept; a well-behaved client never gets here.
-      beast::error_code ignored;
-      socket.close(ignored);
-    } else {
-      refusing_connections.fetch_add(1, std::memory_order_relaxed);
-      std::make_shared<RefusedConnection>(std::move(socket), env, config.http_max_connections)
-          ->run();
-    }
   } else {
     refusing_logged = false;
-    open_connections.fetch_add(1, std::memory_order_relaxed);
-    std::make_shared<Session>(std::move(socket), env)->run();
+  }
+  if (tls) {
+    tls->refresh(std::chrono::steady_clock::now());
+    serve<TlsStream>(std::move(socket), over_limit);
+  } else {
+    serve<PlainStream>(std::move(socket), over_limit);
   }
   do_accept();
+}
+
+template <typename Stream>
+void HttpServer::Impl::serve(tcp::socket socket, bool over_limit) {
+  std::shared_ptr<net::ssl::context> context = tls ? tls->current() : nullptr;
+  if (!over_limit) {
+    open_connections.fetch_add(1, std::memory_order_relaxed);
+    std::make_shared<Session<Stream>>(std::move(socket), std::move(context), env)->run();
+  } else if (refusing_connections.load(std::memory_order_relaxed) < config.http_max_connections) {
+    refusing_connections.fetch_add(1, std::memory_order_relaxed);
+    std::make_shared<RefusedConnection<Stream>>(std::move(socket), std::move(context), env,
+                                                config.http_max_connections)
+        ->run();
+  } else {
+    // As many refusals in progress as connections served: a flood. Closing at once keeps its
+    // cost to the accept; a well-behaved client never gets here.
+    beast::error_code ignored;
+    socket.close(ignored);
+  }
 }
 
 void HttpServer::Impl::run_io_thread() {
@@ -704,6 +805,15 @@ common::Result<std::unique_ptr<HttpServer>> HttpServer::create(const config::Ext
                                                                metrics::Metrics& metrics,
                                                                BindPort* binder) {
   auto impl = std::make_unique<Impl>(config, metrics);
+  if (!config.http_tls_cert_file.empty()) {
+    auto tls = TlsContext::create(
+        {config.http_tls_cert_file, config.http_tls_key_file, config.http_tls_client_ca_file},
+        std::chrono::milliseconds(config.tls_reload_period_ms));
+    if (!tls.ok()) {
+      return tls.error();
+    }
+    impl->tls = std::move(tls).value();
+  }
   if (auto listening = impl->listen(); !listening.ok()) {
     return listening.error();
   }

@@ -27,6 +27,11 @@ namespace epc::http {
 //   has its request header read, gets 503 (the route's error form, Retry-After: 1) and is closed;
 //   while as many such refusals as the limit are in progress, further ones are closed at once.
 //   A failed accept (out of descriptors) is retried after a short pause, never in a tight loop.
+// - HTTPS when config.http_tls_cert_file is set (TLS 1.2+, see TlsContext): the handshake must
+//   finish within config.http_read_timeout_ms; a failed one is counted (Limit::kHttpTlsHandshake)
+//   and the connection closed. With config.http_tls_client_ca_file only clients with a certificate
+//   that CA signed are served. The files are looked at again on an accept at most every
+//   config.tls_reload_period_ms; open connections keep the certificate they started with.
 // - TCP_NODELAY on every accepted socket and each reply leaves in one write (spec §1, DESIGN §5).
 // - metrics.observe_request(verb, outcome, seconds) once per request (handler time);
 //   metrics.observe_limit(limit) for each body, header, connection or read-timeout bound hit.

@@ -13,6 +13,7 @@ enum class Limit : std::uint8_t {
   kHttpHeaderSize,    // http.header_limit: 431, then close
   kHttpBodySize,      // http.body_limit: the route's Error reply, then close
   kHttpReadTimeout,   // http.read_timeout: a request not received whole (or a reply not taken)
+  kHttpTlsHandshake,  // http.tls: a TLS handshake that failed or did not end within read_timeout
   kGrpcStreams,       // grpc.max_streams: a stream over it ended with RESOURCE_EXHAUSTED
   kGrpcStreamRate,    // grpc.stream_max_rate/stream_burst: the stream ended, RESOURCE_EXHAUSTED
   kGrpcStreamNodes,   // grpc.stream_max_nodes: a report for one node too many got an error Ack
@@ -20,7 +21,7 @@ enum class Limit : std::uint8_t {
   kKubeResponseSize,  // kube.max_response_size: the request failed (a list retries after backoff)
 };
 
-inline constexpr int kLimitCount = 9;
+inline constexpr int kLimitCount = 10;
 static_assert(static_cast<int>(Limit::kKubeResponseSize) + 1 == kLimitCount,
               "kLimitCount must follow the last Limit");
 

@@ -121,6 +121,8 @@ const char* limit_label(Limit limit) {
       return "http_body_size";
     case Limit::kHttpReadTimeout:
       return "http_read_timeout";
+    case Limit::kHttpTlsHandshake:
+      return "http_tls_handshake";
     case Limit::kGrpcStreams:
       return "grpc_streams";
     case Limit::kGrpcStreamRate:

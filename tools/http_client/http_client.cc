@@ -9,9 +9,14 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #pragma GCC diagnostic pop
 #include <optional>
 #include <utility>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 
 namespace epc::tools::http_client {
 
@@ -38,7 +43,10 @@ struct HttpClient::Impl {
   std::string host;
   std::uint16_t port = 0;
   asio::io_context io;
-  std::optional<beast::tcp_stream> stream;
+  std::optional<beast::tcp_stream> stream;  // the connection, plain text
+  std::optional<Tls> tls;
+  std::optional<asio::ssl::context> tls_context;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_stream;  // the connection, TLS
   beast::flat_buffer buffer;
   std::chrono::milliseconds timeout{10000};
   int connections_opened = 0;
@@ -48,8 +56,78 @@ struct HttpClient::Impl {
     io.run();
   }
 
+  bool open() const { return stream.has_value() || tls_stream.has_value(); }
+  beast::tcp_stream& tcp_layer() { return tls_stream ? tls_stream->next_layer() : *stream; }
+  template <typename F>
+  void with_stream(F&& f) {
+    if (tls_stream) {
+      f(*tls_stream);
+    } else {
+      f(*stream);
+    }
+  }
+
+  static std::string openssl_reason() {
+    const unsigned long code = ERR_peek_last_error();
+    ERR_clear_error();
+    char text[256] = "unknown OpenSSL error";
+    if (code != 0) {
+      ERR_error_string_n(code, text, sizeof text);
+    }
+    return text;
+  }
+
+  common::Result<bool> load_tls_context() {
+    tls_context.emplace(asio::ssl::context::tls_client);
+    SSL_CTX* ctx = tls_context->native_handle();
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    if (SSL_CTX_load_verify_locations(ctx, tls->ca_file.c_str(), nullptr) != 1) {
+      return common::Error{"CA file " + tls->ca_file + ": " + openssl_reason()};
+    }
+    if (!tls->cert_file.empty() &&
+        (SSL_CTX_use_certificate_chain_file(ctx, tls->cert_file.c_str()) != 1 ||
+         SSL_CTX_use_PrivateKey_file(ctx, tls->key_file.c_str(), SSL_FILETYPE_PEM) != 1)) {
+      return common::Error{"client certificate " + tls->cert_file + ": " + openssl_reason()};
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    return true;
+  }
+
+  common::Result<bool> handshake() {
+    const std::string name = tls->server_name.empty() ? host : tls->server_name;
+    if (auto loaded = load_tls_context(); !loaded) {
+      stream.reset();
+      return loaded.error();
+    }
+    tls_stream.emplace(std::move(*stream), *tls_context);
+    stream.reset();
+    SSL* ssl = tls_stream->native_handle();
+    beast::error_code address_ec;
+    asio::ip::make_address(name, address_ec);
+    // The certificate must name the server: its IP SAN for an address, else a DNS SAN, which
+    // also goes out as SNI (SNI carries names, never addresses).
+    if (!address_ec) {
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str());
+    } else {
+      SSL_set1_host(ssl, name.c_str());
+      SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+               const_cast<char*>(name.c_str()));
+    }
+    beast::error_code ec;
+    tls_stream->next_layer().expires_after(timeout);
+    tls_stream->async_handshake(asio::ssl::stream_base::client,
+                                [&ec](beast::error_code e) { ec = e; });
+    run();
+    if (ec) {
+      tls_stream.reset();
+      return common::Error{"TLS handshake with " + host + ":" + std::to_string(port) + " (" + name +
+                           "): " + ec.message()};
+    }
+    return true;
+  }
+
   common::Result<bool> connect() {
-    if (stream) {
+    if (open()) {
       return true;
     }
     buffer.clear();
@@ -70,16 +148,22 @@ struct HttpClient::Impl {
     }
     // Small requests back to back: never let Nagle hold one.
     stream->socket().set_option(tcp::no_delay(true), ec);
+    if (tls) {
+      if (auto shaken = handshake(); !shaken) {
+        return shaken.error();
+      }
+    }
     ++connections_opened;
     return true;
   }
 
   void close() {
-    if (stream) {
+    if (open()) {
       beast::error_code ec;
-      stream->socket().shutdown(tcp::socket::shutdown_both, ec);
-      stream->socket().close(ec);
+      tcp_layer().socket().shutdown(tcp::socket::shutdown_both, ec);
+      tcp_layer().socket().close(ec);
       stream.reset();
+      tls_stream.reset();
     }
     buffer.clear();
   }
@@ -89,8 +173,10 @@ struct HttpClient::Impl {
   common::Result<HttpResponse> exchange(const http::request<http::string_body>& req, bool& stale) {
     stale = false;
     beast::error_code ec;
-    stream->expires_after(timeout);
-    http::async_write(*stream, req, [&ec](beast::error_code e, std::size_t) { ec = e; });
+    tcp_layer().expires_after(timeout);
+    with_stream([&](auto& s) {
+      http::async_write(s, req, [&ec](beast::error_code e, std::size_t) { ec = e; });
+    });
     run();
     if (ec) {
       stale = true;
@@ -98,11 +184,14 @@ struct HttpClient::Impl {
     }
     http::response_parser<http::string_body> parser;
     parser.body_limit(kBodyLimitBytes);
-    stream->expires_after(timeout);
-    http::async_read(*stream, buffer, parser, [&ec](beast::error_code e, std::size_t) { ec = e; });
+    tcp_layer().expires_after(timeout);
+    with_stream([&](auto& s) {
+      http::async_read(s, buffer, parser, [&ec](beast::error_code e, std::size_t) { ec = e; });
+    });
     run();
     if (ec) {
-      stale = ec == http::error::end_of_stream || ec == asio::error::connection_reset;
+      stale = ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
+              ec == asio::ssl::error::stream_truncated;
       return common::Error{"read reply to " + std::string(req.target()) + ": " + ec.message()};
     }
     auto& res = parser.get();
@@ -133,7 +222,7 @@ struct HttpClient::Impl {
     }
 
     // A connection we did not open for this request may have been closed by the server meanwhile.
-    const bool reused = stream.has_value();
+    const bool reused = open();
     for (int attempt = 0;; ++attempt) {
       if (auto connected = connect(); !connected) {
         return connected.error();
@@ -175,7 +264,12 @@ common::Result<HttpResponse> HttpClient::request(std::string_view method, std::s
 
 common::Result<bool> HttpClient::connect() { return impl_->connect(); }
 
-bool HttpClient::connected() const { return impl_->stream.has_value(); }
+bool HttpClient::connected() const { return impl_->open(); }
+
+void HttpClient::set_tls(Tls tls) {
+  impl_->close();
+  impl_->tls = std::move(tls);
+}
 
 int HttpClient::connections_opened() const { return impl_->connections_opened; }
 

@@ -28,8 +28,11 @@ struct HttpResponse {
 // closed the idle connection under us, as Go's net/http retries too. A request that opened its own
 // connection is never repeated, so errors from a fresh connection come back as they are.
 //
-// Errors (resolve, connect, write, read, timeout) come back as values. Beast stays out of this
-// header.
+// With set_tls() it speaks HTTPS as kube-scheduler's tlsConfig does: the server's certificate
+// verified against a CA file and a server name (SNI too), optionally a client certificate.
+//
+// Errors (resolve, connect, handshake, write, read, timeout) come back as values. Beast stays out
+// of this header.
 //
 // Thread-safety: none; use one client per thread.
 class HttpClient {
@@ -57,6 +60,16 @@ class HttpClient {
   int connections_opened() const;
   // Closes the connection; the next request opens a new one.
   void close();
+
+  // HTTPS from the next connection on. server_name empty: the host. Files are read at each connect;
+  // one that does not load is that connect's error.
+  struct Tls {
+    std::string ca_file;
+    std::string server_name;
+    std::string cert_file;  // with key_file: a client certificate
+    std::string key_file;
+  };
+  void set_tls(Tls tls);
 
   // Deadline for each step: resolve + connect, the write, the read. Default 10 s: a hung server
   // must not hang the caller.

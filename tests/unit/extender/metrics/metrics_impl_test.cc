@@ -260,8 +260,9 @@ TEST(MetricsImplTest, LimitHitsAreCountedByLimitEverySeriesFromTheStart) {
   EXPECT_EQ(hits("grpc_stream_rate"), 1.0);
   EXPECT_EQ(hits("kube_watch_event_size"), 1.0);
   // The labels docs/metrics.md lists, each present at 0 before any hit.
-  for (const char* label : {"http_header_size", "http_body_size", "http_read_timeout",
-                            "grpc_streams", "grpc_stream_nodes", "kube_response_size"}) {
+  for (const char* label :
+       {"http_header_size", "http_body_size", "http_read_timeout", "http_tls_handshake",
+        "grpc_streams", "grpc_stream_nodes", "kube_response_size"}) {
     EXPECT_EQ(hits(label), 0.0) << label;
   }
 }
