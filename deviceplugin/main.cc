@@ -308,5 +308,9 @@ int main(int argc, char** argv) {
     std::fputs(dp::plugin_help_text().c_str(), stdout);
     return 0;
   }
+  if (config->check_requested) {
+    std::puts("epc-device-plugin: the configuration is valid");
+    return 0;
+  }
   return run(std::move(config).value());
 }

@@ -209,6 +209,7 @@ common::Result<PluginConfig> parse_plugin_flags(const std::vector<std::string>& 
   if (auto bad = validate(config); !bad.empty()) {
     return common::Error{bad};
   }
+  config.check_requested = loaded->check;
   return config;
 }
 
@@ -226,7 +227,9 @@ std::string plugin_help_text() {
          "  --config FILE\n"
          "      YAML configuration file\n"
          "  --help\n"
-         "      print this text and exit\n" +
+         "      print this text and exit\n"
+         "  --check-config\n"
+         "      load and validate the file and flags, say so and exit (0 valid, 2 not)\n" +
          common::options::help_rows(options(), PluginConfig{}) +
          "\n"
          "Exit codes: 0 after SIGINT/SIGTERM, 1 on a discovery or startup failure, 2 on bad "

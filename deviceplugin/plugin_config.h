@@ -44,6 +44,7 @@ struct PluginConfig {
   std::string healthz_address;  // "IPv4:port" of the /healthz endpoint; empty = none
   std::string config_file;      // the --config YAML file read, if any
   bool help_requested = false;
+  bool check_requested = false;  // --check-config: validated; exit 0 without starting
 };
 
 // Parses "--flag value" and "--flag=value" arguments (argv without the program name), reading the

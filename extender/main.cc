@@ -235,5 +235,9 @@ int main(int argc, char** argv) {
     std::cout << epc::config::help_text();
     return 0;
   }
+  if (config->check_requested) {
+    std::cout << "epc-extender: the configuration is valid" << std::endl;
+    return 0;
+  }
   return run(*config);
 }

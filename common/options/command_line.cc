@@ -13,6 +13,10 @@ Result<CommandLine> split_command_line(std::span<const std::string_view> args) {
   }
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
+    if (arg == "--check-config") {
+      line.check = true;
+      continue;
+    }
     if (!arg.starts_with("--") || arg.size() == 2) {
       return Error{"unexpected argument \"" + std::string(arg) + "\" (see --help)"};
     }

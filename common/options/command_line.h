@@ -17,9 +17,11 @@ struct FlagValue {
 
 // A daemon's command line as both our binaries read it: every setting takes a value, in either
 // form; --config FILE names a YAML file applied before any flag wherever it stands; --help (or -h)
-// asks for the help text and wins over everything else.
+// asks for the help text and wins over everything else; --check-config (no value) asks to load and
+// validate everything and exit without starting, as a manifest test or an operator would.
 struct CommandLine {
   bool help = false;
+  bool check = false;
   std::string config_path;       // empty when no --config was given
   std::vector<FlagValue> flags;  // every other flag, in order (a later one wins)
 };

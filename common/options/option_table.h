@@ -68,11 +68,13 @@ Result<Config> apply_yaml(OptionTable<Config> table, std::string_view yaml, Conf
 }
 
 // What a command line asked for: the configuration (defaults, then the --config file, then the
-// flags in order), whether --help was asked (then `config` is the defaults), and the file read.
+// flags in order), whether --help was asked (then `config` is the defaults), whether
+// --check-config was, and the file read.
 template <typename Config>
 struct Loaded {
   Config config;
   bool help = false;
+  bool check = false;
   std::string config_path;
 };
 
@@ -84,7 +86,7 @@ Result<Loaded<Config>> load(OptionTable<Config> table, std::span<const std::stri
   if (!line.ok()) {
     return line.error();
   }
-  Loaded<Config> loaded{std::move(defaults), line->help, line->config_path};
+  Loaded<Config> loaded{std::move(defaults), line->help, line->check, line->config_path};
   if (line->help) {
     return loaded;
   }

@@ -139,6 +139,9 @@ struct ExtenderConfig {
 
   // Set by `--help`: the caller prints config::help_text() and exits 0 (nothing else is loaded).
   bool help_requested = false;
+  // Set by `--check-config`: everything was loaded and validated; the caller says so and exits 0
+  // without opening a port.
+  bool check_requested = false;
 };
 
 }  // namespace epc::config

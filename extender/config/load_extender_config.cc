@@ -690,6 +690,7 @@ common::Result<ExtenderConfig> load_extender_config(int argc, char** argv) {
   if (auto bad = validate(config); !bad.empty()) {
     return common::Error{bad};
   }
+  config.check_requested = loaded->check;
   return config;
 }
 
@@ -708,7 +709,9 @@ std::string help_text() {
       "  --config FILE\n"
       "      YAML configuration file (example: config/extender/epc-extender.yaml)\n"
       "  --help\n"
-      "      print this text and exit\n";
+      "      print this text and exit\n"
+      "  --check-config\n"
+      "      load and validate the file and flags, say so and exit (0 valid, 2 not)\n";
   out += common::options::help_rows(options(), defaults);
   return out;
 }

@@ -2,7 +2,10 @@
 // The flags the manifests give this project's daemons must be flags the built binaries have: every
 // --flag in the command and args of an epc-extender or epc-device-plugin container under
 // config/deploy is looked up in that binary's --help, and a true|false flag must get true or false.
-// (The daemons exit 2 on an unknown flag: the pod would crash-loop.)
+// (The daemons exit 2 on an unknown flag: the pod would crash-loop.) Then each container's whole
+// command line, with a kustomize patch's replacement applied, goes to its binary with
+// --check-config: the binary's own validation (TLS pairs, plain text off loopback, grpc.auth needs)
+// must accept it, as it would when the pod starts.
 //
 // usage: node flags_test.mjs [--modules DIR] SOURCE_ROOT EPC_EXTENDER EPC_DEVICE_PLUGIN
 import { spawnSync } from "node:child_process";
@@ -75,6 +78,44 @@ for (const file of walk(path.join(root, "config", "deploy")).sort()) {
         if (!r) continue;
         const where = `${relative(root, file)}: a patch of ${p.target.kind} ${p.target.name}: ${m[1]}`;
         verdict(known[r].has(name), `${where}${known[r].has(name) ? " is a flag of " + path.basename(bins[r]) : ": not a flag of " + bins[r]}`);
+      }
+    }
+  }
+}
+
+// The binary's own word on the whole line. NODE_NAME as the DaemonSet's downward API sets it.
+function checkConfig(r, argv, where) {
+  const run = spawnSync(bins[r], [...argv, "--check-config"], { encoding: "utf8", env: { ...process.env, NODE_NAME: "node-a" } });
+  const ok = run.status === 0 && /the configuration is valid/.test(run.stdout);
+  verdict(ok, `${where}: ${path.basename(bins[r])} --check-config ${ok ? "accepts the arguments" : `exits ${run.status}: ${(run.stderr || run.stdout).trim().split("\n")[0]}`}`);
+}
+const containers = new Map(); // "file|kind|name|index" -> argv, for the patches below
+for (const file of walk(path.join(root, "config", "deploy")).sort()) {
+  for (const { obj } of readYamlDocuments(YAML, root, file, problems)) {
+    for (const t of podTemplates(obj)) {
+      (t.spec.containers ?? []).forEach((c, i) => {
+        const r = role(c);
+        if (!known[r]) return;
+        // The daemons take their flags from args; a command's first word is the program.
+        const argv = [...(c.command ?? []).slice(1), ...(c.args ?? [])].map(String);
+        containers.set(`${obj.kind}|${obj.metadata?.name}|${i}`, { r, argv });
+        checkConfig(r, argv, `${relative(root, file)}: ${objectName(obj)}: ${t.field}.containers[${i}]`);
+      });
+    }
+  }
+}
+// JSON-patch replacements of one argument (the default-scheduler variant's --extender).
+for (const file of walk(path.join(root, "config", "deploy")).sort()) {
+  for (const { obj } of readYamlDocuments(YAML, root, file, problems)) {
+    for (const p of obj?.patches ?? []) {
+      const ops = YAML.parse(String(p.patch ?? "[]")) ?? [];
+      for (const op of Array.isArray(ops) ? ops : []) {
+        const m = String(op.path ?? "").match(/^\/spec\/template\/spec\/containers\/(\d+)\/args\/(\d+)$/);
+        const target = m && containers.get(`${p.target?.kind}|${p.target?.name}|${m[1]}`);
+        if (!target || op.op !== "replace") continue;
+        const argv = [...target.argv];
+        argv[Number(m[2])] = String(op.value);
+        checkConfig(target.r, argv, `${relative(root, file)}: the patch of ${p.target.kind} ${p.target.name} (${op.path} = ${op.value})`);
       }
     }
   }

@@ -72,7 +72,9 @@ class Report {
   }
 }
 
-const installSets = YAML.parse(fs.readFileSync(path.join(HERE, "install-sets.yaml"), "utf8"), { version: "1.1" }).sets;
+const installSetsFile = YAML.parse(fs.readFileSync(path.join(HERE, "install-sets.yaml"), "utf8"), { version: "1.1" });
+const installSets = installSetsFile.sets;
+const created = installSetsFile.created ?? [];
 
 // Load every root first: the closed schemas are generated once for all the kinds seen.
 const loaded = roots.map((root) => {
@@ -165,7 +167,7 @@ for (const { root, problems, files, docs } of loaded) {
     for (const item of items) {
       if (item.patchedBy) checkObject(item); // a patch may break what the file had right
     }
-    setChecks({ name: def.name, items, hostFiles: def.hostFiles, namespaces: def.namespaces }, ctx, (item, field, text) => report.add(item, field, text, def.name));
+    setChecks({ name: def.name, items, hostFiles: def.hostFiles, namespaces: def.namespaces, created }, ctx, (item, field, text) => report.add(item, field, text, def.name));
     builtSets.push({ def, items });
   }
   for (const f of resolver.files) covered.add(f);

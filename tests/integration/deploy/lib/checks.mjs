@@ -96,8 +96,11 @@ export function flagsOf(container) {
 }
 
 const DEFAULTS = {
-  "epc-extender": { "http-address": "127.0.0.1", "http-port": "8888", "url-prefix": "/sgx", "grpc-address": "127.0.0.1:9090", "in-cluster": "false", kubeconfig: "" },
-  "epc-device-plugin": { extender: "", "extender-every-address": "false", "healthz-address": "" },
+  "epc-extender": {
+    "http-address": "127.0.0.1", "http-port": "8888", "url-prefix": "/sgx", "grpc-address": "127.0.0.1:9090", "in-cluster": "false", kubeconfig: "",
+    "http-insecure": "false", "grpc-insecure": "false", "grpc-auth": "none", "grpc-token-audience": "epc-extender", "grpc-token-service-accounts": "sgx-system/epc-device-plugin",
+  },
+  "epc-device-plugin": { extender: "", "extender-every-address": "false", "healthz-address": "", "extender-insecure": "false" },
   "kube-scheduler": { "secure-port": "10259", "bind-address": "0.0.0.0", config: "" },
 };
 
@@ -400,6 +403,8 @@ const BUILTIN_CLUSTER_ROLES = {
     { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
     { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch", "delete"] },
     { apiGroups: [""], resources: ["bindings", "pods/binding"], verbs: ["create"] },
+    // "Needed to check API access": its secure port's delegated authentication.
+    { apiGroups: ["authentication.k8s.io"], resources: ["tokenreviews"], verbs: ["create"] },
   ],
   "system:volume-scheduler": [],
 };
@@ -460,6 +465,15 @@ export function setChecks(set, ctx, add) {
   const pods = [];
   for (const item of items) for (const t of podTemplates(item.obj)) pods.push({ item, t });
   const knownNamespaces = new Set([...PREEXISTING_NAMESPACES, ...(set.namespaces ?? []), ...byKind("Namespace").map(({ obj }) => obj.metadata?.name)]);
+  // The keys of a ConfigMap or Secret of this set, or of one a documented script creates
+  // (install-sets.yaml: created): {keys, where}, or null.
+  const findData = (kind, ns, name) => {
+    const own = find(kind, ns, name);
+    if (own) return { keys: new Set([...Object.keys(own.obj.data ?? {}), ...Object.keys(own.obj.binaryData ?? {}), ...Object.keys(own.obj.stringData ?? {})]), where: own.file };
+    const made = (set.created ?? []).find((o) => o.kind === kind && o.namespace === ns && o.name === name);
+    return made ? { keys: new Set(made.keys ?? []), where: `made by ${made.by}` } : null;
+  };
+  const refs = { findData };
 
   for (const item of items) {
     const ns = item.obj.metadata?.namespace;
@@ -495,7 +509,7 @@ export function setChecks(set, ctx, add) {
     for (const p of sc.cfg.profiles?.length ? sc.cfg.profiles : [{}]) profiles.set(p.schedulerName ?? "default-scheduler", sc);
   }
 
-  for (const sc of schedulerConfigs) schedulerPodChecks(sc, set, ctx, rbac, add);
+  for (const sc of schedulerConfigs) schedulerPodChecks(sc, set, ctx, rbac, refs, add);
 
   for (const { item, t } of pods) {
     const spec = t.spec;
@@ -504,17 +518,25 @@ export function setChecks(set, ctx, add) {
       const sa = spec.serviceAccountName ?? "default";
       if (sa !== "default" && !find("ServiceAccount", t.namespace, sa)) add(item, `${t.field}.serviceAccountName`, `ServiceAccount ${t.namespace}/${sa} is not created by this set`);
     }
-    // ConfigMaps mounted.
+    // ConfigMaps and Secrets mounted, directly or projected.
     (spec.volumes ?? []).forEach((v, i) => {
-      if (!v.configMap) return;
-      const cm = find("ConfigMap", t.namespace, v.configMap.name);
-      if (!cm) {
-        if (!v.configMap.optional) add(item, `${t.field}.volumes[${i}].configMap.name`, `ConfigMap ${t.namespace}/${v.configMap.name} is not created by this set`);
-        return;
-      }
-      (v.configMap.items ?? []).forEach((it, j) => {
-        if (!(it.key in (cm.obj.data ?? {})) && !(it.key in (cm.obj.binaryData ?? {}))) add(item, `${t.field}.volumes[${i}].configMap.items[${j}].key`, `ConfigMap ${t.namespace}/${v.configMap.name} (${cm.file}) has no key ${it.key}`);
+      const sources = [];
+      if (v.configMap) sources.push({ kind: "ConfigMap", ref: v.configMap, name: v.configMap.name, at: `${t.field}.volumes[${i}].configMap` });
+      if (v.secret) sources.push({ kind: "Secret", ref: v.secret, name: v.secret.secretName, at: `${t.field}.volumes[${i}].secret` });
+      (v.projected?.sources ?? []).forEach((src, k) => {
+        if (src.configMap) sources.push({ kind: "ConfigMap", ref: src.configMap, name: src.configMap.name, at: `${t.field}.volumes[${i}].projected.sources[${k}].configMap` });
+        if (src.secret) sources.push({ kind: "Secret", ref: src.secret, name: src.secret.name, at: `${t.field}.volumes[${i}].projected.sources[${k}].secret` });
       });
+      for (const { kind, ref, name, at } of sources) {
+        const data = findData(kind, t.namespace, name);
+        if (!data) {
+          if (!ref.optional) add(item, `${at}.${kind === "Secret" && !v.projected ? "secretName" : "name"}`, `${kind} ${t.namespace}/${name} is not created by this set${kind === "Secret" ? " nor by a documented script (install-sets.yaml: created)" : ""}`);
+          continue;
+        }
+        (ref.items ?? []).forEach((it, j) => {
+          if (!data.keys.has(it.key)) add(item, `${at}.items[${j}].key`, `${kind} ${t.namespace}/${name} (${data.where}) has no key ${it.key}`);
+        });
+      }
     });
     for (const { c, field: cf } of containersOf(spec)) {
       const field = `${t.field}.${cf}`;
@@ -526,8 +548,8 @@ export function setChecks(set, ctx, add) {
         if (!cm && !ref.optional) add(item, `${field}.env[${j}].valueFrom.configMapKeyRef`, `ConfigMap ${t.namespace}/${ref.name} is not created by this set`);
         else if (cm && !(ref.key in (cm.obj.data ?? {})) && !ref.optional) add(item, `${field}.env[${j}].valueFrom.configMapKeyRef.key`, `ConfigMap ${t.namespace}/${ref.name} has no key ${ref.key}`);
       }
-      if (role(c) === "epc-extender") extenderContainerChecks(item, t, c, field, rbac, schedulerConfigs, add);
-      if (role(c) === "epc-device-plugin") pluginContainerChecks(item, t, c, field, items, pods, add);
+      if (role(c) === "epc-extender") extenderContainerChecks(item, t, c, field, rbac, schedulerConfigs, refs, add);
+      if (role(c) === "epc-device-plugin") pluginContainerChecks(item, t, c, field, items, pods, refs, add);
     }
     // Scheduler names: a pod goes to the scheduler it names, and an SGX pod must reach one with
     // epc-extender (or it is placed without EPC accounting, or not at all).
@@ -590,7 +612,26 @@ export function setChecks(set, ctx, add) {
     const svcs = byKind("Service").filter(({ obj }) => nss.includes(obj.metadata?.namespace) && selectorMatches(m.spec?.selector, obj.metadata?.labels ?? {}));
     if (!svcs.length) add(item, "spec.selector", "matches no Service's labels in this set");
     (m.spec?.endpoints ?? []).forEach((e, i) => {
-      for (const { obj } of svcs) if (e.port && !(obj.spec?.ports ?? []).some((p) => p.name === e.port)) add(item, `spec.endpoints[${i}].port`, `${e.port} is no port name of ${objectName(obj)}`);
+      for (const { obj } of svcs) {
+        const port = (obj.spec?.ports ?? []).find((p) => p.name === e.port);
+        if (e.port && !port) {
+          add(item, `spec.endpoints[${i}].port`, `${e.port} is no port name of ${objectName(obj)}`);
+          continue;
+        }
+        // The scheme of the extenders behind the port, and the CA Prometheus verifies them with.
+        const behind = pods.filter(({ t }) => t.namespace === obj.metadata?.namespace && mapMatches(obj.spec?.selector, t.labels));
+        const https = behind.some(({ t }) => containersOf(t.spec).some(({ c }) => role(c) === "epc-extender" && httpsExtender(c) && containerPortNumber(c, port?.targetPort ?? port?.port) !== null));
+        if (https && e.scheme !== "https") add(item, `spec.endpoints[${i}].scheme`, `${e.scheme ?? "http (the default)"}, but the extenders behind ${objectName(obj)} serve HTTPS: scheme: https with tlsConfig.ca`);
+        if (https && e.tlsConfig?.insecureSkipVerify === true) add(item, `spec.endpoints[${i}].tlsConfig.insecureSkipVerify`, "true: Prometheus would not verify the extenders' certificates (give tlsConfig.ca)");
+        for (const kind of ["configMap", "secret"]) {
+          const ref = e.tlsConfig?.ca?.[kind];
+          if (!ref) continue;
+          const K = kind === "secret" ? "Secret" : "ConfigMap";
+          const data = findData(K, m.metadata?.namespace, ref.name);
+          if (!data) add(item, `spec.endpoints[${i}].tlsConfig.ca.${kind}.name`, `${K} ${m.metadata?.namespace}/${ref.name} is not created by this set`);
+          else if (!data.keys.has(ref.key)) add(item, `spec.endpoints[${i}].tlsConfig.ca.${kind}.key`, `${K} ${m.metadata?.namespace}/${ref.name} (${data.where}) has no key ${ref.key}`);
+        }
+      }
     });
   }
   for (const item of byKind("PodMonitor")) {
@@ -675,8 +716,59 @@ function loadMountedFile(item, t, c, field, filePath, set, ctx, add, find) {
   return null;
 }
 
-// kube-scheduler and its extender in one pod: addresses, RBAC, binding-mode.yaml's stanza.
-function schedulerPodChecks(sc, set, ctx, rbac, add) {
+// What provides the file at `filePath` in container c: {kind: "Secret" | "ConfigMap", name, key},
+// {kind: "ServiceAccountToken", audience}, {kind: "hostPath"} or {kind: "other"}; {missing: text}
+// when nothing does (missing: null when podSpecChecks reports it already).
+function fileSource(t, c, filePath) {
+  const mounts = (c.volumeMounts ?? []).filter((m) => filePath === m.mountPath || filePath.startsWith(m.mountPath.replace(/\/$/, "") + "/"));
+  mounts.sort((a, b) => b.mountPath.length - a.mountPath.length);
+  const m = mounts[0];
+  if (!m) return { missing: `${filePath} is on no volume mounted into ${c.name}` };
+  const rest = m.subPath ?? (filePath === m.mountPath ? "" : filePath.slice(m.mountPath.replace(/\/$/, "").length + 1));
+  const v = (t.spec.volumes ?? []).find((x) => x.name === m.name);
+  if (!v) return { missing: null };
+  // A Secret or ConfigMap source: with items only the listed paths exist, without them every key.
+  const keyed = (kind, name, items) => {
+    if (!items) return { kind, name, key: rest };
+    const it = items.find((i) => i.path === rest);
+    return it ? { kind, name, key: it.key } : null;
+  };
+  const none = (what) => ({ missing: `${filePath}: volume ${v.name} (${what}) has no file ${rest || "(the mount is the volume's root)"}` });
+  if (v.secret) return keyed("Secret", v.secret.secretName, v.secret.items) ?? none(`Secret ${v.secret.secretName}`);
+  if (v.configMap) return keyed("ConfigMap", v.configMap.name, v.configMap.items) ?? none(`ConfigMap ${v.configMap.name}`);
+  if (v.projected) {
+    for (const src of v.projected.sources ?? []) {
+      if (src.serviceAccountToken?.path === rest) return { kind: "ServiceAccountToken", audience: src.serviceAccountToken.audience };
+    }
+    for (const src of v.projected.sources ?? []) {
+      const found = src.secret ? keyed("Secret", src.secret.name, src.secret.items) : src.configMap ? keyed("ConfigMap", src.configMap.name, src.configMap.items) : null;
+      if (found && (src.secret?.items || src.configMap?.items)) return found;
+    }
+    return none("projected");
+  }
+  if (v.hostPath) return { kind: "hostPath" };
+  return { kind: "other" };
+}
+
+// A file a flag names must be mounted, and a Secret or ConfigMap key behind it must exist.
+function requireFile(item, t, c, field, filePath, what, refs, add) {
+  if (!filePath) return null;
+  const src = fileSource(t, c, filePath);
+  if (src.missing !== undefined) {
+    if (src.missing) add(item, `${field}.volumeMounts`, `${what}: ${src.missing}`);
+    return null;
+  }
+  if (src.kind === "Secret" || src.kind === "ConfigMap") {
+    const data = refs.findData(src.kind, t.namespace, src.name);
+    if (data && !data.keys.has(src.key)) add(item, `${field}.volumeMounts`, `${what}: ${filePath} is key ${src.key} of ${src.kind} ${t.namespace}/${src.name} (${data.where}), which has no such key`);
+  }
+  return src;
+}
+
+const httpsExtender = (c) => Boolean(flag(c, "http-tls-cert-file"));
+
+// kube-scheduler and its extender in one pod: addresses, TLS, RBAC, binding-mode.yaml's stanza.
+function schedulerPodChecks(sc, set, ctx, rbac, refs, add) {
   const { item, t, cfg, where } = sc;
   const extenders = containersOf(t.spec).filter(({ c }) => role(c) === "epc-extender");
   (cfg.extenders ?? []).forEach((e, i) => {
@@ -702,11 +794,24 @@ function schedulerPodChecks(sc, set, ctx, rbac, add) {
       if (u.pathname.replace(/\/$/, "") !== String(prefix).replace(/\/$/, "")) at(`path ${u.pathname} is not the extender's --url-prefix ${prefix}`);
       const addr = flag(c, "http-address");
       if (!loopback(addr) && !anyAddress(addr)) at(`the extender listens on ${addr} only (--http-address), not on loopback`);
+      const tls = httpsExtender(c);
+      if (tls !== (u.protocol === "https:")) {
+        at(tls ? "the extender serves HTTPS (--http-tls-cert-file): https:// with enableHTTPS: true and tlsConfig.caFile" : "https://, but the extender serves plain HTTP (no --http-tls-cert-file)");
+        continue;
+      }
+      if (!tls) continue;
+      const tc = e.tlsConfig ?? {};
+      if (tc.insecure === true) at("tlsConfig.insecure: true: kube-scheduler would not verify the extender's certificate");
+      else if (!tc.caFile && !tc.caData) at("tlsConfig has neither caFile nor caData: kube-scheduler would verify the extender's certificate against the system CAs, which did not sign it");
+      else if (tc.caFile) requireFile(item, t, sc.c, sc.field, tc.caFile, `extenders[${i}].tlsConfig.caFile`, refs, add);
+      if (flag(c, "http-tls-client-ca-file") && !tc.certFile && !tc.certData) at("the extender asks for a client certificate (--http-tls-client-ca-file) and tlsConfig gives none (certFile, keyFile)");
     }
   });
-  // The shipped deployment's stanza is binding-mode.yaml's, field for field.
+  // The shipped deployment's stanza is binding-mode.yaml's, field for field but for the connection
+  // (HTTPS in the pod, loopback plain text beside a static pod).
   if (sc.fromConfigMap && ctx.bindingModeExtenders) {
-    const diff = firstDifference(cfg.extenders, ctx.bindingModeExtenders, "extenders");
+    const connectionless = (list) => (list ?? []).map(({ urlPrefix, enableHTTPS, tlsConfig, ...rest }) => ({ ...rest, urlPrefix: String(urlPrefix).replace(/^https:/, "http:") }));
+    const diff = firstDifference(connectionless(cfg.extenders), connectionless(ctx.bindingModeExtenders), "extenders");
     if (diff) add(item, `${sc.field}.command`, `--config: ${where}: ${diff} differs from config/kube-scheduler/binding-mode.yaml (keep the deployed stanza the shipped binding mode)`);
   }
   // RBAC of the pod's service account (a static pod runs with kubeconfig credentials instead).
@@ -728,10 +833,22 @@ function schedulerPodChecks(sc, set, ctx, rbac, add) {
   }
 }
 
-function extenderContainerChecks(item, t, c, field, rbac, schedulerConfigs, add) {
+function extenderContainerChecks(item, t, c, field, rbac, schedulerConfigs, refs, add) {
   const httpPort = Number(flag(c, "http-port"));
   const grpc = hostPort(flag(c, "grpc-address"));
   if (!grpc) add(item, `${field}.args`, `--grpc-address=${flag(c, "grpc-address")} is not HOST:PORT`);
+  // The extender's own refusals (docs/security.md): plain text off loopback only when asked for.
+  const httpAddr = flag(c, "http-address");
+  if (!loopback(httpAddr) && !httpsExtender(c) && flag(c, "http-insecure") !== "true") {
+    add(item, `${field}.args`, `--http-address=${httpAddr} is not loopback and no --http-tls-cert-file is given: epc-extender refuses to start (serve HTTPS, or --http-insecure=true for plain text knowingly)`);
+  }
+  const auth = flag(c, "grpc-auth");
+  if (grpc && !loopback(grpc.host) && (!flag(c, "grpc-tls-cert-file") || auth === "none") && flag(c, "grpc-insecure") !== "true") {
+    add(item, `${field}.args`, `--grpc-address=${flag(c, "grpc-address")} is not loopback and the plugins are not authenticated (--grpc-tls-cert-file with --grpc-auth token or mtls): epc-extender refuses to start (or --grpc-insecure=true to take any report knowingly)`);
+  }
+  for (const f of ["http-tls-cert-file", "http-tls-key-file", "http-tls-client-ca-file", "grpc-tls-cert-file", "grpc-tls-key-file", "grpc-tls-client-ca-file"]) {
+    requireFile(item, t, c, field, flag(c, f), `--${f}`, refs, add);
+  }
   (c.ports ?? []).forEach((p, j) => {
     if (p.containerPort !== httpPort && p.containerPort !== grpc?.port) add(item, `${field}.ports[${j}].containerPort`, `${p.containerPort}: the extender listens on ${httpPort} (--http-port) and ${grpc?.port} (--grpc-address)`);
   });
@@ -745,11 +862,14 @@ function extenderContainerChecks(item, t, c, field, rbac, schedulerConfigs, add)
     for (const [verb, resource] of needs) {
       if (!rbac.can(saNs, sa, { group: "", resource, verb, namespace: "" })) add(item, `${t.field}.serviceAccountName`, `ServiceAccount ${saNs}/${sa} may not ${verb} ${resource} cluster-wide, which epc-extender --in-cluster needs (bind it to the ClusterRole epc-extender of config/deploy/rbac.yaml)`);
     }
+    if (auth === "token" && !rbac.can(saNs, sa, { group: "authentication.k8s.io", resource: "tokenreviews", verb: "create", namespace: "" })) {
+      add(item, `${t.field}.serviceAccountName`, `ServiceAccount ${saNs}/${sa} may not create tokenreviews, which epc-extender --grpc-auth=token needs to check the plugins' tokens (the ClusterRole epc-extender of config/deploy/rbac.yaml)`);
+    }
   }
   if (t.spec.automountServiceAccountToken === false && inCluster) add(item, `${t.field}.automountServiceAccountToken`, "false, but epc-extender --in-cluster reads the service account token");
 }
 
-function pluginContainerChecks(item, t, c, field, items, pods, add) {
+function pluginContainerChecks(item, t, c, field, items, pods, refs, add) {
   const healthz = hostPort(flag(c, "healthz-address"));
   (c.ports ?? []).forEach((p, j) => {
     if (p.containerPort !== healthz?.port) add(item, `${field}.ports[${j}].containerPort`, `${p.containerPort}: the plugin serves /healthz and /metrics on ${healthz ? healthz.port : "no port"} (--healthz-address)`);
@@ -762,6 +882,10 @@ function pluginContainerChecks(item, t, c, field, items, pods, add) {
   const hp = hostPort(ext);
   const argAt = (text) => add(item, `${field}.args`, `--extender=${ext}: ${text}`);
   if (!hp) return argAt("not HOST:PORT");
+  const tls = Boolean(flag(c, "extender-ca-file"));
+  if (!tls && !loopback(hp.host) && flag(c, "extender-insecure") !== "true") argAt("not loopback and no --extender-ca-file: epc-device-plugin refuses to start (report over TLS, or --extender-insecure=true for plain text knowingly)");
+  const token = requireFile(item, t, c, field, flag(c, "extender-token-file"), "--extender-token-file", refs, add);
+  for (const f of ["extender-ca-file", "extender-client-cert-file", "extender-client-key-file"]) requireFile(item, t, c, field, flag(c, f), `--${f}`, refs, add);
   const labels = hp.host.split(".");
   let svcName = labels[0];
   let svcNs = t.namespace;
@@ -786,7 +910,20 @@ function pluginContainerChecks(item, t, c, field, items, pods, add) {
       const g = hostPort(flag(bc, "grpc-address"));
       if (n === null || !g || g.port !== n) continue;
       extenders++;
-      if (loopback(g.host)) argAt(`the extender behind ${svcNs}/${svcName} listens for reports on ${g.host} only (--grpc-address): unreachable from the nodes`);
+      const behind = `the extender behind ${svcNs}/${svcName}`;
+      if (loopback(g.host)) argAt(`${behind} listens for reports on ${g.host} only (--grpc-address): unreachable from the nodes`);
+      const serverTls = Boolean(flag(bc, "grpc-tls-cert-file"));
+      if (tls !== serverTls) argAt(serverTls ? `${behind} serves TLS (--grpc-tls-cert-file) and the plugin talks plain text: give --extender-ca-file` : `the plugin talks TLS (--extender-ca-file) and ${behind} serves plain text`);
+      const auth = flag(bc, "grpc-auth");
+      if (auth === "token") {
+        const audience = flag(bc, "grpc-token-audience");
+        if (!flag(c, "extender-token-file")) argAt(`${behind} wants a ServiceAccount token (--grpc-auth=token) and the plugin sends none (--extender-token-file)`);
+        else if (token && token.kind !== "ServiceAccountToken") argAt(`--extender-token-file ${flag(c, "extender-token-file")} is not a projected serviceAccountToken (kubelet would neither bind it to the pod nor renew it)`);
+        else if (token && token.audience !== audience) argAt(`the token's audience ${token.audience ?? "(the API server's)"} is not ${behind}'s --grpc-token-audience ${audience}: every stream would be refused`);
+        const account = `${t.namespace}/${t.spec.serviceAccountName ?? "default"}`;
+        if (!String(flag(bc, "grpc-token-service-accounts")).split(",").includes(account)) argAt(`ServiceAccount ${account} is not in ${behind}'s --grpc-token-service-accounts (${flag(bc, "grpc-token-service-accounts")}): its reports would be refused`);
+      }
+      if (auth === "mtls" && !flag(c, "extender-client-cert-file")) argAt(`${behind} wants a client certificate (--grpc-auth=mtls) and the plugin has none (--extender-client-cert-file)`);
     }
   }
   if (!extenders) argAt(`no epc-extender behind Service ${svcNs}/${svcName} listens for reports on its port ${hp.port} (target ${target})`);
@@ -814,7 +951,11 @@ function probeChecks(item, t, c, field, add) {
       if (Number(portValue) !== n) add(item, pf, `${handler.port} is port ${n}, but ${c.name} serves ${what} on ${portValue}`);
       else if (toPodIp && loopback(addrFlag)) add(item, pf, `kubelet probes the pod IP, but ${c.name} listens on ${addrFlag} only: listen on 0.0.0.0 or probe with host: 127.0.0.1 (hostNetwork pods only)`);
     };
-    if (r === "epc-extender") listen(flag(c, "http-address"), flag(c, "http-port"), "HTTP (--http-port)");
+    if (r === "epc-extender") {
+      listen(flag(c, "http-address"), flag(c, "http-port"), "HTTP (--http-port)");
+      const https = (p.httpGet?.scheme ?? "HTTP") === "HTTPS";
+      if (p.httpGet && https !== httpsExtender(c)) add(item, `${field}.${probe}.httpGet.scheme`, https ? "HTTPS, but the extender serves plain HTTP (no --http-tls-cert-file)" : `${p.httpGet.scheme ?? "HTTP (the default)"}, but the extender serves HTTPS (--http-tls-cert-file): the probe would fail`);
+    }
     if (r === "epc-device-plugin") {
       const h = hostPort(flag(c, "healthz-address"));
       if (!h) add(item, pf, `${c.name} serves no /healthz (no --healthz-address)`);

@@ -84,6 +84,21 @@ TEST(OptionTableTest, HelpReturnsTheDefaultsUntouched) {
   EXPECT_EQ(loaded->config.port, 80);
 }
 
+TEST(OptionTableTest, CheckConfigTakesNoValueAndStillValidates) {
+  // Anywhere on the line, without a value: the flag after it keeps its own.
+  const auto loaded = run({"--check-config", "--port", "9", "--name=a"});
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_TRUE(loaded->check);
+  EXPECT_EQ(loaded->config.port, 9);
+  EXPECT_EQ(loaded->config.name, "a");
+  const auto last = run({"--port", "9", "--check-config"});
+  ASSERT_TRUE(last.ok()) << last.error().message;
+  EXPECT_TRUE(last->check);
+  // Unlike --help it does not excuse a bad value: checking is its point.
+  EXPECT_FALSE(run({"--check-config", "--port", "x"}).ok());
+  EXPECT_FALSE(run({"--port", "1"})->check);
+}
+
 TEST(OptionTableTest, HelpRowsShowFlagKeyAndDefault) {
   const std::string rows = help_rows<TinyConfig>(kTable, TinyConfig{});
   EXPECT_EQ(rows,
