@@ -21,6 +21,9 @@ pods running now grouped by shape as the pod mix. Then ask epc-sim what-if quest
 `epc-sim --trace snapshot.yaml --arrivals 300`. See docs/capacity-planning.md.
 
   --extender HOST:PORT   the extender's HTTP address (default 127.0.0.1:8888)
+  --ca-file FILE         HTTPS: verify the extender's certificate against this PEM CA (the
+                         shipped install's: kubectl -n sgx-system get configmap epc-extender-ca)
+  --server-name NAME     the name its certificate must carry (default: the host of --extender)
 
 capacity:
   --epc Q[,Q...]         EPC per pod, Kubernetes quantities (default 64Mi,256Mi,1Gi,4Gi)
@@ -81,6 +84,11 @@ common::Result<EpcctlOptions> parse_epcctl_options(const std::vector<std::string
       }
       options.host = std::string(value.substr(0, colon));
       options.port = static_cast<std::uint16_t>(*port);
+    } else if (flag == "--ca-file" || flag == "--server-name") {
+      if (value.empty()) {
+        return bad("must not be empty");
+      }
+      (flag == "--ca-file" ? options.ca_file : options.server_name) = std::string(value);
     } else if (flag == "--epc") {
       options.epc_bytes.clear();
       std::string_view rest = value;

@@ -16,6 +16,10 @@ struct EpcctlOptions {
   bool help = false;
   std::string host = "127.0.0.1";
   std::uint16_t port = 8888;
+  // HTTPS when ca_file is set: the extender's certificate verified against it, for server_name
+  // (empty: the host).
+  std::string ca_file;
+  std::string server_name;
   // capacity: the shapes asked for (EPC each); empty = the standard four.
   std::vector<std::int64_t> epc_bytes;
   std::int64_t enclaves = 1;

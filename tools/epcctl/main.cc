@@ -38,6 +38,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   epc::tools::http_client::HttpClient client(options->port, options->host);
+  if (!options->ca_file.empty()) {
+    client.set_tls({options->ca_file, options->server_name, "", ""});
+  } else if (!options->server_name.empty()) {
+    std::cerr << "epcctl: --server-name needs --ca-file (it names the certificate to verify)\n";
+    return 2;
+  }
   auto report = options->command == epcctl::Command::kSnapshot
                     ? epcctl::snapshot_yaml(client, *options, utc_now())
                     : epcctl::capacity_report(client, *options);

@@ -213,6 +213,14 @@ TEST(EpcctlOptionsTest, flags_parse_and_errors_name_the_flag) {
   EXPECT_EQ(snapshot->pod_cpu_milli, 250);
   EXPECT_EQ(snapshot->pod_memory_bytes, 1024 * kMi);
   EXPECT_EQ(snapshot->output, "/tmp/x.yaml");
+
+  auto https = parse_epcctl_options({"capacity", "--ca-file", "/etc/ca.crt", "--server-name",
+                                     "epc-extender-metrics.sgx-system.svc"});
+  ASSERT_TRUE(https.ok()) << https.error().message;
+  EXPECT_EQ(https->ca_file, "/etc/ca.crt");
+  EXPECT_EQ(https->server_name, "epc-extender-metrics.sgx-system.svc");
+  EXPECT_THAT(parse_epcctl_options({"capacity", "--ca-file", ""}).error().message,
+              HasSubstr("--ca-file"));
   EXPECT_THAT(parse_epcctl_options({"snapshot", "--node-cpu", "0"}).error().message,
               HasSubstr("--node-cpu"));
   // Each command's flags belong to it.

@@ -5,10 +5,11 @@
 # metrics Service's name); a re-issue from the same CA is trusted as before; a foreign CA is not;
 # --print gives the Secret and ConfigMap the manifests mount; bad arguments are refused.
 #
-# usage: make_extender_tls_test.sh SOURCE_ROOT EPC_EXTENDER
+# usage: make_extender_tls_test.sh SOURCE_ROOT EPC_EXTENDER EPCCTL
 set -uo pipefail
 root="$1"
 extender="$2"
+epcctl="$3"
 script="$root/scripts/make-extender-tls"
 work="$(mktemp -d)"
 pid=""
@@ -103,6 +104,10 @@ refuse "a client trusting another CA is refused the handshake" sh -c \
 refuse "a plugin dialing another namespace's name is refused" sh -c \
   "openssl s_client -connect 127.0.0.1:$grpc_port -CAfile '$work/a/ca.crt' -verify_return_error -alpn h2 \
      -verify_hostname epc-extender-reports.kube-system.svc.cluster.local </dev/null"
+check "epcctl capacity over HTTPS with --ca-file" sh -c \
+  "'$epcctl' capacity --extender 127.0.0.1:$http_port --ca-file '$work/a/ca.crt' --epc 64Mi | grep -q 64Mi"
+refuse "epcctl with another CA is refused" "$epcctl" capacity --extender "127.0.0.1:$http_port" --ca-file "$work/k/ca.crt"
+refuse "epcctl in plain text to the HTTPS port gets no answer" "$epcctl" capacity --extender "127.0.0.1:$http_port"
 check "the extender is still up" kill -0 "$pid"
 
 if [[ $failed -ne 0 ]]; then echo "make_extender_tls_test: FAILED"; exit 1; fi

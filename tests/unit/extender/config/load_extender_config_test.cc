@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
 namespace epc::config {
 namespace {
@@ -296,6 +297,34 @@ TEST(LoadExtenderConfigTest, HelpTextListsEveryFlagKeyAndDefault) {
                                "[default: 256Mi]"}) {
     EXPECT_NE(help.find(expected), std::string::npos) << expected;
   }
+}
+
+// The example file documents every setting: each "(key)" of --help is a key there.
+TEST(LoadExtenderConfigTest, ExampleConfigFileHasEveryKey) {
+  std::ifstream in(std::string(EPC_TEST_DATA_DIR) + "/../../config/extender/epc-extender.yaml");
+  const YAML::Node root = YAML::Load(in);
+  const std::string help = help_text();
+  int keys = 0;
+  for (std::size_t open = help.find("   ("); open != std::string::npos;
+       open = help.find("   (", open + 1)) {
+    const std::size_t close = help.find(')', open);
+    const std::string key = help.substr(open + 4, close - open - 4);
+    // reset(), not operator=: assigning a YAML::Node writes through to the tree it came from.
+    YAML::Node node;
+    node.reset(root);
+    bool whole_key = false;
+    for (std::size_t from = 0; node.IsMap() && !whole_key;) {
+      const std::size_t dot = key.find('.', from);
+      const YAML::Node& map = node;
+      node.reset(map[key.substr(from, dot == std::string::npos ? dot : dot - from)]);
+      whole_key = dot == std::string::npos;
+      from = dot + 1;
+    }
+    EXPECT_TRUE(whole_key && node.IsDefined() && !node.IsMap())
+        << key << " is not in config/extender/epc-extender.yaml";
+    ++keys;
+  }
+  EXPECT_GT(keys, 40);
 }
 
 TEST(LoadExtenderConfigTest, ExampleConfigFileLoadsAndMatchesDefaults) {
