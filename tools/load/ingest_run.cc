@@ -4,9 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -15,7 +13,7 @@
 
 #include "common/byte_format.h"
 #include "tools/load/cycle_batch.h"
-#include "tools/load/extender_process.h"
+#include "tools/load/loopback_extender.h"
 #include "tools/load/report_feeder.h"
 #include "tools/load/scheduler_client.h"
 #include "tools/load/scheduler_request.h"
@@ -27,8 +25,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr auto kStartupTimeout = std::chrono::seconds(20);
-constexpr auto kStopGrace = std::chrono::seconds(10);
 constexpr std::size_t kWarmupCycles = 20;
 
 // One measured phase: the cycles run in it, the feed beside them, the extender's CPU.
@@ -46,37 +42,6 @@ std::string format(const char* pattern, double a) {
   return text;
 }
 
-// The extender's config: loopback, ports picked by the extender, defaults otherwise (the
-// staleness limit, the policy, one HTTP thread), the stream window the feeder uses, and the
-// per-stream bounds lifted: the whole fleet shares one stream, as no plugin does.
-std::string extender_yaml(const LoadOptions& options) {
-  return "# Written by epc-load ingest. Loopback only; port 0: the extender picks free ports and\n"
-         "# prints them. Every other key keeps its default (config/extender/epc-extender.yaml).\n"
-         "http:\n"
-         "  address: 127.0.0.1\n"
-         "  port: 0\n"
-         "  url_prefix: /sgx\n"
-         "grpc:\n"
-         "  address: 127.0.0.1:0\n"
-         "  stream_max_in_flight: " +
-         std::to_string(options.window) +
-         "\n"
-         "  stream_max_nodes: " +
-         std::to_string(options.nodes) +
-         "\n"
-         "  stream_max_rate: 0\n";
-}
-
-common::Result<std::string> make_temp_dir() {
-  const char* base = std::getenv("TMPDIR");
-  std::string pattern =
-      std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/epc-load-XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) {
-    return common::Error{"cannot create a temporary directory under " + pattern};
-  }
-  return pattern;
-}
-
 // Everything the run owns, torn down in reverse on every exit path.
 class IngestRun {
  public:
@@ -87,20 +52,6 @@ class IngestRun {
     if (feeder_) {
       (void)feeder_->close();
     }
-    if (extender_) {
-      const pid_t pid = extender_->pid();
-      const int status = extender_->terminate(kStopGrace);
-      log_ << "epc-load: stopped epc-extender (pid " << pid << ", exit status " << status << ")"
-           << std::endl;
-    }
-    if (!dir_.empty()) {
-      if (options_.keep_dir) {
-        log_ << "epc-load: kept " << dir_ << " (config, extender.log)" << std::endl;
-      } else {
-        std::error_code ignored;
-        std::filesystem::remove_all(dir_, ignored);
-      }
-    }
   }
 
   common::Result<bool> run() {
@@ -110,7 +61,7 @@ class IngestRun {
     if (auto ok = register_nodes(); !ok.ok()) {
       return ok;
     }
-    client_.emplace("127.0.0.1", extender_->http_port());
+    client_.emplace("127.0.0.1", extender_->process().http_port());
     cycle_.emplace(*client_, "/sgx", /*prioritize=*/true);
     for (int i = 0; i < options_.nodes; ++i) {
       names_.push_back(load_node_name(options_.node_prefix, i));
@@ -158,34 +109,17 @@ class IngestRun {
   }
 
   common::Result<bool> start_extender() {
-    auto dir = make_temp_dir();
-    if (!dir.ok()) {
-      return dir.error();
-    }
-    dir_ = *dir;
-    const std::string config = dir_ + "/epc-extender.yaml";
-    {
-      std::ofstream file(config);
-      file << extender_yaml(options_);
-      if (!file) {
-        return common::Error{"cannot write " + config};
-      }
-    }
-    auto started = ExtenderProcess::start(options_.extender_binary, {"--config", config},
-                                          dir_ + "/extender.log", kStartupTimeout);
+    auto started = LoopbackExtender::start(options_, log_);
     if (!started.ok()) {
       return started.error();
     }
-    extender_.emplace(std::move(started).value());
-    log_ << "epc-load: epc-extender pid " << extender_->pid()
-         << ", http 127.0.0.1:" << extender_->http_port()
-         << ", grpc 127.0.0.1:" << extender_->grpc_port() << std::endl;
+    extender_ = std::move(started).value();
     return true;
   }
 
   common::Result<bool> register_nodes() {
     FeederOptions feeder_options;
-    feeder_options.target = "127.0.0.1:" + std::to_string(extender_->grpc_port());
+    feeder_options.target = "127.0.0.1:" + std::to_string(extender_->process().grpc_port());
     feeder_options.nodes = options_.nodes;
     feeder_options.node_prefix = options_.node_prefix;
     feeder_options.window = options_.window;
@@ -208,7 +142,7 @@ class IngestRun {
     return true;
   }
 
-  common::Result<double> cpu() const { return extender_->cpu_seconds(); }
+  common::Result<double> cpu() const { return extender_->process().cpu_seconds(); }
 
   // Cycles for phase_ms, with heartbeats at `rate` on a second thread when rate > 0.
   common::Result<PhaseResult> cycles_phase(std::string name, double rate) {
@@ -382,8 +316,7 @@ class IngestRun {
   const LoadOptions& options_;
   std::ostream& out_;
   std::ostream& log_;
-  std::string dir_;
-  std::optional<ExtenderProcess> extender_;
+  std::unique_ptr<LoopbackExtender> extender_;  // stopped after the feeder closes
   std::unique_ptr<ReportFeeder> feeder_;
   std::optional<SchedulerClient> client_;
   std::optional<SchedulingCycle> cycle_;

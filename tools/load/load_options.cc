@@ -10,6 +10,10 @@ namespace epc::tools::load {
 namespace {
 
 constexpr int kMaxNodes = 100'000;
+constexpr int kMaxConnections = 256;  // the extender's default http.max_connections
+// soak-http's connections: kube-scheduler's default parallelism is 16, but on a small machine
+// every connection is a thread of this process competing with the extender for the cores.
+constexpr int kSoakConnections = 4;
 constexpr std::int64_t kMaxDurationMs = std::int64_t{24} * 3600 * 1000;
 
 // "text" in quotes, for error messages (appended: GCC 12 at -O3 misreports `"\"" + string` under
@@ -73,6 +77,13 @@ Commands:
              ingest:  reports as fast as the Acks allow for --max-rate-duration, with the
                       extender's CPU seconds (/proc/PID/stat utime+stime) -> messages/s per core.
            The extender is stopped (SIGTERM to its PID, then waited for) at the end.
+  soak-http
+           starts a real epc-extender as ingest does, registers --nodes nodes (default 1000) on
+           one stream and keeps them reporting at --heartbeat-rate (default nodes/10 s, the
+           plugin's heartbeat period), then runs paced cycles (below) at all names for
+           --duration (default 60s) at --rate (default 10000 requests/s) on --connections
+           (default 4), watching the extender's RSS. Prints the cycles' summary, the feed and
+           "RSS start X MiB, end Y MiB, max Z MiB"; exits 1 when any error occurred.
 
 cycles flags:
   --http HOST:PORT        the extender's HTTP address (required; numeric IPv4 or localhost)
@@ -85,6 +96,25 @@ cycles flags:
   --epc Q                 each pod's sgx.intel.com/epc request (default 64Mi; 1 enclave slot)
   --run-tag WORD          pod names are WORD-pod-NNNNNN (default load); change it to send new
                           pods to an extender that has seen a previous run's
+ paced mode (any of the next four flags; without them the cycles run back to back on one
+ connection and the first error ends the run, as before):
+  --connections C         C threads, each with its own keep-alive connection, as kube-scheduler
+                          with parallelism > 1 (default 1; at most 256)
+  --rate R                requests/s over all connections, 0 = each as fast as it can (default
+                          0). A filter+prioritize cycle is 2 requests: the cycles are paced at R/2
+                          per second, each connection's evenly spaced (open loop: a filter's
+                          latency runs from when it was due, so a stall shows as latency)
+  --watch-pid PID         sample /proc/PID/status VmRSS and VmHWM (and its CPU) at the start,
+                          every --rss-every (default 10s) and at the end, a line each, then
+                          "RSS start X MiB, end Y MiB, max Z MiB"
+  --expect-fit yes|no     a filter reply keeping no node is an error (default yes: the fed nodes
+                          fit a 64Mi pod; no when they may be stale or full)
+           Stops at --duration, or at --pods cycles over all connections when given (the default
+           1000 when neither is). --warmup K cycles per connection first, unpaced and not timed
+           (their errors are counted). Prints requests sent and requests/s against the target,
+           errors by kind (transport, HTTP status, Error field, malformed reply, filter kept no
+           node), latency p50/p99/max per request and per verb, and each connection's requests;
+           exits 1 when any error occurred.
 feed flags:
   --grpc HOST:PORT        the extender's NodeReports address (required)
   --nodes N               nodes on the stream (default 5000)
@@ -101,10 +131,18 @@ ingest flags:
   --max-rate-duration D   the max-rate ingest phase (default 4s)
   --epc Q, --run-tag WORD as for cycles
   --keep-dir              keep the temporary directory (config, extender log) and print it
+soak-http flags:
+  --extender-binary PATH  the epc-extender to start (required)
+  --nodes N               nodes registered and names per filter (default 1000)
+  --heartbeat-rate R      the feed's messages/s beside the cycles (default N / 10)
+  --http-threads T        the extender's http.threads (default: its own, 1)
+  --rate, --connections, --duration, --pods, --warmup, --expect-fit, --rss-every, --epc,
+  --run-tag, --keep-dir   as above (the extender's PID is watched)
 shared flags:
   --node-prefix P         node names are P00000, P00001, ... (default load-node-)
   --window W              reports written and not yet acknowledged, at most (default 32, the
                           extender's grpc.stream_max_in_flight; more only waits in buffers)
+  --rss-every D           the period of --watch-pid's samples (default 10s)
   --changes-every K       every Kth report is a small NodeChange (a 16Mi holder appears on the
                           node, or leaves it) instead of a heartbeat (default 0: heartbeats only)
   --help                  this text
@@ -118,6 +156,9 @@ The extender takes a node's report as stale after its stale_after (default 30s):
 
 common::Result<LoadOptions> parse_load_options(const std::vector<std::string>& args) {
   LoadOptions options;
+  bool nodes_given = false;
+  bool rate_given = false;
+  bool connections_given = false;
   std::size_t i = 0;
   if (!args.empty() && !args[0].starts_with("-")) {
     const std::string& command = args[0];
@@ -127,10 +168,13 @@ common::Result<LoadOptions> parse_load_options(const std::vector<std::string>& a
       options.command = LoadCommand::kFeed;
     } else if (command == "ingest") {
       options.command = LoadCommand::kIngest;
+    } else if (command == "soak-http") {
+      options.command = LoadCommand::kSoakHttp;
     } else if (command == "help") {
       options.help = true;
     } else {
-      return common::Error{"unknown command \"" + command + "\" (cycles, feed or ingest)"};
+      return common::Error{"unknown command \"" + command +
+                           "\" (cycles, feed, ingest or soak-http)"};
     }
     i = 1;
   }
@@ -176,11 +220,37 @@ common::Result<LoadOptions> parse_load_options(const std::vector<std::string>& a
       }
       options.names = static_cast<int>(n);
       options.nodes = static_cast<int>(n);
+      nodes_given = true;
     } else if (flag == "--pods") {
       if (auto ok = integer(1, 100'000'000, n); !ok.ok()) {
         return ok.error();
       }
       options.pods = static_cast<std::size_t>(n);
+      options.pods_given = true;
+    } else if (flag == "--connections") {
+      if (auto ok = integer(1, kMaxConnections, n); !ok.ok()) {
+        return ok.error();
+      }
+      options.connections = static_cast<int>(n);
+      options.paced = true;
+      connections_given = true;
+    } else if (flag == "--watch-pid") {
+      if (auto ok = integer(1, 1 << 30, n); !ok.ok()) {
+        return ok.error();
+      }
+      options.watch_pid = static_cast<int>(n);
+      options.paced = true;
+    } else if (flag == "--http-threads") {
+      if (auto ok = integer(1, 256, n); !ok.ok()) {
+        return ok.error();
+      }
+      options.http_threads = static_cast<int>(n);
+    } else if (flag == "--expect-fit") {
+      if (value != "yes" && value != "no") {
+        return bad(quoted(value) + " is not yes or no");
+      }
+      options.expect_fit = value == "yes";
+      options.paced = true;
     } else if (flag == "--warmup") {
       if (auto ok = integer(0, 1'000'000, n); !ok.ok()) {
         return ok.error();
@@ -216,20 +286,37 @@ common::Result<LoadOptions> parse_load_options(const std::vector<std::string>& a
       }
       options.pod_epc_bytes = *bytes;
     } else if (flag == "--duration" || flag == "--phase-duration" ||
-               flag == "--max-rate-duration") {
+               flag == "--max-rate-duration" || flag == "--rss-every") {
       auto ms = parse_seconds_or_duration(value);
       if (!ms.ok()) {
         return bad(ms.error().message);
       }
+      if (flag == "--rss-every" && *ms < 100) {
+        return bad("give at least 100ms");
+      }
       (flag == "--duration"         ? options.duration_ms
        : flag == "--phase-duration" ? options.phase_ms
+       : flag == "--rss-every"      ? options.rss_every_ms
                                     : options.max_rate_ms) = *ms;
     } else if (flag == "--rate") {
       auto rate = parse_rate(value);
       if (!rate.ok()) {
         return bad(rate.error().message);
       }
-      options.rate_per_s = *rate;
+      // feed: report messages/s; cycles and soak-http: HTTP requests/s.
+      if (options.command == LoadCommand::kFeed) {
+        options.rate_per_s = *rate;
+      } else {
+        options.request_rate = *rate;
+        options.paced = true;
+        rate_given = true;
+      }
+    } else if (flag == "--heartbeat-rate") {
+      auto rate = parse_rate(value);
+      if (!rate.ok()) {
+        return bad(rate.error().message);
+      }
+      options.heartbeat_rate = *rate;
     } else if (flag == "--loaded-rates") {
       options.loaded_rates.clear();
       std::string_view rest = value;
@@ -257,7 +344,7 @@ common::Result<LoadOptions> parse_load_options(const std::vector<std::string>& a
   }
   switch (options.command) {
     case LoadCommand::kNone:
-      return common::Error{"give a command: cycles, feed or ingest (see --help)"};
+      return common::Error{"give a command: cycles, feed, ingest or soak-http (see --help)"};
     case LoadCommand::kCycles:
       if (options.http.empty()) {
         return common::Error{"cycles needs --http HOST:PORT"};
@@ -276,6 +363,31 @@ common::Result<LoadOptions> parse_load_options(const std::vector<std::string>& a
         return common::Error{"ingest needs --extender-binary PATH"};
       }
       break;
+    case LoadCommand::kSoakHttp:
+      if (options.extender_binary.empty()) {
+        return common::Error{"soak-http needs --extender-binary PATH"};
+      }
+      options.paced = true;
+      if (!nodes_given) {
+        options.nodes = options.names = 1000;
+      }
+      if (!rate_given) {
+        options.request_rate = 10'000;
+      }
+      if (!connections_given) {
+        options.connections = kSoakConnections;
+      }
+      if (options.duration_ms < 0) {
+        options.duration_ms = 60'000;
+      }
+      if (options.heartbeat_rate < 0) {
+        options.heartbeat_rate = options.nodes / 10.0;  // the plugin's 10 s heartbeat
+      }
+      break;
+  }
+  if (options.paced && options.duration_ms <= 0 && !options.pods_given) {
+    // Neither limit given: the sequential mode's default count.
+    options.pods_given = true;
   }
   if (options.run_tag.empty() || options.run_tag.size() > 20) {
     return common::Error{"flag --run-tag: give a short word (1..20 characters)"};

@@ -8,7 +8,7 @@
 
 namespace epc::tools::load {
 
-enum class LoadCommand { kNone, kCycles, kFeed, kIngest };
+enum class LoadCommand { kNone, kCycles, kFeed, kIngest, kSoakHttp };
 
 // epc-load's command line: one subcommand and its flags (see load_usage()).
 struct LoadOptions {
@@ -29,7 +29,17 @@ struct LoadOptions {
   std::size_t pods = 1000;
   std::size_t warmup_pods = 10;
   bool prioritize = true;
-  std::int64_t duration_ms = -1;  // cycles: none (count only); feed: 10 s
+  std::int64_t duration_ms = -1;  // cycles: none (count only); feed: 10 s; soak-http: 60 s
+
+  // cycles in the paced mode (any of --connections, --rate, --watch-pid, --expect-fit given;
+  // always for soak-http): concurrent connections, errors counted instead of ending the run.
+  bool paced = false;
+  bool pods_given = false;  // --pods given: the paced mode then stops at it
+  int connections = 1;
+  double request_rate = 0;  // requests/s over all connections; 0 = as fast as possible
+  bool expect_fit = true;   // a filter keeping no node is an error
+  int watch_pid = 0;        // sample this process's VmRSS/VmHWM (0: none)
+  std::int64_t rss_every_ms = 10'000;
 
   // feed
   std::string grpc;  // HOST:PORT
@@ -43,6 +53,10 @@ struct LoadOptions {
   std::int64_t max_rate_ms = 4000;
   std::vector<double> loaded_rates{500, 1000};
   bool keep_dir = false;
+
+  // soak-http (also the ingest flags above that start the extender, and the paced cycles')
+  int http_threads = 0;        // the extender's http.threads (0: its default)
+  double heartbeat_rate = -1;  // the feed's messages/s (-1: nodes / 10 s, the plugin's period)
 };
 
 // Parses argv without the program name. Errors name the flag.

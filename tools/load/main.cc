@@ -1,38 +1,80 @@
 // epc-load: a kube-scheduler-shaped load driver for epc-extender (see load_usage()).
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "tools/load/cycle_batch.h"
 #include "tools/load/ingest_run.h"
 #include "tools/load/load_options.h"
+#include "tools/load/memory_watch.h"
+#include "tools/load/paced_cycles.h"
 #include "tools/load/report_feeder.h"
 #include "tools/load/scheduler_client.h"
 #include "tools/load/scheduler_request.h"
 #include "tools/load/scheduling_cycle.h"
+#include "tools/load/soak_http_run.h"
 
 namespace {
 
 namespace load = epc::tools::load;
 using epc::common::Result;
 
+std::string names_json_of(const load::LoadOptions& options) {
+  std::vector<std::string> names;
+  names.reserve(static_cast<std::size_t>(options.names));
+  for (int i = 0; i < options.names; ++i) {
+    names.push_back(load::load_node_name(options.node_prefix, i));
+  }
+  return load::node_names_json(names);
+}
+
+// Several connections, paced, errors counted (see load_usage()): false when any occurred.
+Result<bool> run_paced(const load::LoadOptions& options, const std::string& host,
+                       std::uint16_t port) {
+  std::optional<load::MemoryWatch> watch;
+  if (options.watch_pid > 0) {
+    watch.emplace(options.watch_pid, std::chrono::milliseconds(options.rss_every_ms), std::cerr);
+    if (auto started = watch->start(); !started.ok()) {
+      return started.error();
+    }
+  }
+  auto result =
+      load::run_paced_cycles(load::paced_cycles_options(options, host, port),
+                             names_json_of(options), static_cast<std::size_t>(options.names));
+  std::optional<load::MemoryWatchResult> memory;
+  if (watch) {
+    memory = watch->stop();
+  }
+  if (!result.ok()) {
+    return result.error();
+  }
+  std::cout << "epc-load cycles: http " << options.http << options.url_prefix << ", verbs "
+            << (options.prioritize ? "filter,prioritize" : "filter") << ", names "
+            << options.node_prefix << "00000.." << options.names - 1 << "\n"
+            << load::describe_paced_cycles(*result);
+  if (memory) {
+    std::cout << memory->summary() << "\n";
+  }
+  std::cout << std::flush;
+  return result->errors().total() == 0;
+}
+
 Result<bool> run_cycles(const load::LoadOptions& options) {
   auto address = load::parse_host_port(options.http);
   if (!address.ok()) {
     return epc::common::Error{"--http: " + address.error().message};
+  }
+  if (options.paced) {
+    return run_paced(options, address->first, address->second);
   }
   load::SchedulerClient client(address->first, address->second);
   if (auto connected = client.connect(); !connected.ok()) {
     return connected.error();
   }
   load::SchedulingCycle cycle(client, options.url_prefix, options.prioritize);
-  std::vector<std::string> names;
-  names.reserve(static_cast<std::size_t>(options.names));
-  for (int i = 0; i < options.names; ++i) {
-    names.push_back(load::load_node_name(options.node_prefix, i));
-  }
-  const std::string names_json = load::node_names_json(names);
+  const std::string names_json = names_json_of(options);
   load::CycleBatchOptions batch_options;
   batch_options.pods = options.pods;
   batch_options.warmup_pods = options.warmup_pods;
@@ -41,7 +83,8 @@ Result<bool> run_cycles(const load::LoadOptions& options) {
   if (options.duration_ms > 0) {
     batch_options.duration = std::chrono::milliseconds(options.duration_ms);
   }
-  auto batch = load::run_cycle_batch(cycle, names_json, names.size(), batch_options);
+  auto batch = load::run_cycle_batch(cycle, names_json, static_cast<std::size_t>(options.names),
+                                     batch_options);
   if (!batch.ok()) {
     return batch.error();
   }
@@ -53,16 +96,8 @@ Result<bool> run_cycles(const load::LoadOptions& options) {
 }
 
 void print_feed(const char* what, const load::FeedStats& stats) {
-  std::printf(
-      "%s: %llu messages (%llu snapshots, %llu heartbeats, %llu changes) in %.2f s = %.0f/s; "
-      "%llu acked, %llu refused%s%s\n",
-      what, static_cast<unsigned long long>(stats.sent()),
-      static_cast<unsigned long long>(stats.snapshots),
-      static_cast<unsigned long long>(stats.heartbeats),
-      static_cast<unsigned long long>(stats.changes), stats.seconds, stats.messages_per_second(),
-      static_cast<unsigned long long>(stats.acked), static_cast<unsigned long long>(stats.refused),
-      stats.first_refusal.empty() ? "" : ", first: ", stats.first_refusal.c_str());
-  std::fflush(stdout);  // a script waits for the register line while the feed goes on
+  // Flushed: a script waits for the register line while the feed goes on.
+  std::cout << load::describe_feed(what, stats) << std::flush;
 }
 
 Result<bool> run_feed(const load::LoadOptions& options) {
@@ -117,6 +152,9 @@ int main(int argc, char** argv) {
     case load::LoadCommand::kIngest:
       done = load::run_ingest(*options, std::cout, std::cerr);
       break;
+    case load::LoadCommand::kSoakHttp:
+      done = load::run_soak_http(*options, std::cout, std::cerr);
+      break;
     case load::LoadCommand::kNone:
       break;
   }
@@ -124,5 +162,5 @@ int main(int argc, char** argv) {
     std::cerr << "epc-load: " << done.error().message << std::endl;
     return 1;
   }
-  return 0;
+  return *done ? 0 : 1;  // false: the run went through with errors (printed with its counts)
 }

@@ -1,6 +1,7 @@
 #include "tools/load/report_feeder.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <random>
 #include <tuple>
 #include <utility>
@@ -363,6 +364,24 @@ common::Result<bool> ReportFeeder::close() {
     return common::Error{"NodeReports stream ended with " + status.error_message()};
   }
   return true;
+}
+
+std::string describe_feed(std::string_view what, const FeedStats& stats) {
+  char line[512];
+  std::snprintf(
+      line, sizeof line,
+      "%.*s: %llu messages (%llu snapshots, %llu heartbeats, %llu changes) in %.2f s = "
+      "%.0f/s; %llu acked, %llu refused",
+      static_cast<int>(what.size()), what.data(), static_cast<unsigned long long>(stats.sent()),
+      static_cast<unsigned long long>(stats.snapshots),
+      static_cast<unsigned long long>(stats.heartbeats),
+      static_cast<unsigned long long>(stats.changes), stats.seconds, stats.messages_per_second(),
+      static_cast<unsigned long long>(stats.acked), static_cast<unsigned long long>(stats.refused));
+  std::string text = line;
+  if (!stats.first_refusal.empty()) {
+    text += ", first: " + stats.first_refusal;
+  }
+  return text + "\n";
 }
 
 }  // namespace epc::tools::load

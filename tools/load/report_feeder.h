@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -48,6 +49,9 @@ struct FeedStats {
   std::uint64_t sent() const { return snapshots + changes + heartbeats; }
   double messages_per_second() const;
 };
+
+// "WHAT: N messages (...) in S s = R/s; A acked, F refused[, first: ...]", one line.
+std::string describe_feed(std::string_view what, const FeedStats& stats);
 
 // How feed() paces its messages.
 struct FeedPlan {

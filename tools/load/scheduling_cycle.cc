@@ -157,19 +157,32 @@ common::Result<CycleRecord> SchedulingCycle::run(std::string_view pod_json,
                                                  std::string_view names_json,
                                                  std::size_t names_count) {
   using Clock = std::chrono::steady_clock;
+  const auto since = [](Clock::time_point from) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - from).count();
+  };
   cache_mode_args(pod_json, names_json, filter_body_);
   CycleRecord record;
   record.names_sent = names_count;
+  failure_ = {};
+  const auto fail = [this](CycleFailureKind kind, int requests_sent, std::string message,
+                           unsigned status = 0) {
+    failure_ = {kind, status, requests_sent};
+    return error(std::move(message));
+  };
   const WireCounters before = client_.counters();
   const Clock::time_point start = Clock::now();
+  record.started = start;
 
   auto filter = client_.post(filter_path_, filter_body_);
   if (!filter.ok()) {
-    return error("POST " + filter_path_ + ": " + filter.error().message);
+    return fail(CycleFailureKind::kTransport, 1,
+                "POST " + filter_path_ + ": " + filter.error().message);
   }
   if (filter->status != 200) {
-    return error("POST " + filter_path_ + ": HTTP " + std::to_string(filter->status) + ": " +
-                 excerpt(filter->body));
+    return fail(CycleFailureKind::kStatus, 1,
+                "POST " + filter_path_ + ": HTTP " + std::to_string(filter->status) + ": " +
+                    excerpt(filter->body),
+                filter->status);
   }
   if (capture_) {
     last_filter_reply_.assign(filter->body);
@@ -180,37 +193,45 @@ common::Result<CycleRecord> SchedulingCycle::run(std::string_view pod_json,
   std::string error_text;
   if (auto e =
           read_filter_reply(parser_->parser, filter->body, record, prioritize_body_, error_text)) {
-    return error("POST " + filter_path_ + ": reply is not an ExtenderFilterResult (" +
-                 simdjson::error_message(e) + "): " + excerpt(filter->body));
+    return fail(CycleFailureKind::kMalformed, 1,
+                "POST " + filter_path_ + ": reply is not an ExtenderFilterResult (" +
+                    simdjson::error_message(e) + "): " + excerpt(filter->body));
   }
   if (!error_text.empty()) {
-    return error("POST " + filter_path_ + ": the extender answered Error \"" + error_text + "\"");
+    return fail(CycleFailureKind::kErrorField, 1,
+                "POST " + filter_path_ + ": the extender answered Error \"" + error_text + "\"");
   }
+  record.filter_ns = since(start);
   prioritize_body_.append("]}");
   if (prioritize_all_names_) {
     cache_mode_args(pod_json, names_json, prioritize_body_);
   }
 
   if (prioritize_ && record.nodes_kept > 1) {
+    const Clock::time_point prioritize_start = Clock::now();
     auto scores = client_.post(prioritize_path_, prioritize_body_);
     if (!scores.ok()) {
-      return error("POST " + prioritize_path_ + ": " + scores.error().message);
+      return fail(CycleFailureKind::kTransport, 2,
+                  "POST " + prioritize_path_ + ": " + scores.error().message);
     }
     if (scores->status != 200) {
-      return error("POST " + prioritize_path_ + ": HTTP " + std::to_string(scores->status) + ": " +
-                   excerpt(scores->body));
+      return fail(CycleFailureKind::kStatus, 2,
+                  "POST " + prioritize_path_ + ": HTTP " + std::to_string(scores->status) + ": " +
+                      excerpt(scores->body),
+                  scores->status);
     }
     if (capture_) {
       last_prioritize_reply_.assign(scores->body);
     }
     if (auto e = read_prioritize_reply(parser_->parser, scores->body, record.nodes_scored)) {
-      return error("POST " + prioritize_path_ + ": reply is not a HostPriorityList (" +
-                   simdjson::error_message(e) + "): " + excerpt(scores->body));
+      return fail(CycleFailureKind::kMalformed, 2,
+                  "POST " + prioritize_path_ + ": reply is not a HostPriorityList (" +
+                      simdjson::error_message(e) + "): " + excerpt(scores->body));
     }
+    record.prioritize_ns = since(prioritize_start);
     record.prioritized = true;
   }
-  record.latency_ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+  record.latency_ns = since(start);
   record.wire = client_.counters() - before;
   return record;
 }

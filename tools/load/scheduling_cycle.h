@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -12,13 +13,31 @@ namespace epc::tools::load {
 
 // What one pod's scheduling cycle cost, as kube-scheduler would see it.
 struct CycleRecord {
-  std::int64_t latency_ns = 0;   // first byte of the filter request to the last reply parsed
-  WireCounters wire;             // this cycle's bytes each way and round trips
-  std::size_t names_sent = 0;    // node names in the filter request
-  std::size_t nodes_kept = 0;    // NodeNames in the filter reply
-  std::size_t nodes_failed = 0;  // FailedNodes + FailedAndUnresolvableNodes
-  std::size_t nodes_scored = 0;  // entries of the prioritize reply (0 when not sent)
+  std::chrono::steady_clock::time_point started;  // the filter request's first write
+  std::int64_t latency_ns = 0;     // first byte of the filter request to the last reply parsed
+  std::int64_t filter_ns = 0;      // first byte of the filter request to its reply parsed
+  std::int64_t prioritize_ns = 0;  // first byte of the prioritize request to its reply parsed
+  WireCounters wire;               // this cycle's bytes each way and round trips
+  std::size_t names_sent = 0;      // node names in the filter request
+  std::size_t nodes_kept = 0;      // NodeNames in the filter reply
+  std::size_t nodes_failed = 0;    // FailedNodes + FailedAndUnresolvableNodes
+  std::size_t nodes_scored = 0;    // entries of the prioritize reply (0 when not sent)
   bool prioritized = false;
+};
+
+// Why a cycle failed, so a load run can count each kind apart.
+enum class CycleFailureKind {
+  kNone,
+  kTransport,   // connect, write, read, timeout, a malformed HTTP response
+  kStatus,      // an HTTP status other than 200
+  kErrorField,  // a 200 reply whose Error field is not empty
+  kMalformed,   // a 200 reply that is not the verb's JSON
+};
+
+struct CycleFailure {
+  CycleFailureKind kind = CycleFailureKind::kNone;
+  unsigned status = 0;    // kStatus: the status
+  int requests_sent = 0;  // requests of the failed cycle written (1: the filter's, 2: both)
 };
 
 // One pod's extender calls in kube-scheduler's order (pkg/scheduler/extender.go and
@@ -50,6 +69,9 @@ class SchedulingCycle {
   common::Result<CycleRecord> run(std::string_view pod_json, std::string_view names_json,
                                   std::size_t names_count);
 
+  // Why the last run() that returned an error failed (kind kNone after a successful run()).
+  const CycleFailure& last_failure() const { return failure_; }
+
   // Diagnostic, not kube-scheduler's behaviour: prioritize gets every name the filter was sent
   // (as tests/bench/extender/http/http_bench does) instead of the names the filter kept.
   void set_prioritize_all_names(bool all) { prioritize_all_names_ = all; }
@@ -74,6 +96,7 @@ class SchedulingCycle {
   bool capture_ = false;
   std::string last_filter_reply_;
   std::string last_prioritize_reply_;
+  CycleFailure failure_;
 };
 
 }  // namespace epc::tools::load

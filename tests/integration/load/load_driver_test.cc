@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,6 +26,9 @@
 #include "tools/load/cycle_batch.h"
 #include "tools/load/extender_process.h"
 #include "tools/load/load_options.h"
+#include "tools/load/loopback_extender.h"
+#include "tools/load/memory_watch.h"
+#include "tools/load/paced_cycles.h"
 #include "tools/load/percentiles.h"
 #include "tools/load/report_feeder.h"
 #include "tools/load/scheduler_client.h"
@@ -36,6 +40,7 @@ namespace {
 
 namespace json = boost::json;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 // A one-thread HTTP server on raw sockets that records each request's bytes and answers with the
@@ -324,8 +329,137 @@ TEST_F(LoadAgainstExtenderTest, an_error_reply_ends_the_cycle_with_a_value) {
   EXPECT_EQ(fine->wire.round_trips, 1U);
 }
 
+// The paced mode: several keep-alive connections on a shared open-loop schedule, errors counted
+// and the run going on.
+TEST_F(LoadAgainstExtenderTest, paced_cycles_hold_the_rate_on_every_connection_without_errors) {
+  start(0);
+  PacedCyclesOptions options;
+  options.host = "127.0.0.1";
+  options.port = http_->port();
+  options.connections = 3;
+  options.rate_per_s = 600;  // 300 cycles/s of filter+prioritize
+  options.duration = std::chrono::milliseconds(1000);
+  options.warmup_pods = 2;
+  options.run_tag = "paced";
+  auto result = run_paced_cycles(options, names_json_, kNodes);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->errors().total(), 0U) << result->errors().first;
+  // 600 requests due in the second: never more (the schedule holds them back); fewer only when
+  // a sanitizer build falls far behind.
+  EXPECT_LE(result->requests(), 606U);
+  EXPECT_GE(result->requests(), 60U);
+  EXPECT_EQ(result->requests(), 2 * result->cycles());  // every cycle prioritized
+  ASSERT_EQ(result->connections.size(), 3U);
+  for (const ConnectionStats& connection : result->connections) {
+    EXPECT_GT(connection.cycles, 0U);
+    EXPECT_EQ(connection.connects, 1U);  // keep-alive held
+  }
+  EXPECT_EQ(result->filter_ns.size(), result->cycles());
+  EXPECT_EQ(result->prioritize_ns.size(), result->cycles());
+  EXPECT_EQ(result->nodes_kept, result->cycles() * 180U);  // 90 % of the fleet fits 64Mi
+  const std::string text = describe_paced_cycles(*result);
+  EXPECT_THAT(text, HasSubstr("target 600/s"));
+  EXPECT_THAT(text, HasSubstr("errors:    0 "));
+}
+
+TEST_F(LoadAgainstExtenderTest, paced_cycles_count_each_error_kind_and_go_on) {
+  start(0);
+  PacedCyclesOptions options;
+  options.host = "127.0.0.1";
+  options.port = http_->port();
+  options.connections = 2;
+  options.pods = 20;
+  options.run_tag = "ghosts";
+  // Names the extender never heard of: every filter keeps none, which expect_fit counts.
+  const std::vector<std::string> ghost_names{"ghost-0", "ghost-1"};
+  const std::string ghosts = node_names_json(ghost_names);
+  auto none_kept = run_paced_cycles(options, ghosts, 2);
+  ASSERT_TRUE(none_kept.ok()) << none_kept.error().message;
+  EXPECT_EQ(none_kept->errors().none_kept, 20U);
+  EXPECT_EQ(none_kept->cycles(), 0U);
+  EXPECT_THAT(none_kept->errors().first, HasSubstr("kept none of 2 nodes"));
+  // A wrong prefix: HTTP 404 for every filter, counted, and the run still ends at its count.
+  options.url_prefix = "/nope";
+  auto not_found = run_paced_cycles(options, names_json_, kNodes);
+  ASSERT_TRUE(not_found.ok()) << not_found.error().message;
+  EXPECT_EQ(not_found->errors().http_status, 20U);
+  EXPECT_EQ(not_found->requests(), 20U);  // the filters only
+  // Nothing listening: transport errors, not a hang.
+  options.url_prefix = "/sgx";
+  options.port = 1;
+  options.pods = 4;
+  auto refused = run_paced_cycles(options, names_json_, kNodes);
+  ASSERT_TRUE(refused.ok()) << refused.error().message;
+  EXPECT_EQ(refused->errors().transport, 4U);
+  // A run that could never end is refused up front.
+  options.pods = 0;
+  EXPECT_FALSE(run_paced_cycles(options, names_json_, kNodes).ok());
+}
+
 // ------------------------------------------------------------------------------------------------
 // What the tables rest on.
+
+TEST(LoadMemoryWatchTest, samples_this_process_at_start_every_period_and_stop) {
+  std::ostringstream lines;
+  MemoryWatch watch(getpid(), std::chrono::milliseconds(100), lines);
+  ASSERT_TRUE(watch.start().ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(350));
+  const MemoryWatchResult result = watch.stop();
+  ASSERT_GE(result.samples.size(), 4U);  // start, 3 periodic, end
+  EXPECT_TRUE(result.error.empty()) << result.error;
+  for (const ProcessSample& sample : result.samples) {
+    EXPECT_GT(sample.rss_kib, 0);
+    EXPECT_GE(sample.hwm_kib, sample.rss_kib);
+  }
+  EXPECT_THAT(result.summary(), StartsWith("RSS start "));
+  EXPECT_THAT(lines.str(), HasSubstr("start at 0.0 s: VmRSS "));
+  EXPECT_EQ(watch.stop().samples.size(), result.samples.size());  // idempotent
+
+  auto parsed = parse_proc_status("Name:\tx\nVmHWM:\t  2048 kB\nVmRSS:\t  1024 kB\n");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->rss_kib, 1024);
+  EXPECT_EQ(parsed->hwm_kib, 2048);
+  EXPECT_FALSE(parse_proc_status("VmRSS:\t1024 kB\n").ok());
+  // A process that is not there is a start error, not a silent empty watch.
+  MemoryWatch gone(0x3fffffff, std::chrono::milliseconds(100), lines);
+  EXPECT_FALSE(gone.start().ok());
+}
+
+TEST(LoadOptionsTest, paced_and_soak_flags_parse) {
+  auto paced = parse_load_options({"cycles", "--http", "127.0.0.1:8888", "--connections", "4",
+                                   "--rate", "10000", "--duration", "60s", "--watch-pid", "42",
+                                   "--rss-every", "5s", "--expect-fit", "no"});
+  ASSERT_TRUE(paced.ok()) << paced.error().message;
+  EXPECT_TRUE(paced->paced);
+  EXPECT_EQ(paced->connections, 4);
+  EXPECT_DOUBLE_EQ(paced->request_rate, 10000);
+  EXPECT_EQ(paced->duration_ms, 60000);
+  EXPECT_EQ(paced->watch_pid, 42);
+  EXPECT_EQ(paced->rss_every_ms, 5000);
+  EXPECT_FALSE(paced->expect_fit);
+  const PacedCyclesOptions options = paced_cycles_options(*paced, "127.0.0.1", 8888);
+  EXPECT_EQ(options.pods, 0U);  // the duration ends it
+  EXPECT_EQ(options.duration, std::chrono::milliseconds(60000));
+
+  auto soak = parse_load_options({"soak-http", "--extender-binary", "/bin/true"});
+  ASSERT_TRUE(soak.ok()) << soak.error().message;
+  EXPECT_EQ(soak->nodes, 1000);
+  EXPECT_DOUBLE_EQ(soak->request_rate, 10000);
+  EXPECT_EQ(soak->duration_ms, 60000);
+  EXPECT_DOUBLE_EQ(soak->heartbeat_rate, 100);  // 1000 nodes every 10 s
+  EXPECT_FALSE(parse_load_options({"soak-http"}).ok());
+  EXPECT_FALSE(parse_load_options({"cycles", "--http", "127.0.0.1:1", "--connections", "0"}).ok());
+  EXPECT_FALSE(
+      parse_load_options({"cycles", "--http", "127.0.0.1:1", "--expect-fit", "maybe"}).ok());
+  EXPECT_FALSE(parse_load_options({"cycles", "--http", "127.0.0.1:1", "--rss-every", "1ms"}).ok());
+
+  LoadOptions threads;
+  threads.http_threads = 2;
+  threads.nodes = 1000;
+  EXPECT_THAT(loopback_extender_yaml(threads), HasSubstr("  threads: 2\n"));
+  EXPECT_THAT(loopback_extender_yaml(threads), HasSubstr("  stream_max_nodes: 1000\n"));
+  EXPECT_THAT(loopback_extender_yaml(LoadOptions{}), Not(HasSubstr("threads:")));
+}
 
 TEST(LoadRequestTest, the_pod_and_args_are_the_recorded_shape_with_this_pods_identity) {
   const LoadPod pod = load_pod(7, 256LL << 20, "run");
