@@ -125,6 +125,11 @@ void add_extender_routes(RouteTable& table, const config::ExtenderConfig& config
     }
     observe_pod(state, connection.last_observed, *args, filter_joins_mix);
     const state::ClusterSnapshotPtr snapshot = state.snapshot();
+    if (args->request.wants_sgx() && !snapshot->sources_ready()) {
+      handlers::write_filter_error(state::kNotReadyError, reply.body);
+      reply.outcome = metrics::Outcome::kError;
+      return;
+    }
     handlers::filter(*args, *snapshot, settings, state::monotonic_now_ns(), connection.scratch,
                      reply.body);
     if (args->request.wants_sgx()) {
@@ -226,6 +231,11 @@ void add_extender_routes(RouteTable& table, const config::ExtenderConfig& config
       return;
     }
     const state::ClusterSnapshotPtr snapshot = state.snapshot();
+    if (args->request.wants_sgx() && !snapshot->sources_ready()) {
+      handlers::write_preempt_error(state::kNotReadyError, reply.body);
+      reply.outcome = metrics::Outcome::kError;
+      return;
+    }
     const handlers::PreemptSummary summary =
         handlers::preempt(*args, *snapshot, settings, state::monotonic_now_ns(), reply.body);
     const metrics::PreemptResult result = !args->request.wants_sgx()

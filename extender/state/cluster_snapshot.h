@@ -18,6 +18,11 @@
 
 namespace epc::state {
 
+// The Error of a filter, preempt or bind that came before the state was rebuilt from the API.
+inline constexpr std::string_view kNotReadyError =
+    "epc-extender is not ready: the pod and node lists from the API server are not in yet, so "
+    "the EPC that pods already bound use is not known (kube-scheduler retries the pod)";
+
 // An immutable view of the cluster, published by the state writer and shared by readers: the node
 // table, the recent pod mix the writer keeps from scheduler observations, and a version.
 // Thread-safety: immutable after publication; any number of threads may read it concurrently.
@@ -58,7 +63,8 @@ class ClusterSnapshot {
   std::uint64_t version() const { return version_; }
 
   // False while a configured source has not delivered its first full state (the API watch's first
-  // pod and node lists): /readyz answers 503 until then.
+  // pod and node lists): /readyz answers 503 until then, and filter, preempt and bind of SGX pods
+  // answer kNotReadyError, since the pods bound before this process started are not counted yet.
   bool sources_ready() const { return sources_ready_; }
   void set_sources_ready(bool ready) { sources_ready_ = ready; }
 

@@ -741,6 +741,9 @@ bool ClusterStateImpl::sources_ready() const {
 
 common::Result<BindReservation> ClusterStateImpl::apply_reserve(const BindRequest& request) {
   assert_writer_thread();
+  if (!sources_ready()) {
+    return common::Error{std::string(kNotReadyError)};
+  }
   const std::optional<core::PodDemand> demand = ledger_.demand(request.pod);
   if (!demand.has_value()) {
     return common::Error{"pod " + request.pod.namespace_name + " (uid " + request.pod.uid +

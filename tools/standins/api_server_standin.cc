@@ -805,6 +805,25 @@ Reply status_reply(int code, std::string body) {
   return r;
 }
 
+// An injected failure as kube-apiserver words it (its Status reasons; 429 and 503 with
+// Retry-After: 1, as its max-in-flight and priority-and-fairness filters send).
+Reply injected_failure(int code) {
+  const std::string_view reason = code == 429   ? "TooManyRequests"
+                                  : code == 503 ? "ServiceUnavailable"
+                                  : code == 504 ? "Timeout"
+                                  : code == 409 ? "Conflict"
+                                  : code >= 500 ? "InternalError"
+                                                : "BadRequest";
+  const std::string message = code == 429
+                                  ? "Too many requests, please try again later."
+                                  : "Internal error occurred: injected failure (ApiServerStandin)";
+  Reply r = status_reply(code, status_failure(code, reason, message));
+  if (code == 429 || code == 503) {
+    r.headers.emplace_back("Retry-After", "1");
+  }
+  return r;
+}
+
 Reply not_found_path() {
   return status_reply(
       404,
@@ -899,6 +918,9 @@ class ApiServerStandin::Impl {
   std::size_t failing_bindings_ = 0;
   int failing_status_ = 500;
   ms binding_delay_{0};
+  std::size_t failing_reads_ = 0;
+  int failing_read_status_ = 500;
+  ms list_delay_{0};
   std::function<void(const BindingRecord&)> binding_observer_;
   ServiceAccountTokens tokens_;
   std::mt19937_64 rng_{std::random_device{}()};
@@ -1824,6 +1846,22 @@ Outcome ApiServerStandin::Impl::handle(const ApiRequest& request,
                        "the server does not allow this method on the requested resource", "{}"));
     return out;
   }
+  if (route.kind == Route::kCollection) {
+    std::lock_guard lock(mutex_);
+    if (failing_reads_ > 0) {
+      --failing_reads_;
+      out.reply = injected_failure(failing_read_status_);
+      return out;
+    }
+    if (!watch && list_delay_.count() > 0) {
+      // Stalled: the request is read and nothing comes back until the delay is over.
+      out.delay = list_delay_;
+      out.deferred = [this, r = route.resource, ns = route.namespace_name, query] {
+        return list(r, ns, query, false).reply;
+      };
+      return out;
+    }
+  }
   switch (route.kind) {
     case Route::kCollection:
       return watch ? this->watch(route.resource, route.namespace_name, query, wake)
@@ -2105,20 +2143,7 @@ Outcome ApiServerStandin::Impl::bind(const std::string& ns, const std::string& n
     ++counters_.binding_requests;
     if (failing_bindings_ > 0) {
       --failing_bindings_;
-      const int code = failing_status_;
-      const std::string_view reason = code == 429   ? "TooManyRequests"
-                                      : code == 503 ? "ServiceUnavailable"
-                                      : code == 504 ? "Timeout"
-                                      : code == 409 ? "Conflict"
-                                      : code >= 500 ? "InternalError"
-                                                    : "BadRequest";
-      const std::string message =
-          code == 429 ? "Too many requests, please try again later."
-                      : "Internal error occurred: injected failure (ApiServerStandin)";
-      out.reply = status_reply(code, status_failure(code, reason, message));
-      if (code == 429 || code == 503) {
-        out.reply.headers.emplace_back("Retry-After", "1");
-      }
+      out.reply = injected_failure(failing_status_);
       return out;
     }
   }
@@ -2425,6 +2450,17 @@ void ApiServerStandin::fail_next_bindings(std::size_t n, int http_status) {
   std::lock_guard lock(impl_->mutex_);
   impl_->failing_bindings_ = n;
   impl_->failing_status_ = http_status;
+}
+
+void ApiServerStandin::fail_next_reads(std::size_t n, int http_status) {
+  std::lock_guard lock(impl_->mutex_);
+  impl_->failing_reads_ = n;
+  impl_->failing_read_status_ = http_status;
+}
+
+void ApiServerStandin::set_list_delay(ms delay) {
+  std::lock_guard lock(impl_->mutex_);
+  impl_->list_delay_ = delay;
 }
 
 void ApiServerStandin::set_binding_delay(ms delay) {

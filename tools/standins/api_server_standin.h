@@ -223,6 +223,12 @@ class ApiServerStandin {
   // The next n binding POSTs (that pass authentication and authorization) answer http_status
   // (429, 500, 503, ...) with a Status body and change nothing. 429 and 503 add Retry-After: 1.
   void fail_next_bindings(std::size_t n, int http_status);
+  // The next n list or watch GETs of a collection (that pass authentication and authorization)
+  // answer http_status the same way, with nothing streamed.
+  void fail_next_reads(std::size_t n, int http_status);
+  // A stalled apiserver: each list GET is read and then answered only after this delay, with the
+  // content as of then (0: at once). Watches are not delayed.
+  void set_list_delay(std::chrono::milliseconds delay);
   // Each binding POST waits this long before it is applied (0: none).
   void set_binding_delay(std::chrono::milliseconds delay);
   // Every open watch that allows bookmarks gets a BOOKMARK at the current revision now.

@@ -5,6 +5,7 @@
 // happens: at no instant may a node hold more EPC than it has.
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <random>
@@ -17,6 +18,7 @@
 #include "tests/integration/binding/extender_under_test.h"
 #include "tests/integration/binding/scheduler_player.h"
 #include "tests/support/exposition.h"
+#include "tests/support/time_scale.h"
 #include "tools/http_client/http_client.h"
 
 namespace epc::binding_test {
@@ -189,8 +191,29 @@ TEST_F(BindingModeTest, extender_restarted_mid_burst_converges_and_stays_safe) {
     EXPECT_GT(player.stats().bound, 50u);
   }  // stopped: everything it knew is gone
 
+  // The restarted extender serves HTTP at once, but its lists are slow to come (a loaded
+  // apiserver): until they are in, /readyz is 503 and an SGX filter or bind is refused, since
+  // its ledger does not hold the 50-odd pods bound a moment ago.
+  api_->set_list_delay(test_support::scaled(std::chrono::milliseconds(1500)));
   ExtenderUnderTest restarted(*api_, kubeconfig_, {});
   ASSERT_TRUE(restarted.error().empty()) << restarted.error();
+  {
+    tools::http_client::HttpClient client(restarted.port());
+    auto ready = client.get("/readyz");
+    ASSERT_TRUE(ready.ok());
+    EXPECT_EQ(ready->status, 503u);
+    auto filtered = client.post("/sgx/filter", filter_body(second.front(), nodes_));
+    ASSERT_TRUE(filtered.ok());
+    EXPECT_NE(filtered->body.find("not ready"), std::string::npos) << filtered->body;
+    EXPECT_NE(filtered->body.find(R"("NodeNames":[])"), std::string::npos) << filtered->body;
+    const PlayerPod& pod = second.front();
+    auto bound = client.post("/sgx/bind", R"({"PodName":")" + pod.name + R"(","PodNamespace":")" +
+                                              pod.namespace_name + R"(","PodUID":")" + pod.uid +
+                                              R"(","Node":")" + nodes_.front() + R"("})");
+    ASSERT_TRUE(bound.ok());
+    EXPECT_NE(bound->body.find("not ready"), std::string::npos) << bound->body;
+  }
+  api_->set_list_delay(std::chrono::milliseconds(0));
   ASSERT_TRUE(restarted.wait_ready());
   // Ready means the lists are in: the ledger equals the API at once, with no report at all.
   std::string why;

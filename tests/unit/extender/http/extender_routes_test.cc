@@ -231,6 +231,37 @@ TEST_F(ExtenderRoutesTest, operational_endpoints) {
   EXPECT_EQ(scrape.body, metrics_.serialize());
 }
 
+// Before the API lists are in (an extender that just restarted), the pods bound meanwhile are not
+// counted: filter and preempt of an SGX pod refuse with an Error (kube-scheduler fails the
+// attempt and retries) instead of passing nodes on a partial ledger; a pod without SGX passes.
+TEST_F(ExtenderRoutesTest, sgx_filter_and_preempt_refuse_until_the_sources_are_ready) {
+  state::ClusterSnapshot rebuilding = fresh_cluster();
+  rebuilding.set_sources_ready(false);
+  test::FakeClusterState state(std::move(rebuilding));
+  RouteTable table;
+  add_extender_routes(table, config_, state, metrics_, {});
+
+  const Answer filter = call_on(table, context_, HttpMethod::kPost, "/sgx/filter",
+                                test::recorded("filter-request-nodenames.json"));
+  EXPECT_EQ(filter.status, 200u);
+  EXPECT_EQ(filter.outcome, metrics::Outcome::kError);
+  const auto reply = boost::json::parse(filter.body).as_object();
+  EXPECT_THAT(std::string(reply.at("Error").as_string()), HasSubstr("not ready"));
+  EXPECT_EQ(reply.at("NodeNames"), boost::json::array{});
+
+  const Answer preempt = call_on(
+      table, context_, HttpMethod::kPost, "/sgx/preempt",
+      R"({"Pod":{"metadata":{"name":"p","namespace":"default","uid":"u1"},"spec":{"containers":[{"name":"a","resources":{"requests":{"sgx.intel.com/epc":"16Mi"}}}]}},"NodeNameToMetaVictims":{"node-a":{"Pods":[],"NumPDBViolations":0}}})");
+  EXPECT_EQ(preempt.outcome, metrics::Outcome::kError);
+  EXPECT_THAT(preempt.body, HasSubstr("not ready"));
+
+  const Answer plain = call_on(
+      table, context_, HttpMethod::kPost, "/sgx/filter",
+      R"({"Pod":{"metadata":{"name":"web","namespace":"default","uid":"u2"},"spec":{"containers":[{"name":"a"}]}},"NodeNames":["node-a","node-c"]})");
+  EXPECT_EQ(plain.outcome, metrics::Outcome::kOk);
+  EXPECT_THAT(plain.body, HasSubstr(R"("NodeNames":["node-a","node-c"])"));
+}
+
 TEST_F(ExtenderRoutesTest, wrong_method_and_unknown_path) {
   EXPECT_EQ(call(HttpMethod::kGet, "/sgx/filter").status, 405u);
   EXPECT_EQ(call(HttpMethod::kPost, "/healthz").status, 405u);

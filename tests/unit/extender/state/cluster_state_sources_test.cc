@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "extender/core/fit.h"
@@ -322,6 +323,28 @@ TEST(ClusterStateSourcesTest, SourcesReadyWaitsForBothLists) {
   const auto plain = ClusterState::create({});
   ASSERT_TRUE(plain->apply(report("node-a", full_state(4 * kGi))).ok());
   EXPECT_TRUE(plain->snapshot()->sources_ready());
+}
+
+// A bind before the lists are in would reserve on a ledger without the pods bound before this
+// process started: it is refused, and the same bind goes through once both lists have come.
+TEST(ClusterStateSourcesTest, NoReservationBeforeTheSourcesAreReady) {
+  ClusterState::Options options;
+  options.api_configured = true;
+  const auto state = ClusterState::create(options);
+  ASSERT_TRUE(state->apply(report("node-a", full_state(256 * kMi))).ok());
+  state->apply_api_pods(pods_batch({api_pod("ns/p1", "uid-p1", "", 64 * kMi)}));
+  state->flush();
+  const Reserved early = reserve(*state, bind_request("ns/p1", "uid-p1", "node-a"));
+  ASSERT_FALSE(early.result.ok());
+  EXPECT_THAT(early.result.error().message, ::testing::HasSubstr("not ready"));
+  EXPECT_EQ(requested(*early.snapshot, "node-a"), 0);
+
+  state->apply_api_pods(pods_batch({api_pod("ns/p1", "uid-p1", "", 64 * kMi)}, /*replace=*/true));
+  state->apply_api_nodes(nodes_batch({api_node("node-a", 256 * kMi)}, /*replace=*/true));
+  state->flush();
+  const Reserved later = reserve(*state, bind_request("ns/p1", "uid-p1", "node-a"));
+  ASSERT_TRUE(later.result.ok()) << later.result.error().message;
+  EXPECT_EQ(requested(*later.snapshot, "node-a"), 64 * kMi);
 }
 
 // ---------------------------------------------------------------------------------------------
