@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -211,6 +212,66 @@ TEST(DevicePluginProcess, HealthzFollowsTheKubeletRegistration) {
   EXPECT_TRUE(status_becomes(503));
   ASSERT_TRUE(kubelet.restart().ok());
   EXPECT_TRUE(status_becomes(200));
+  EXPECT_EQ(plugin.terminate(kWait), 0);
+}
+
+// The kubelet's device-plugin directory cannot be written (a read-only or full mount, wrong
+// ownership): the plugin cannot create its sockets, says why on /healthz (503), keeps running and
+// retrying with backoff, and serves and registers as soon as the directory can be written. Root
+// writes through any mode, so as root the plugin runs as nobody (setpriv, util-linux).
+TEST(DevicePluginProcess, UnwritableKubeletDirectoryIsRetriedUntilItCanBeWritten) {
+  epc::tools::standins::SgxRootStandin root;
+  root.make_sgx2_node(1, 64ULL << 30);
+  epc::tools::standins::TempDir dir("epc-dpp");
+  epc::tools::standins::KubeletStandin kubelet(dir.path());
+  ASSERT_TRUE(kubelet.start().ok());
+  const bool as_root = ::geteuid() == 0;
+  // nobody must reach the SGX root and kubelet.sock (connecting needs write permission on it).
+  ASSERT_EQ(::chmod(root.path().c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(kubelet.socket_path().c_str(), 0777), 0);
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0555), 0);
+  const int port = free_port();
+  ASSERT_GT(port, 0);
+  std::vector<std::string> argv;
+  if (as_root) {
+    argv = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"};
+  }
+  for (const std::string& arg :
+       {std::string(EPC_BINARY_DIR "/deviceplugin/epc-device-plugin"), std::string("--root"),
+        root.path(), std::string("--kubelet-dir"), dir.path(), std::string("--node-name"),
+        std::string("node-a"), std::string("--healthz-address"),
+        "127.0.0.1:" + std::to_string(port), std::string("--check-interval-ms"),
+        std::string("100")}) {
+    argv.push_back(arg);
+  }
+  Process plugin(argv);
+  ASSERT_TRUE(plugin.started());
+  epc::tools::http_client::HttpClient http(static_cast<std::uint16_t>(port));
+  const auto healthz = [&](unsigned expected) {
+    const auto deadline = std::chrono::steady_clock::now() + kWait;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto response = http.get("/healthz");
+      if (response.ok() && response->status == expected) {
+        return true;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  };
+  ASSERT_TRUE(healthz(503)) << "the plugin did not come up";
+  // A few retries' worth (from 100 ms, doubling) while nothing can be created.
+  std::this_thread::sleep_for(epc::test_support::scaled(700ms));
+  EXPECT_EQ(kubelet.registration_count(kEnclave), 0U);
+  int status = 0;
+  EXPECT_EQ(::waitpid(plugin.pid(), &status, WNOHANG), 0) << "the plugin exited";
+  EXPECT_TRUE(healthz(503));
+
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0777), 0);
+  EXPECT_TRUE(kubelet.wait_for_registrations(kEnclave, 1, kWait));
+  EXPECT_TRUE(kubelet.wait_for_registrations(kProvision, 1, kWait));
+  EXPECT_TRUE(healthz(200));
+  auto allocated = kubelet.allocate(kEnclave, {{"sgx-enclave-0"}});
+  EXPECT_TRUE(allocated.ok()) << allocated.error().message;
   EXPECT_EQ(plugin.terminate(kWait), 0);
 }
 

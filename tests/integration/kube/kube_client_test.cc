@@ -1960,6 +1960,60 @@ TEST_F(InformerTest, ApiserverDownRetriesWithBackoffAndRecovers) {
   EXPECT_EQ(actual_epc().at("node-a"), 70 * kMi);
 }
 
+// kube-apiserver's priority-and-fairness or max-in-flight filters shedding load: the first lists
+// get 429 with Retry-After: 1. The state stays unready (so the extender answers no SGX filter)
+// and the informers wait what the server asked, not their own 50 ms backoff, then sync.
+TEST_F(InformerTest, TooManyRequestsOnTheFirstListsKeepsItUnreadyAndHonoursRetryAfter) {
+  server_->fail_next_reads(4, 429);
+  const auto start = steady_clock::now();
+  start_informers();
+  ASSERT_TRUE(eventually(
+      [&] { return pod_informer_->last_error().find("HTTP 429") != std::string::npos; }));
+  EXPECT_FALSE(state_->snapshot()->sources_ready());
+  ASSERT_TRUE(converges());
+  EXPECT_EQ(server_->counters().responses_by_status.at(429), 4u);
+  // Four refusals over two informers, each followed by a 1 s wait: at least two rounds. With the
+  // Retry-After ignored the informers would be ready after ~150 ms.
+  EXPECT_GE(steady_clock::now() - start, 1500ms);
+}
+
+// 500s while the watches are down: the informers retry with backoff, keep what they had (the
+// state stays ready: its content is as of the last event, as kube-scheduler's own cache is) and
+// converge on what changed meanwhile.
+TEST_F(InformerTest, InternalErrorsAfterADroppedWatchAreRetriedAndNothingIsLost) {
+  start_informers();
+  ASSERT_TRUE(converges());
+  ASSERT_TRUE(server_->wait_for_open_watches(2, kDeadline));
+  server_->fail_next_reads(6, 500);
+  server_->drop_watches();
+  create_pod(sgx_pod("default", "during-500s", "6Mi", "node-a"));
+  ASSERT_TRUE(eventually([&] {
+    const auto counters = server_->counters();
+    return counters.responses_by_status.count(500) != 0 &&
+           counters.responses_by_status.at(500) == 6;
+  }));
+  EXPECT_TRUE(state_->snapshot()->sources_ready());
+  ASSERT_TRUE(converges());
+  EXPECT_EQ(actual_epc().at("node-a"), 70 * kMi);
+  EXPECT_TRUE(server_->wait_for_open_watches(2, kDeadline));
+}
+
+// A stalled apiserver (the connection is taken, nothing comes back): each list ends at the
+// client's request timeout, the state stays unready, and once the server answers again the
+// informers sync.
+TEST_F(InformerTest, StalledListsTimeOutAndTheInformersSyncWhenTheServerAnswers) {
+  server_->set_list_delay(3s);
+  RestClientOptions client_options;
+  client_options.request_timeout_ms = 300;
+  start_informers(fast_options(), standins::KubeconfigUser::kAdminToken, client_options);
+  ASSERT_TRUE(eventually([&] { return !pod_informer_->last_error().empty(); }));
+  EXPECT_FALSE(state_->snapshot()->sources_ready());
+  EXPECT_FALSE(pod_informer_->synced());
+  EXPECT_EQ(pod_informer_->lists(), 0u) << pod_informer_->last_error();
+  server_->set_list_delay(0ms);
+  ASSERT_TRUE(converges());
+}
+
 TEST_F(InformerTest, ForbiddenListRetriesWithBackoffAndStaysUnready) {
   start_informers(fast_options(), standins::KubeconfigUser::kUnprivilegedToken);
   ASSERT_TRUE(eventually(

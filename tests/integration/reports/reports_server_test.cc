@@ -10,6 +10,8 @@
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/slice.h>
 #include <gtest/gtest.h>
 
 #include "epc/v1/node_reports.grpc.pb.h"
@@ -367,6 +369,73 @@ TEST_F(ReportsServerTest, OversizedMessageEndsOnlyItsStream) {
   EXPECT_FALSE(row("node-big").has_value());
   auto s = open();
   EXPECT_EQ(send(s, snapshot_report("node-a", "i1", 1)).error(), "");
+  s.rw->WritesDone();
+  EXPECT_TRUE(s.rw->Finish().ok());
+}
+
+// Bytes that are no NodeReport on the wire (a broken or hostile plugin): only that stream ends,
+// with no Ack; the state, another open stream and the server go on as before.
+TEST_F(ReportsServerTest, GarbageBytesEndOnlyTheirStreamAndChangeNothing) {
+  auto good = open();
+  ASSERT_EQ(send(good, snapshot_report("node-a", "i1", 1)).error(), "");
+  state_->flush();
+  const auto version = state_->snapshot()->version();
+
+  // The generated stub's own call, with raw bytes instead of a serialized NodeReport.
+  const grpc::internal::RpcMethod method("/epc.v1.NodeReports/Stream",
+                                         grpc::internal::RpcMethod::BIDI_STREAMING);
+  const std::array<std::string, 3> garbage = {
+      std::string("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 11),  // a varint over 64 bits
+      std::string("\x0a\x7fnode-b", 8),  // a name field longer than the message
+      std::string("\x0f\x00\x00", 3),    // wire type 7 (none exists)
+  };
+  for (const std::string& bytes : garbage) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    auto rw = std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>>(
+        grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(
+            channel_.get(), method, &context));
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer buffer(&slice, 1);
+    rw->Write(buffer);
+    grpc::ByteBuffer reply;
+    EXPECT_FALSE(rw->Read(&reply)) << "garbage must not be acknowledged";
+    // gRPC's callback server ends the read side on bytes it cannot parse as it does on the
+    // client's half-close, so the final status is gRPC's; the call must end, not hang.
+    rw->Finish();
+  }
+
+  state_->flush();
+  EXPECT_EQ(state_->snapshot()->version(), version);
+  EXPECT_FALSE(row("node-b").has_value());
+  EXPECT_TRUE(connected("node-a"));
+  auto ack = send(good, change_report("node-a", "i1", 2, 3));
+  EXPECT_EQ(ack.error(), "");
+  EXPECT_EQ(row("node-a")->enclave_slots_used, 3);
+  good.rw->WritesDone();
+  EXPECT_TRUE(good.rw->Finish().ok());
+  EXPECT_TRUE(eventually_served("node-c", "i3"));
+}
+
+// Sequences out of order on one stream (a plugin bug, or replays): an older one than the last
+// applied is acknowledged with the last applied and changes nothing; a jump ahead is applied.
+TEST_F(ReportsServerTest, OutOfOrderSequencesNeverRollTheStateBack) {
+  auto s = open();
+  ASSERT_EQ(send(s, snapshot_report("node-a", "i1", 10)).error(), "");
+  auto ack = send(s, change_report("node-a", "i1", 50, 7));
+  EXPECT_EQ(ack.applied_sequence(), 50u);
+  for (const std::uint64_t older : {49u, 11u, 10u, 1u}) {
+    ack = send(s, change_report("node-a", "i1", older, 1));
+    EXPECT_EQ(ack.error(), "");
+    EXPECT_EQ(ack.applied_sequence(), 50u);
+    EXPECT_EQ(row("node-a")->enclave_slots_used, 7);
+  }
+  ack = send(s, snapshot_report("node-a", "i1", 20, 64 * kMi));
+  EXPECT_EQ(ack.applied_sequence(), 50u);
+  EXPECT_EQ(row("node-a")->epc_capacity_bytes, static_cast<std::int64_t>(128 * kMi));
+  ack = send(s, change_report("node-a", "i1", 1000, 2));
+  EXPECT_EQ(ack.applied_sequence(), 1000u);
+  EXPECT_EQ(row("node-a")->enclave_slots_used, 2);
   s.rw->WritesDone();
   EXPECT_TRUE(s.rw->Finish().ok());
 }
