@@ -84,6 +84,19 @@ Commands:
            --duration (default 60s) at --rate (default 10000 requests/s) on --connections
            (default 4), watching the extender's RSS. Prints the cycles' summary, the feed and
            "RSS start X MiB, end Y MiB, max Z MiB"; exits 1 when any error occurred.
+  soak     the extender as a cluster runs it, for long: the API server stand-in (in this
+           process, HTTPS on loopback) holds --nodes SGX nodes (default 5000) and a real
+           epc-extender (--extender-binary) lists and watches it; the nodes report on --feeders
+           streams (default 10) at the plugin's 10 s heartbeat, one stream restarted (new
+           instance, fresh snapshots) every --restart-every (default 1m); pods arrive at
+           --pod-rate (default 20/s, 16..128Mi) and go through filter (a rotating tenth of the
+           nodes), prioritize and bind, each deleted --pod-lifetime (default 1m) after its bind.
+           Paced filter+prioritize cycles over --soak-names nodes (default 500) at --rate
+           (default 1000 requests/s) measure the filter latency: --quiet (default 1m) with
+           heartbeats only, then --duration (default 10m) with everything. Checks no Binding
+           overcommitted a node, no report was refused, and the extender's EPC per node equals
+           the API's afterwards; prints both runs, the filter p99 ratio and the RSS line; exits
+           1 when a check failed.
 
 cycles flags:
   --http HOST:PORT        the extender's HTTP address (required; numeric IPv4 or localhost)
@@ -138,6 +151,11 @@ soak-http flags:
   --http-threads T        the extender's http.threads (default: its own, 1)
   --rate, --connections, --duration, --pods, --warmup, --expect-fit, --rss-every, --epc,
   --run-tag, --keep-dir   as above (the extender's PID is watched)
+soak flags:
+  --extender-binary PATH  the epc-extender to start (required)
+  --nodes N, --rate, --connections, --duration, --epc, --rss-every, --run-tag, --keep-dir
+  --feeders F, --restart-every D, --pod-rate R, --pod-lifetime D, --quiet D, --soak-names N
+                          as described above
 shared flags:
   --node-prefix P         node names are P00000, P00001, ... (default load-node-)
   --window W              reports written and not yet acknowledged, at most (default 32, the
@@ -170,11 +188,13 @@ common::Result<LoadOptions> parse_load_options(const std::vector<std::string>& a
       options.command = LoadCommand::kIngest;
     } else if (command == "soak-http") {
       options.command = LoadCommand::kSoakHttp;
+    } else if (command == "soak") {
+      options.command = LoadCommand::kSoak;
     } else if (command == "help") {
       options.help = true;
     } else {
       return common::Error{"unknown command \"" + command +
-                           "\" (cycles, feed, ingest or soak-http)"};
+                           "\" (cycles, feed, ingest, soak-http or soak)"};
     }
     i = 1;
   }
@@ -285,6 +305,28 @@ common::Result<LoadOptions> parse_load_options(const std::vector<std::string>& a
         return bad(bytes.error().message);
       }
       options.pod_epc_bytes = *bytes;
+    } else if (flag == "--feeders" || flag == "--soak-names") {
+      if (auto ok = integer(1, kMaxNodes, n); !ok.ok()) {
+        return ok.error();
+      }
+      (flag == "--feeders" ? options.soak_feeders : options.soak_names) = static_cast<int>(n);
+    } else if (flag == "--restart-every" || flag == "--pod-lifetime" || flag == "--quiet") {
+      auto ms = parse_seconds_or_duration(value);
+      if (!ms.ok()) {
+        return bad(ms.error().message);
+      }
+      if (*ms < 100) {
+        return bad("give at least 100ms");
+      }
+      (flag == "--restart-every"  ? options.restart_every_ms
+       : flag == "--pod-lifetime" ? options.pod_lifetime_ms
+                                  : options.quiet_ms) = *ms;
+    } else if (flag == "--pod-rate") {
+      auto rate = parse_rate(value);
+      if (!rate.ok() || *rate <= 0) {
+        return bad(quoted(value) + " is not a positive rate");
+      }
+      options.pod_rate = *rate;
     } else if (flag == "--duration" || flag == "--phase-duration" ||
                flag == "--max-rate-duration" || flag == "--rss-every") {
       auto ms = parse_seconds_or_duration(value);
@@ -344,7 +386,7 @@ common::Result<LoadOptions> parse_load_options(const std::vector<std::string>& a
   }
   switch (options.command) {
     case LoadCommand::kNone:
-      return common::Error{"give a command: cycles, feed, ingest or soak-http (see --help)"};
+      return common::Error{"give a command: cycles, feed, ingest, soak-http or soak (see --help)"};
     case LoadCommand::kCycles:
       if (options.http.empty()) {
         return common::Error{"cycles needs --http HOST:PORT"};
@@ -382,6 +424,27 @@ common::Result<LoadOptions> parse_load_options(const std::vector<std::string>& a
       }
       if (options.heartbeat_rate < 0) {
         options.heartbeat_rate = options.nodes / 10.0;  // the plugin's 10 s heartbeat
+      }
+      break;
+    case LoadCommand::kSoak:
+      if (options.extender_binary.empty()) {
+        return common::Error{"soak needs --extender-binary PATH"};
+      }
+      options.paced = true;
+      if (!nodes_given) {
+        options.nodes = options.names = 5000;
+      }
+      if (!rate_given) {
+        options.request_rate = 1000;
+      }
+      if (!connections_given) {
+        options.connections = 2;
+      }
+      if (options.duration_ms < 0) {
+        options.duration_ms = 600'000;
+      }
+      if (options.soak_feeders > options.nodes) {
+        return common::Error{"soak: --feeders must not exceed --nodes"};
       }
       break;
   }

@@ -8,7 +8,7 @@
 
 namespace epc::tools::load {
 
-enum class LoadCommand { kNone, kCycles, kFeed, kIngest, kSoakHttp };
+enum class LoadCommand { kNone, kCycles, kFeed, kIngest, kSoakHttp, kSoak };
 
 // epc-load's command line: one subcommand and its flags (see load_usage()).
 struct LoadOptions {
@@ -57,6 +57,16 @@ struct LoadOptions {
   // soak-http (also the ingest flags above that start the extender, and the paced cycles')
   int http_threads = 0;        // the extender's http.threads (0: its default)
   double heartbeat_rate = -1;  // the feed's messages/s (-1: nodes / 10 s, the plugin's period)
+
+  // soak (also soak-http's extender, cycle and RSS flags)
+  int soak_feeders = 10;  // report streams the fleet is split over
+  int soak_names = 500;   // node names per measuring filter, spread over the fleet
+  std::int64_t quiet_ms = 60'000;
+  std::int64_t restart_every_ms = 60'000;
+  double pod_rate = 20;  // pods/s through filter, prioritize and bind
+  std::int64_t pod_lifetime_ms = 60'000;
+  // LoopbackExtender: kube.kubeconfig of the extender it starts (soak sets it; empty: no API).
+  std::string kubeconfig;
 };
 
 // Parses argv without the program name. Errors name the flag.

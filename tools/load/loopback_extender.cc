@@ -48,6 +48,9 @@ std::string loopback_extender_yaml(const LoadOptions& options) {
       std::to_string(options.nodes) +
       "\n"
       "  stream_max_rate: 0\n";
+  if (!options.kubeconfig.empty()) {
+    yaml += "kube:\n  kubeconfig: " + options.kubeconfig + "\n";
+  }
   return yaml;
 }
 

@@ -15,6 +15,7 @@
 #include "tools/load/scheduler_request.h"
 #include "tools/load/scheduling_cycle.h"
 #include "tools/load/soak_http_run.h"
+#include "tools/load/soak_run.h"
 
 namespace {
 
@@ -154,6 +155,9 @@ int main(int argc, char** argv) {
       break;
     case load::LoadCommand::kSoakHttp:
       done = load::run_soak_http(*options, std::cout, std::cerr);
+      break;
+    case load::LoadCommand::kSoak:
+      done = load::run_soak(*options, std::cout, std::cerr);
       break;
     case load::LoadCommand::kNone:
       break;

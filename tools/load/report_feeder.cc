@@ -108,7 +108,7 @@ common::Result<std::unique_ptr<ReportFeeder>> ReportFeeder::create(FeederOptions
   if (options.target.empty()) {
     return common::Error{"the feeder needs the extender's gRPC HOST:PORT"};
   }
-  if (options.nodes <= 0 || options.window == 0) {
+  if (options.nodes <= 0 || options.window == 0 || options.first_node < 0) {
     return common::Error{"the feeder needs at least one node and a window of at least 1"};
   }
   if (options.instance_id.empty()) {
@@ -118,7 +118,7 @@ common::Result<std::unique_ptr<ReportFeeder>> ReportFeeder::create(FeederOptions
   const FeederOptions& o = feeder->options_;
   feeder->names_.reserve(static_cast<std::size_t>(o.nodes));
   feeder->states_.reserve(static_cast<std::size_t>(o.nodes));
-  for (int i = 0; i < o.nodes; ++i) {
+  for (int i = o.first_node; i < o.first_node + o.nodes; ++i) {
     feeder->names_.push_back(load_node_name(o.node_prefix, i));
     feeder->states_.push_back(load_node_state(i));
   }
@@ -221,7 +221,7 @@ common::Result<bool> ReportFeeder::send_heartbeat(int node) {
 common::Result<bool> ReportFeeder::send_change(int node) {
   const auto i = static_cast<std::size_t>(node);
   report::NodeState after = states_[i];
-  const report::Holder extra = holder(node, "x");
+  const report::Holder extra = holder(options_.first_node + node, "x");
   if (extra_holder_[i]) {
     std::erase(after.holders, extra);
     after.enclave.used -= 1;

@@ -24,6 +24,9 @@ namespace epc::tools::load {
 struct FeederOptions {
   std::string target;  // "host:port" of the extender's NodeReports gRPC service
   int nodes = 5000;
+  // This feeder's nodes are first_node .. first_node + nodes - 1 (a fleet split over several
+  // streams, each of which may restart on its own).
+  int first_node = 0;
   std::string node_prefix = "load-node-";  // node i is load_node_name(prefix, i)
   // Messages written and not yet acknowledged, at most. Keep it at or below the extender's
   // grpc.stream_max_in_flight (default 32): beyond it the extender stops reading and the rest

@@ -461,6 +461,38 @@ TEST(LoadOptionsTest, paced_and_soak_flags_parse) {
   EXPECT_THAT(loopback_extender_yaml(LoadOptions{}), Not(HasSubstr("threads:")));
 }
 
+TEST(LoadOptionsTest, soak_flags_parse_with_the_issue_defaults) {
+  auto soak = parse_load_options({"soak", "--extender-binary", "/bin/true"});
+  ASSERT_TRUE(soak.ok()) << soak.error().message;
+  EXPECT_EQ(soak->command, LoadCommand::kSoak);
+  EXPECT_EQ(soak->nodes, 5000);
+  EXPECT_EQ(soak->duration_ms, 600000);  // 10 minutes
+  EXPECT_EQ(soak->restart_every_ms, 60000);
+  EXPECT_EQ(soak->quiet_ms, 60000);
+  EXPECT_DOUBLE_EQ(soak->request_rate, 1000);
+  auto given =
+      parse_load_options({"soak", "--extender-binary", "/bin/true", "--nodes", "50", "--feeders",
+                          "5", "--restart-every", "2s", "--pod-rate", "40", "--pod-lifetime",
+                          "500ms", "--quiet", "3s", "--soak-names", "20"});
+  ASSERT_TRUE(given.ok()) << given.error().message;
+  EXPECT_EQ(given->soak_feeders, 5);
+  EXPECT_EQ(given->restart_every_ms, 2000);
+  EXPECT_DOUBLE_EQ(given->pod_rate, 40);
+  EXPECT_EQ(given->pod_lifetime_ms, 500);
+  EXPECT_EQ(given->quiet_ms, 3000);
+  EXPECT_EQ(given->soak_names, 20);
+  EXPECT_FALSE(parse_load_options({"soak"}).ok());
+  EXPECT_FALSE(
+      parse_load_options({"soak", "--extender-binary", "/bin/true", "--pod-rate", "0"}).ok());
+  EXPECT_FALSE(parse_load_options(
+                   {"soak", "--extender-binary", "/bin/true", "--nodes", "4", "--feeders", "5"})
+                   .ok());
+
+  LoadOptions api;
+  api.kubeconfig = "/tmp/k";
+  EXPECT_THAT(loopback_extender_yaml(api), HasSubstr("kube:\n  kubeconfig: /tmp/k\n"));
+}
+
 TEST(LoadRequestTest, the_pod_and_args_are_the_recorded_shape_with_this_pods_identity) {
   const LoadPod pod = load_pod(7, 256LL << 20, "run");
   EXPECT_EQ(pod.uid, load_pod(7, 1, "run").uid);
