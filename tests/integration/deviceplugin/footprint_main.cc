@@ -4,12 +4,15 @@
 //   - idle CPU: utime+stime from /proc/PID/stat over 10 s with nothing happening (default flags);
 //   - propagation: Allocate (with the pod listed by PodResources) -> the extender's state showing
 //     the slot used, over `runs` Allocates 200 ms apart (median, min, max).
-// Usage: epc_dp_footprint [runs]   (run from the build directory's tree; paths are compiled in)
+// Usage: epc_dp_footprint [runs] [--tls]   (run from the build directory's tree; paths are compiled
+// in). --tls: the report stream as a secured cluster runs it, over TLS with a per-node client
+// certificate (the extender's --grpc-auth mtls), so the plugin's TLS code is in use.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -27,6 +30,7 @@
 #include "tools/standins/pod_resources_standin.h"
 #include "tools/standins/sgx_root_standin.h"
 #include "tools/standins/temp_dir.h"
+#include "tools/standins/test_certificates.h"
 
 extern char** environ;
 
@@ -83,6 +87,43 @@ long cpu_ticks(pid_t pid) {
   return utime + stime;
 }
 
+// Rss per mapped file from /proc/PID/smaps, largest first; anonymous mappings (heap, arenas,
+// stacks) summed as "[anonymous]". Each file's figure includes its relocated (private) data.
+void print_rss_by_mapping(pid_t pid) {
+  std::ifstream smaps("/proc/" + std::to_string(pid) + "/smaps");
+  std::map<std::string, long> by_file;
+  std::string line;
+  std::string current = "[anonymous]";
+  while (std::getline(smaps, line)) {
+    if (line.empty()) {
+      continue;
+    }
+    if (line.compare(0, 4, "Rss:") == 0) {
+      by_file[current] += std::atol(line.c_str() + 4);
+      continue;
+    }
+    // A mapping's header: "start-end perms offset dev inode [path]"; field lines have a ':' in
+    // their first word.
+    const auto first_space = line.find(' ');
+    if (first_space == std::string::npos || line.find(':') < first_space) {
+      continue;
+    }
+    const auto slash = line.find('/');
+    current = slash != std::string::npos ? line.substr(line.rfind('/') + 1) : "[anonymous]";
+  }
+  std::vector<std::pair<long, std::string>> rows;
+  for (const auto& [file, kib] : by_file) {
+    rows.emplace_back(kib, file);
+  }
+  std::sort(rows.rbegin(), rows.rend());
+  std::printf("Rss by mapping (KiB):\n");
+  for (const auto& [kib, file] : rows) {
+    if (kib > 0) {
+      std::printf("  %6ld  %s\n", kib, file.c_str());
+    }
+  }
+}
+
 bool metrics_have(epc::tools::http_client::HttpClient& http, const std::string& line) {
   auto metrics = http.get("/metrics");
   return metrics.ok() && metrics->body.find(line) != std::string::npos;
@@ -91,7 +132,36 @@ bool metrics_have(epc::tools::http_client::HttpClient& http, const std::string& 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int runs = argc > 1 ? std::atoi(argv[1]) : 20;
+  int runs = 20;
+  bool tls = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--tls") {
+      tls = true;
+    } else {
+      runs = std::atoi(argv[i]);
+    }
+  }
+  epc::tools::standins::TempDir tls_dir("epc-fp-tls");
+  std::vector<std::string> extender_args = {"--http-port", "0", "--grpc-address", "127.0.0.1:0"};
+  std::vector<std::string> plugin_tls_args;
+  if (tls) {
+    epc::tools::standins::TestCertificateOptions options;
+    options.client_common_name = "system:node:node-fp";
+    options.client_organization = "system:nodes";
+    auto certificates = epc::tools::standins::make_test_certificates(options);
+    if (!certificates.ok() ||
+        !epc::tools::standins::write_test_certificates(*certificates, tls_dir.path()).ok()) {
+      std::fprintf(stderr, "cannot make the test certificates\n");
+      return 1;
+    }
+    extender_args.insert(extender_args.end(),
+                         {"--grpc-tls-cert-file", tls_dir.file("server.crt"), "--grpc-tls-key-file",
+                          tls_dir.file("server.key"), "--grpc-tls-client-ca-file",
+                          tls_dir.file("ca.crt"), "--grpc-auth", "mtls"});
+    plugin_tls_args = {"--extender-ca-file",          tls_dir.file("ca.crt"),
+                       "--extender-client-cert-file", tls_dir.file("client.crt"),
+                       "--extender-client-key-file",  tls_dir.file("client.key")};
+  }
   epc::tools::standins::SgxRootStandin root;
   root.make_sgx2_node(2, 64ULL << 30);
   epc::tools::standins::TempDir kubelet_dir("epc-fp-k");
@@ -102,9 +172,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot start the kubelet stand-ins\n");
     return 1;
   }
-  auto extender = epc::tools::load::ExtenderProcess::start(
-      EPC_BINARY_DIR "/extender/epc-extender",
-      {"--http-port", "0", "--grpc-address", "127.0.0.1:0"}, 20s);
+  auto extender = epc::tools::load::ExtenderProcess::start(EPC_BINARY_DIR "/extender/epc-extender",
+                                                           extender_args, 20s);
   if (!extender.ok()) {
     std::fprintf(stderr, "%s\n", extender.error().message.c_str());
     return 1;
@@ -122,6 +191,7 @@ int main(int argc, char** argv) {
                                    "127.0.0.1:" + std::to_string(extender->grpc_port()),
                                    "--pod-resources-socket",
                                    pod_resources.socket_path()};
+  args.insert(args.end(), plugin_tls_args.begin(), plugin_tls_args.end());
   std::vector<char*> argv_plugin;
   for (auto& arg : args) {
     argv_plugin.push_back(arg.data());
@@ -154,6 +224,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::this_thread::sleep_for(1s);  // startup settled
+  std::printf("report stream: %s\n",
+              tls ? "TLS, client certificate (--grpc-auth mtls)" : "plain text on loopback");
   std::printf("plugin pid %d VmRSS after startup: %ld KiB (%s, %s, %s)\n", pid, rss_kib(pid),
               status_line(pid, "RssAnon:").c_str(), status_line(pid, "RssFile:").c_str(),
               status_line(pid, "Threads:").c_str());
@@ -161,6 +233,7 @@ int main(int argc, char** argv) {
   const long ticks_before = cpu_ticks(pid);
   std::this_thread::sleep_for(10s);
   const long ticks = cpu_ticks(pid) - ticks_before;
+  print_rss_by_mapping(pid);
   const long hz = sysconf(_SC_CLK_TCK);
   std::printf("idle CPU over 10 s: %ld ticks (%.0f ms, %.3f %% of one core)\n", ticks,
               1000.0 * static_cast<double>(ticks) / static_cast<double>(hz),
