@@ -118,12 +118,8 @@ class IngestRun {
   }
 
   common::Result<bool> register_nodes() {
-    FeederOptions feeder_options;
-    feeder_options.target = "127.0.0.1:" + std::to_string(extender_->process().grpc_port());
-    feeder_options.nodes = options_.nodes;
-    feeder_options.node_prefix = options_.node_prefix;
-    feeder_options.window = options_.window;
-    auto feeder = ReportFeeder::create(std::move(feeder_options));
+    auto feeder = ReportFeeder::create(feeder_options_for(
+        options_, "127.0.0.1:" + std::to_string(extender_->process().grpc_port())));
     if (!feeder.ok()) {
       return feeder.error();
     }
@@ -215,18 +211,7 @@ class IngestRun {
     if (!row.feed) {
       row.feed = std::move(slice.feed);
     } else if (slice.feed) {
-      FeedStats& sum = *row.feed;
-      const FeedStats& add = *slice.feed;
-      sum.snapshots += add.snapshots;
-      sum.changes += add.changes;
-      sum.heartbeats += add.heartbeats;
-      sum.acked += add.acked;
-      sum.refused += add.refused;
-      sum.unexpected_sequence += add.unexpected_sequence;
-      if (sum.first_refusal.empty()) {
-        sum.first_refusal = add.first_refusal;
-      }
-      sum.seconds += add.seconds;
+      *row.feed += *slice.feed;
     }
   }
 

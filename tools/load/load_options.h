@@ -67,6 +67,11 @@ struct LoadOptions {
   std::int64_t pod_lifetime_ms = 60'000;
   // LoopbackExtender: kube.kubeconfig of the extender it starts (soak sets it; empty: no API).
   std::string kubeconfig;
+
+  // Nodes on one report stream: all of them, but soak's fleet is split over soak_feeders streams.
+  int nodes_per_stream() const {
+    return command == LoadCommand::kSoak ? (nodes + soak_feeders - 1) / soak_feeders : nodes;
+  }
 };
 
 // Parses argv without the program name. Errors name the flag.

@@ -45,7 +45,7 @@ std::string loopback_extender_yaml(const LoadOptions& options) {
       std::to_string(options.window) +
       "\n"
       "  stream_max_nodes: " +
-      std::to_string(options.nodes) +
+      std::to_string(options.nodes_per_stream()) +
       "\n"
       "  stream_max_rate: 0\n";
   if (!options.kubeconfig.empty()) {

@@ -102,12 +102,7 @@ void print_feed(const char* what, const load::FeedStats& stats) {
 }
 
 Result<bool> run_feed(const load::LoadOptions& options) {
-  load::FeederOptions feeder_options;
-  feeder_options.target = options.grpc;
-  feeder_options.nodes = options.nodes;
-  feeder_options.node_prefix = options.node_prefix;
-  feeder_options.window = options.window;
-  auto feeder = load::ReportFeeder::create(feeder_options);
+  auto feeder = load::ReportFeeder::create(load::feeder_options_for(options, options.grpc));
   if (!feeder.ok()) {
     return feeder.error();
   }

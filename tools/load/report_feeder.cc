@@ -67,6 +67,29 @@ void give_holders_epc(Holders& holders) {
 
 }  // namespace
 
+FeedStats& FeedStats::operator+=(const FeedStats& other) {
+  snapshots += other.snapshots;
+  changes += other.changes;
+  heartbeats += other.heartbeats;
+  acked += other.acked;
+  refused += other.refused;
+  unexpected_sequence += other.unexpected_sequence;
+  if (first_refusal.empty()) {
+    first_refusal = other.first_refusal;
+  }
+  seconds += other.seconds;
+  return *this;
+}
+
+FeederOptions feeder_options_for(const LoadOptions& options, std::string target) {
+  FeederOptions feeder;
+  feeder.target = std::move(target);
+  feeder.nodes = options.nodes;
+  feeder.node_prefix = options.node_prefix;
+  feeder.window = options.window;
+  return feeder;
+}
+
 double FeedStats::messages_per_second() const {
   return seconds > 0 ? static_cast<double>(sent()) / seconds : 0.0;
 }

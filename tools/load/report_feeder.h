@@ -14,6 +14,7 @@
 
 #include "common/result.h"
 #include "deviceplugin/report/node_state.h"
+#include "tools/load/load_options.h"
 
 namespace epc::v1 {
 class NodeState;
@@ -38,6 +39,9 @@ struct FeederOptions {
   std::chrono::milliseconds ack_timeout{10000};
 };
 
+// The feeder of epc-load's flags (--nodes, --node-prefix, --window) for the extender at `target`.
+FeederOptions feeder_options_for(const LoadOptions& options, std::string target);
+
 // What one register_nodes() or feed() sent and what the extender answered.
 struct FeedStats {
   std::uint64_t snapshots = 0;
@@ -50,6 +54,8 @@ struct FeedStats {
   double seconds = 0;  // from the first write to the last Ack
 
   std::uint64_t sent() const { return snapshots + changes + heartbeats; }
+  // Adds another run's counts and seconds (consecutive runs); keeps the first refusal.
+  FeedStats& operator+=(const FeedStats& other);
   double messages_per_second() const;
 };
 

@@ -31,12 +31,8 @@ common::Result<bool> run_soak_http(const LoadOptions& options, std::ostream& out
   }
   ExtenderProcess& process = (*extender)->process();
 
-  FeederOptions feeder_options;
-  feeder_options.target = "127.0.0.1:" + std::to_string(process.grpc_port());
-  feeder_options.nodes = options.nodes;
-  feeder_options.node_prefix = options.node_prefix;
-  feeder_options.window = options.window;
-  auto created = ReportFeeder::create(std::move(feeder_options));
+  auto created = ReportFeeder::create(
+      feeder_options_for(options, "127.0.0.1:" + std::to_string(process.grpc_port())));
   if (!created.ok()) {
     return created.error();
   }

@@ -76,26 +76,11 @@ struct FleetTotals {
   std::string first_error;
 };
 
-void add_stats(FeedStats& into, const FeedStats& more) {
-  into.snapshots += more.snapshots;
-  into.changes += more.changes;
-  into.heartbeats += more.heartbeats;
-  into.acked += more.acked;
-  into.refused += more.refused;
-  into.unexpected_sequence += more.unexpected_sequence;
-  if (into.first_refusal.empty()) {
-    into.first_refusal = more.first_refusal;
-  }
-}
-
 common::Result<bool> start_part(FleetPart& part, const LoadOptions& options,
                                 const std::string& target, FleetTotals& totals) {
-  FeederOptions feeder_options;
-  feeder_options.target = target;
+  FeederOptions feeder_options = feeder_options_for(options, target);
   feeder_options.first_node = part.first_node;
   feeder_options.nodes = part.nodes;
-  feeder_options.node_prefix = options.node_prefix;
-  feeder_options.window = options.window;
   auto created = ReportFeeder::create(std::move(feeder_options));
   if (!created.ok()) {
     return created.error();
@@ -106,7 +91,7 @@ common::Result<bool> start_part(FleetPart& part, const LoadOptions& options,
     return common::Error{"registering nodes " + std::to_string(part.first_node) +
                          "..: " + registered.error().message};
   }
-  add_stats(totals.sent, *registered);
+  totals.sent += *registered;
   part.stop.store(false);
   part.fed.reset();
   FeedPlan plan;
@@ -124,7 +109,7 @@ void stop_part(FleetPart& part, FleetTotals& totals) {
   }
   if (part.fed) {
     if (part.fed->ok()) {
-      add_stats(totals.sent, part.fed->value());
+      totals.sent += part.fed->value();
     } else if (totals.first_error.empty()) {
       totals.first_error = part.fed->error().message;
     }
@@ -170,8 +155,8 @@ common::Result<std::unordered_map<std::string, std::int64_t>> requested_by_node(
 }
 
 // The host kube-scheduler would pick: the best prioritize score, else the first name kept.
-std::string pick_host(const SchedulingCycle& cycle, bool prioritized) {
-  simdjson::dom::parser parser;
+std::string pick_host(const SchedulingCycle& cycle, bool prioritized,
+                      simdjson::dom::parser& parser) {
   simdjson::dom::element doc;
   if (prioritized) {
     if (parser.parse(cycle.last_prioritize_reply()).get(doc) != simdjson::SUCCESS) {
@@ -240,6 +225,7 @@ ChurnStats run_churn(const LoadOptions& options, standins::ApiServerStandin& api
   SchedulerClient client("127.0.0.1", port);
   SchedulingCycle cycle(client, options.url_prefix, true);
   cycle.set_capture(true);
+  simdjson::dom::parser parser;  // its buffers kept across pods
   std::deque<LivePod> live;
   const auto remove = [&](const std::string& name, const std::string& node) {
     if (api.delete_pod("default", name).ok()) {
@@ -302,7 +288,7 @@ ChurnStats run_churn(const LoadOptions& options, standins::ApiServerStandin& api
       remove(name, "");
       continue;
     }
-    const std::string host = ran->nodes_kept == 0 ? "" : pick_host(cycle, ran->prioritized);
+    const std::string host = ran->nodes_kept == 0 ? "" : pick_host(cycle, ran->prioritized, parser);
     if (host.empty()) {
       ++stats.unschedulable;
       remove(name, "");
@@ -392,7 +378,6 @@ common::Result<bool> run_soak(const LoadOptions& options, std::ostream& out, std
   standins::TempDir dir("epc-soak");
   LoadOptions extender_options = options;
   extender_options.kubeconfig = dir.file("kubeconfig");
-  extender_options.nodes = options.nodes / options.soak_feeders + 1;  // per stream
   if (auto written =
           api->write_kubeconfig(extender_options.kubeconfig, standins::KubeconfigUser::kAdminToken);
       !written.ok()) {
@@ -424,7 +409,7 @@ common::Result<bool> run_soak(const LoadOptions& options, std::ostream& out, std
   FleetTotals fleet;
   const auto fleet_started = Clock::now();
   std::vector<std::unique_ptr<FleetPart>> parts;
-  const int per_part = (options.nodes + options.soak_feeders - 1) / options.soak_feeders;
+  const int per_part = options.nodes_per_stream();
   for (int first = 0; first < options.nodes; first += per_part) {
     auto part = std::make_unique<FleetPart>();
     part->first_node = first;
@@ -557,6 +542,7 @@ common::Result<bool> run_soak(const LoadOptions& options, std::ostream& out, std
     std::this_thread::sleep_for(milliseconds(200));
   }
   stop_fleet();
+  // The streams ran side by side: their summed seconds are no duration, the wall clock is.
   fleet.sent.seconds = std::chrono::duration<double>(Clock::now() - fleet_started).count();
   if (!watching.ok()) {
     return watching.error();

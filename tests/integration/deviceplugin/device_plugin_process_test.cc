@@ -179,6 +179,19 @@ int free_port() {
   return port;
 }
 
+// Polls the plugin's /healthz until it answers `expected` (false after kWait).
+bool healthz_becomes(epc::tools::http_client::HttpClient& http, unsigned expected) {
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto response = http.get("/healthz");
+    if (response.ok() && response->status == expected) {
+      return true;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+
 // /healthz answers 503 while kubelet is not there to register with, 200 once both resources are
 // registered, 503 again while kubelet is down, and 200 after it is back.
 TEST(DevicePluginProcess, HealthzFollowsTheKubeletRegistration) {
@@ -193,25 +206,14 @@ TEST(DevicePluginProcess, HealthzFollowsTheKubeletRegistration) {
                   "127.0.0.1:" + std::to_string(port), "--check-interval-ms", "100"});
   ASSERT_TRUE(plugin.started());
   epc::tools::http_client::HttpClient http(static_cast<std::uint16_t>(port));
-  const auto status_becomes = [&](unsigned expected) {
-    const auto deadline = std::chrono::steady_clock::now() + kWait;
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto response = http.get("/healthz");
-      if (response.ok() && response->status == expected) {
-        return true;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
-  };
-  EXPECT_TRUE(status_becomes(503));  // no kubelet.sock yet
+  EXPECT_TRUE(healthz_becomes(http, 503));  // no kubelet.sock yet
   ASSERT_TRUE(kubelet.start().ok());
   ASSERT_TRUE(kubelet.wait_for_registrations(kEnclave, 1, kWait));
-  EXPECT_TRUE(status_becomes(200));
+  EXPECT_TRUE(healthz_becomes(http, 200));
   kubelet.stop();
-  EXPECT_TRUE(status_becomes(503));
+  EXPECT_TRUE(healthz_becomes(http, 503));
   ASSERT_TRUE(kubelet.restart().ok());
-  EXPECT_TRUE(status_becomes(200));
+  EXPECT_TRUE(healthz_becomes(http, 200));
   EXPECT_EQ(plugin.terminate(kWait), 0);
 }
 
@@ -236,40 +238,25 @@ TEST(DevicePluginProcess, UnwritableKubeletDirectoryIsRetriedUntilItCanBeWritten
   if (as_root) {
     argv = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"};
   }
-  for (const std::string& arg :
-       {std::string(EPC_BINARY_DIR "/deviceplugin/epc-device-plugin"), std::string("--root"),
-        root.path(), std::string("--kubelet-dir"), dir.path(), std::string("--node-name"),
-        std::string("node-a"), std::string("--healthz-address"),
-        "127.0.0.1:" + std::to_string(port), std::string("--check-interval-ms"),
-        std::string("100")}) {
-    argv.push_back(arg);
-  }
+  argv.insert(argv.end(),
+              {EPC_BINARY_DIR "/deviceplugin/epc-device-plugin", "--root", root.path(),
+               "--kubelet-dir", dir.path(), "--node-name", "node-a", "--healthz-address",
+               "127.0.0.1:" + std::to_string(port), "--check-interval-ms", "100"});
   Process plugin(argv);
   ASSERT_TRUE(plugin.started());
   epc::tools::http_client::HttpClient http(static_cast<std::uint16_t>(port));
-  const auto healthz = [&](unsigned expected) {
-    const auto deadline = std::chrono::steady_clock::now() + kWait;
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto response = http.get("/healthz");
-      if (response.ok() && response->status == expected) {
-        return true;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
-  };
-  ASSERT_TRUE(healthz(503)) << "the plugin did not come up";
+  ASSERT_TRUE(healthz_becomes(http, 503)) << "the plugin did not come up";
   // A few retries' worth (from 100 ms, doubling) while nothing can be created.
   std::this_thread::sleep_for(epc::test_support::scaled(700ms));
   EXPECT_EQ(kubelet.registration_count(kEnclave), 0U);
   int status = 0;
   EXPECT_EQ(::waitpid(plugin.pid(), &status, WNOHANG), 0) << "the plugin exited";
-  EXPECT_TRUE(healthz(503));
+  EXPECT_TRUE(healthz_becomes(http, 503));
 
   ASSERT_EQ(::chmod(dir.path().c_str(), 0777), 0);
   EXPECT_TRUE(kubelet.wait_for_registrations(kEnclave, 1, kWait));
   EXPECT_TRUE(kubelet.wait_for_registrations(kProvision, 1, kWait));
-  EXPECT_TRUE(healthz(200));
+  EXPECT_TRUE(healthz_becomes(http, 200));
   auto allocated = kubelet.allocate(kEnclave, {{"sgx-enclave-0"}});
   EXPECT_TRUE(allocated.ok()) << allocated.error().message;
   EXPECT_EQ(plugin.terminate(kWait), 0);

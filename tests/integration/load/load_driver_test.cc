@@ -488,6 +488,13 @@ TEST(LoadOptionsTest, soak_flags_parse_with_the_issue_defaults) {
                    {"soak", "--extender-binary", "/bin/true", "--nodes", "4", "--feeders", "5"})
                    .ok());
 
+  // The fleet is split over the streams: each stream's node bound is its share, rounded up.
+  EXPECT_EQ(given->nodes_per_stream(), 10);
+  LoadOptions uneven = *given;
+  uneven.nodes = 51;
+  EXPECT_EQ(uneven.nodes_per_stream(), 11);
+  EXPECT_THAT(loopback_extender_yaml(uneven), HasSubstr("  stream_max_nodes: 11\n"));
+
   LoadOptions api;
   api.kubeconfig = "/tmp/k";
   EXPECT_THAT(loopback_extender_yaml(api), HasSubstr("kube:\n  kubeconfig: /tmp/k\n"));
